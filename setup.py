@@ -1,0 +1,15 @@
+"""sizekit: declarative size matrices for Rust binaries."""
+from setuptools import setup, find_packages
+
+setup(
+    name="sizekit",
+    version="0.1.0",
+    description="Build, shrink, measure and report Rust binary sizes from a matrix.yaml",
+    packages=find_packages(include=["sizekit", "sizekit.*"]),
+    python_requires=">=3.9",
+    setup_requires=["cffi>=1.15"],
+    install_requires=["doit>=0.36", "cffi>=1.15", "pyelftools>=0.29", "pyyaml>=6", "zstandard>=0.20"],
+    cffi_modules=["sizekit/_native_build.py:ffibuilder"],
+    entry_points={"console_scripts": ["sizekit=sizekit.cli:main"]},
+    zip_safe=False,
+)
