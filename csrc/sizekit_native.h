@@ -1,4 +1,76 @@
-/* sizekit native module: exported API (placeholder, replaced by the real module). */
+/* sizekit native module: content hash, ELF section table, UPX packed-size estimate.
+ *
+ * Every function except sk_hash64 returns 0 (SK_OK) or a negative SK_ERR_* code and writes
+ * its results through pointers. sizekit/native_ref.py mirrors each function bit for bit.
+ * This header is also the cffi cdef: keep it free of macros (cffi drops '#' lines).
+ */
+#ifndef SIZEKIT_NATIVE_H
+#define SIZEKIT_NATIVE_H
 #include <stdint.h>
 #include <stddef.h>
+
+enum {
+    SK_OK = 0,
+    SK_ERR_ARG = -1,        /* NULL pointer with a nonzero length, unknown level */
+    SK_ERR_EMPTY = -2,      /* zero-length input */
+    SK_ERR_TRUNCATED = -3,  /* shorter than the ELF header */
+    SK_ERR_BADMAGIC = -4,   /* does not start with 0x7f 'E' 'L' 'F' */
+    SK_ERR_BADCLASS = -5,   /* EI_CLASS is not ELFCLASS32/ELFCLASS64 */
+    SK_ERR_BADDATA = -6,    /* EI_DATA is not little/big endian */
+    SK_ERR_SHTABLE = -7,    /* section header table (e_shoff, count * entsize) past EOF */
+    SK_ERR_SHENTSIZE = -8,  /* e_shentsize smaller than one section header */
+    SK_ERR_TOOMANY = -9,    /* more than SK_MAX_SECTIONS sections */
+    SK_ERR_SHSTRNDX = -10,  /* section name table index out of range */
+    SK_ERR_NAME = -11,      /* a section name is outside / not NUL-terminated in the table */
+    SK_ERR_RANGE = -12,     /* a section's file bytes (offset + size) are past EOF */
+    SK_ERR_NOMEM = -13,     /* allocation failed */
+    SK_ERR_CAPACITY = -14   /* output array too small; *count holds the needed size */
+};
+
+enum { SK_LEVEL_BEST = 1, SK_LEVEL_LZMA = 2 };
+enum { SK_MAX_SECTIONS = 1048576 };
+
+typedef struct {
+    uint32_t elfclass;   /* 32 or 64 */
+    uint32_t endian;     /* 1 little, 2 big (EI_DATA) */
+    uint32_t machine;    /* e_machine */
+    uint32_t type;       /* e_type */
+    uint64_t shoff;      /* e_shoff */
+    uint32_t shnum;      /* resolved count (SHN_XINDEX: section 0 sh_size), 0 if no table */
+    uint32_t shentsize;  /* e_shentsize */
+    uint32_t shstrndx;   /* resolved index (SHN_XINDEX: section 0 sh_link) */
+    uint32_t reserved;
+} sk_elf_info;
+
+typedef struct {
+    uint32_t index;
+    uint32_t type;       /* sh_type */
+    uint64_t flags;      /* sh_flags */
+    uint64_t addr;
+    uint64_t offset;
+    uint64_t size;
+    uint32_t link;
+    uint32_t info;
+    uint64_t addralign;
+    uint64_t entsize;
+    uint64_t name_off;   /* offset of the name in the input buffer (0 with name_len 0 if none) */
+    uint64_t name_len;   /* without the terminating NUL */
+    uint64_t hash;       /* sk_hash64(file bytes, 0); hash of empty for NOBITS/NULL/size 0 */
+} sk_section;
+
 uint64_t sk_hash64(const uint8_t *data, size_t len, uint64_t seed);
+
+/* Header fields. On error, fields parsed before the failure are filled (for messages). */
+int sk_elf_info_read(const uint8_t *data, size_t len, sk_elf_info *info);
+
+/* All sections, index 0 included. On SK_ERR_NAME / SK_ERR_RANGE, *count is the index of
+ * the offending section; on SK_ERR_CAPACITY it is the number of sections. */
+int sk_elf_sections(const uint8_t *data, size_t len, sk_section *out, size_t cap,
+                    size_t *count);
+
+/* Estimated size of `upx --best` (SK_LEVEL_BEST) or `upx --best --lzma` (SK_LEVEL_LZMA)
+ * output for this file. *stream_bytes (may be NULL) gets the uncalibrated model size. */
+int sk_estimate_packed(const uint8_t *data, size_t len, int level, uint64_t *out_bytes,
+                       uint64_t *stream_bytes);
+
+#endif
