@@ -1,0 +1,3 @@
+"""Subcommands over single files and result sets: sections, estimate, bloat, diff, check."""
+
+REGISTER = []

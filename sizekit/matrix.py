@@ -1,0 +1,419 @@
+"""Load and validate matrix.yaml (format version 1) into a Matrix.
+
+Validation gathers every problem first, each as "file:line: key.path: what; fix",
+then raises one MatrixError. Nothing is built from an invalid matrix.
+"""
+import difflib
+import os
+import re
+from dataclasses import dataclass, field
+
+from . import schema
+from .errors import MatrixError
+from .units import parse_size
+from .yamlload import format_path, load_located
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
+TRIPLE_RE = re.compile(r"^[a-z0-9_]+(-[a-z0-9_.]+){1,3}$")
+
+
+@dataclass
+class Toolchain:
+    name: str
+    rustup: str = None
+    cargo: str = None
+    rustc: str = None
+    sysroot: str = None
+
+
+@dataclass
+class Target:
+    triple: str
+    linker: str = None
+    strip: str = None
+    runner: list = None
+    rustflags: list = field(default_factory=list)
+    env: dict = field(default_factory=dict)
+
+
+@dataclass
+class Crate:
+    name: str
+    path: str
+    kind: str
+    artifact: str
+    toolchain: str = None
+    targets: list = None
+    smoke: dict = None
+    budget: dict = None
+    features: list = field(default_factory=list)
+    default_features: bool = True
+    env: dict = field(default_factory=dict)
+    rustflags: list = field(default_factory=list)
+    reference: str = None
+
+
+@dataclass
+class Variant:
+    name: str
+    index: int
+    settings: dict
+    post: list
+    label: str = None
+    only: dict = None
+    parents: list = field(default_factory=list)
+
+
+@dataclass
+class Matrix:
+    path: str
+    root: str
+    output: str
+    baseline: str
+    toolchains: dict
+    targets: dict
+    crates: dict
+    variants: list
+    host: str = None
+
+    def variant(self, name):
+        for v in self.variants:
+            if v.name == name:
+                return v
+        raise KeyError(name)
+
+
+def suggest(word, choices):
+    """' (did you mean "x"?)' for a near miss, else ''."""
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return f' (did you mean "{close[0]}"?)' if close else ""
+
+
+class _Checker:
+    def __init__(self, located):
+        self.loc = located
+        self._found = []
+
+    def err(self, path, message):
+        line = self.loc.line_of(path)
+        self._found.append((line, len(self._found),
+                            f"{self.loc.filename}:{line}: {format_path(path) or '(top level)'}: {message}"))
+
+    @property
+    def problems(self):
+        return [text for _, _, text in sorted(self._found)]
+
+    def mapping(self, value, path, allowed, required=()):
+        """Check value is a mapping with known keys. Returns it (or {} when it is not a mapping)."""
+        if not isinstance(value, dict):
+            self.err(path, f"expected a mapping, got {_typename(value)}")
+            return {}
+        for key in value:
+            if key not in allowed:
+                self.err(path + (key,), f"unknown key{suggest(key, allowed)}; allowed: {', '.join(allowed)}")
+        for key in required:
+            if key not in value:
+                self.err(path, f"missing required key \"{key}\"")
+        return value
+
+    def string(self, value, path):
+        if isinstance(value, str) and value:
+            return True
+        self.err(path, f"expected a non-empty string, got {_typename(value)}")
+        return False
+
+    def str_list(self, value, path, allow_scalar=False):
+        if allow_scalar and isinstance(value, str):
+            return [value]
+        if not isinstance(value, list):
+            self.err(path, f"expected a list of strings, got {_typename(value)}")
+            return []
+        out = []
+        for i, item in enumerate(value):
+            if isinstance(item, str) and item:
+                out.append(item)
+            else:
+                self.err(path + (i,), f"expected a string, got {_typename(item)}")
+        return out
+
+    def str_map(self, value, path):
+        if not isinstance(value, dict):
+            self.err(path, f"expected a mapping of names to strings, got {_typename(value)}")
+            return {}
+        out = {}
+        for k, v in value.items():
+            if isinstance(v, bool) or not isinstance(v, (str, int, float)):
+                self.err(path + (k,), f"expected a string, got {_typename(v)}")
+            else:
+                out[k] = str(v)
+        return out
+
+    def boolean(self, value, path):
+        if isinstance(value, bool):
+            return True
+        self.err(path, f"expected true or false, got {_typename(value)}")
+        return False
+
+    def name(self, value, path, what):
+        if not isinstance(value, str) or not value:
+            self.err(path, f"{what} name must be a non-empty string, got {_typename(value)}")
+            return False
+        if not NAME_RE.match(value) or ".." in value:
+            self.err(path, f"{what} name {value!r} may only use letters, digits, '.', '_', '+' and '-' "
+                           f"(no '/', '..', spaces or shell characters); rename it")
+            return False
+        return True
+
+
+def _typename(value):
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (bool)"
+    if isinstance(value, (dict, list)):
+        return type(value).__name__
+    return f"{value!r} ({type(value).__name__})"
+
+
+def load_matrix(path, host=None):
+    """Read, validate and resolve a matrix file. Raises MatrixError listing every problem."""
+    path = os.path.abspath(path)
+    shown = os.path.relpath(path) if not os.path.relpath(path).startswith("..") else path
+    if os.path.isdir(path):
+        raise MatrixError([f"{shown}: is a directory; pass the matrix file, e.g. {os.path.join(shown, 'matrix.yaml')}"])
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except FileNotFoundError:
+        raise MatrixError([f"{shown}: matrix file not found; create it or pass matrix=PATH"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MatrixError([f"{shown}: cannot read: {exc}"]) from None
+    return parse_matrix(text, shown, root=os.path.dirname(path), host=host, abspath=path)
+
+
+def parse_matrix(text, filename, root, host=None, abspath=None):
+    located = load_located(text, filename)
+    c = _Checker(located)
+    data = located.data
+    if data is None:
+        raise MatrixError([f"{filename}:1: (top level): the file is empty; "
+                           f"a matrix needs at least version, crates and variants"])
+    top = c.mapping(data, (), schema.TOP_KEYS, required=("version", "crates", "variants"))
+    if "version" in top and top["version"] != 1:
+        c.err(("version",), f"unsupported version {top['version']!r}; this sizekit reads version 1")
+
+    output = top.get("output", "out")
+    if c.string(output, ("output",)):
+        output = _resolve(root, output)
+    else:
+        output = os.path.join(root, "out")
+
+    toolchains = _toolchains(c, top.get("toolchains", {}), root)
+    targets = _targets(c, top.get("targets", {}))
+    crates = _crates(c, top.get("crates", {}), root, toolchains, targets, host)
+    variants = _variants(c, top.get("variants", []), toolchains, crates, targets)
+
+    for crate in crates.values():
+        if os.path.realpath(output) in (os.path.realpath(root), "/") or \
+                _is_inside(crate.path, output):
+            c.err(("output",), f"output folder {output} would contain the crate {crate.name}'s sources; "
+                               f"choose a separate folder such as out")
+            break
+
+    names = [v.name for v in variants]
+    baseline = top.get("baseline")
+    if baseline is None:
+        baseline = "release" if "release" in names else (names[0] if names else None)
+    elif not isinstance(baseline, str) or baseline not in names:
+        c.err(("baseline",), f"baseline {baseline!r} is not a variant name{suggest(baseline, names)}; "
+                             f"use one of: {', '.join(names)}")
+    if c.problems:
+        raise MatrixError(c.problems)
+    return Matrix(path=abspath or os.path.join(root, filename), root=root, output=output,
+                  baseline=baseline, toolchains=toolchains, targets=targets, crates=crates,
+                  variants=variants, host=host)
+
+
+def _resolve(root, p):
+    return os.path.normpath(os.path.join(root, os.path.expanduser(p)))
+
+
+def _is_inside(child, parent):
+    child, parent = os.path.realpath(child), os.path.realpath(parent)
+    return child == parent or child.startswith(parent.rstrip("/") + "/")
+
+
+def _toolchains(c, raw, root):
+    out = {}
+    path = ("toolchains",)
+    if not isinstance(raw, dict):
+        c.err(path, f"expected a mapping of toolchain names, got {_typename(raw)}")
+        return out
+    for name, spec in raw.items():
+        p = path + (name,)
+        if not c.name(name, p, "toolchain"):
+            continue
+        spec = c.mapping(spec, p, schema.TOOLCHAIN_KEYS)
+        tc = Toolchain(name=name)
+        if "rustup" in spec:
+            if c.string(spec["rustup"], p + ("rustup",)):
+                tc.rustup = spec["rustup"]
+            if "cargo" in spec or "rustc" in spec:
+                c.err(p, "give either rustup: or cargo:/rustc: paths, not both")
+        elif spec:
+            if "cargo" not in spec:
+                c.err(p, "missing \"cargo\" (path to cargo) or \"rustup\" (toolchain name)")
+            for key in ("cargo", "rustc"):
+                if key in spec and c.string(spec[key], p + (key,)):
+                    setattr(tc, key, _resolve(root, spec[key]) if "/" in spec[key] else spec[key])
+        if "sysroot" in spec and c.string(spec["sysroot"], p + ("sysroot",)):
+            tc.sysroot = _resolve(root, spec["sysroot"])
+        out[name] = tc
+    return out
+
+
+def _targets(c, raw, ):
+    out = {}
+    path = ("targets",)
+    if not isinstance(raw, dict):
+        c.err(path, f"expected a mapping of target triples, got {_typename(raw)}")
+        return out
+    for triple, spec in raw.items():
+        p = path + (triple,)
+        if not TRIPLE_RE.match(triple):
+            c.err(p, f"{triple!r} does not look like a target triple such as armv7-unknown-linux-gnueabihf")
+            continue
+        spec = c.mapping(spec if spec is not None else {}, p, schema.TARGET_KEYS)
+        t = Target(triple=triple)
+        for key in ("linker", "strip"):
+            if key in spec and c.string(spec[key], p + (key,)):
+                setattr(t, key, spec[key])
+        if "runner" in spec:
+            t.runner = c.str_list(spec["runner"], p + ("runner",), allow_scalar=True) or None
+        if "rustflags" in spec:
+            t.rustflags = c.str_list(spec["rustflags"], p + ("rustflags",))
+        if "env" in spec:
+            t.env = c.str_map(spec["env"], p + ("env",))
+        out[triple] = t
+    return out
+
+
+def _crates(c, raw, root, toolchains, targets, host):
+    out = {}
+    path = ("crates",)
+    if not isinstance(raw, dict) or not raw:
+        c.err(path, "expected a mapping with at least one crate (name: {path: ...})")
+        return out
+    for name, spec in raw.items():
+        p = path + (name,)
+        if not c.name(name, p, "crate"):
+            continue
+        spec = c.mapping(spec, p, schema.CRATE_KEYS, required=("path",))
+        crate = Crate(name=name, path="", kind="bin", artifact=name)
+        if "path" in spec and c.string(spec["path"], p + ("path",)):
+            crate.path = _resolve(root, spec["path"])
+            if not os.path.isdir(crate.path):
+                c.err(p + ("path",), f"crate folder {spec['path']!r} does not exist "
+                                     f"(looked in {crate.path}); fix the path")
+            elif not os.path.isfile(os.path.join(crate.path, "Cargo.toml")):
+                c.err(p + ("path",), f"{spec['path']!r} has no Cargo.toml; point path at the crate's folder")
+        if "artifact" in spec and c.string(spec["artifact"], p + ("artifact",)):
+            kind, _, art = spec["artifact"].partition(":")
+            if kind not in schema.ARTIFACT_KINDS or not art:
+                c.err(p + ("artifact",), f"expected \"bin:<name>\" or \"cdylib:<lib name>\", got {spec['artifact']!r}")
+            elif not NAME_RE.match(art) or ".." in art:
+                c.err(p + ("artifact",), f"artifact name {art!r} may only use letters, digits, '.', '_', '+' and '-'")
+            else:
+                crate.kind, crate.artifact = kind, art
+        if "toolchain" in spec and c.string(spec["toolchain"], p + ("toolchain",)):
+            _check_toolchain(c, spec["toolchain"], p + ("toolchain",), toolchains)
+            crate.toolchain = spec["toolchain"]
+        if "targets" in spec:
+            crate.targets = []
+            for i, triple in enumerate(c.str_list(spec["targets"], p + ("targets",))):
+                if triple not in targets and triple != host:
+                    known = sorted(set(targets) | ({host} if host else set()))
+                    c.err(p + ("targets", i), f"unknown target {triple!r}{suggest(triple, known)}; "
+                                              f"add it under the top-level targets: map")
+                crate.targets.append(triple)
+        if "smoke" in spec:
+            crate.smoke = _smoke(c, spec["smoke"], p + ("smoke",))
+        if "budget" in spec:
+            crate.budget = _budget(c, spec["budget"], p + ("budget",))
+        if "features" in spec:
+            crate.features = c.str_list(spec["features"], p + ("features",))
+        if "default-features" in spec and c.boolean(spec["default-features"], p + ("default-features",)):
+            crate.default_features = spec["default-features"]
+        if "env" in spec:
+            crate.env = c.str_map(spec["env"], p + ("env",))
+        if "rustflags" in spec:
+            crate.rustflags = c.str_list(spec["rustflags"], p + ("rustflags",))
+        if "plugin-reference" in spec and c.string(spec["plugin-reference"], p + ("plugin-reference",)):
+            crate.reference = _resolve(root, spec["plugin-reference"])
+        out[name] = crate
+    return out
+
+
+def _check_toolchain(c, name, path, toolchains):
+    if name not in toolchains:
+        c.err(path, f"unknown toolchain {name!r}{suggest(name, toolchains)}; "
+                    f"define it under toolchains: (e.g. {name}: {{rustup: {name}}})")
+
+
+def _smoke(c, raw, path):
+    spec = c.mapping(raw, path, schema.SMOKE_KEYS)
+    out = {}
+    if "http" in spec:
+        http = c.mapping(spec["http"], path + ("http",), schema.HTTP_KEYS)
+        out["http"] = {"path": http.get("path", "/"), "expect": http.get("expect"),
+                       "port-env": http.get("port-env", "PORT"), "port-arg": http.get("port-arg", False)}
+        if not isinstance(out["http"]["path"], str) or not out["http"]["path"].startswith("/"):
+            c.err(path + ("http", "path"), f"expected a URL path starting with '/', got {out['http']['path']!r}")
+        if "args" in spec:
+            c.err(path, "give either http: or args:, not both")
+    else:
+        out["args"] = c.str_list(spec.get("args", []), path + ("args",))
+    if "expect" in spec:
+        if c.string(spec["expect"], path + ("expect",)):
+            out["expect"] = spec["expect"]
+    if "http" in out and out["http"]["expect"] is not None:
+        c.string(out["http"]["expect"], path + ("http", "expect"))
+    timeout = spec.get("timeout", 10)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        c.err(path + ("timeout",), f"expected a number of seconds > 0, got {_typename(timeout)}")
+        timeout = 10
+    out["timeout"] = timeout
+    out["env"] = c.str_map(spec.get("env", {}), path + ("env",))
+    exit_code = spec.get("exit", 0)
+    if isinstance(exit_code, bool) or not isinstance(exit_code, int):
+        c.err(path + ("exit",), f"expected an exit status number, got {_typename(exit_code)}")
+    out["exit"] = exit_code
+    return out
+
+
+def _budget(c, raw, path):
+    """Budget: a size, or {max: size, targets: {triple: size}, variants: {name: size}}."""
+    def size(v, p):
+        try:
+            return parse_size(v)
+        except ValueError as exc:
+            c.err(p, f"{exc}")
+            return None
+    if not isinstance(raw, dict):
+        return {"max": size(raw, path), "targets": {}, "variants": {}}
+    spec = c.mapping(raw, path, schema.BUDGET_KEYS)
+    out = {"max": size(spec["max"], path + ("max",)) if "max" in spec else None, "targets": {}, "variants": {}}
+    for key in ("targets", "variants"):
+        sub = spec.get(key, {})
+        if not isinstance(sub, dict):
+            c.err(path + (key,), f"expected a mapping of {key[:-1]} names to sizes, got {_typename(sub)}")
+            continue
+        for k, v in sub.items():
+            out[key][k] = size(v, path + (key, k))
+    return out
+
+
+def _variants(c, raw, toolchains, crates, targets):
+    # Imported here because plan-level merging lives in its own module.
+    from .variants import resolve_variants
+    return resolve_variants(c, raw, toolchains, crates, targets)

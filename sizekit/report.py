@@ -1,0 +1,84 @@
+"""Reports from results.json: a markdown table per crate and target (the seeds' format), CSV."""
+import csv
+import io
+import os
+
+from .fsutil import atomic_write_text
+from .units import human
+
+
+def reports_dir(matrix_output):
+    return os.path.join(matrix_output, "reports")
+
+
+def report_files(matrix, plan):
+    names = [f"{c}.md" for c in matrix.crates] + ["sizes.csv"]
+    return [os.path.join(reports_dir(matrix.output), n) for n in names]
+
+
+def _pct(value):
+    if value is None:
+        return "-"
+    return f"{value:+.1f}%" if value else "0%"
+
+
+def _size_cells(cell):
+    if cell["status"] != "ok":
+        return [cell["status"], "-"]
+    return [f"{cell['final_bytes']:,}", human(cell["final_bytes"])]
+
+
+def _table(header, rows):
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
+    out += ["| " + " | ".join(str(x).replace("|", "\\|") for x in row) + " |" for row in rows]
+    return "\n".join(out)
+
+
+def crate_markdown(results, crate):
+    """The markdown report of one crate: one size table per target."""
+    cells = [c for c in results["cells"] if c["crate"] == crate]
+    targets = list(dict.fromkeys(c["target"] for c in cells))
+    parts = [f"# {crate}", "",
+             f"Sizes of the final artifact of each row; % change is against `{results['baseline']}`."]
+    for target in targets:
+        rows = []
+        notes = []
+        for c in (c for c in cells if c["target"] == target):
+            est = c.get("upx_estimate_bytes")
+            rows.append([c["variant"], c["label"], *_size_cells(c), _pct(c.get("change_pct")),
+                         human(est) if est else "-"])
+            if c["status"] != "ok":
+                notes.append(f"- `{c['variant']}` {c['status']}: {c['reason']}"
+                             + (f" (log: `{c['log']}`)" if c.get("log") else ""))
+        parts += ["", f"## {target}", "",
+                  _table(["build", "modifications", "size (bytes)", "size (human)", "% change", "UPX (est.)"], rows)]
+        if notes:
+            parts += [""] + notes
+    return "\n".join(parts) + "\n"
+
+
+CSV_FIELDS = ["crate", "target", "variant", "label", "status", "final_bytes", "change_pct",
+              "upx_estimate_bytes", "reason"]
+
+
+def sizes_csv(results):
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    for c in results["cells"]:
+        w.writerow({k: c.get(k) for k in CSV_FIELDS})
+    return buf.getvalue()
+
+
+def write_reports(matrix_or_output, results):
+    output = getattr(matrix_or_output, "output", matrix_or_output)
+    folder = reports_dir(output)
+    written = []
+    for crate in dict.fromkeys(c["crate"] for c in results["cells"]):
+        path = os.path.join(folder, f"{crate}.md")
+        atomic_write_text(path, crate_markdown(results, crate))
+        written.append(path)
+    path = os.path.join(folder, "sizes.csv")
+    atomic_write_text(path, sizes_csv(results))
+    written.append(path)
+    return written

@@ -1,0 +1,240 @@
+"""doit tasks for a size matrix.
+
+A project's dodo.py needs two lines:
+
+    from sizekit.tasks import matrix_tasks
+    globals().update(matrix_tasks("matrix.yaml"))
+
+`doit` then builds every cell; `doit matrix=other.yaml` picks another matrix.
+doit's own state lives in the matrix's output folder.
+"""
+import os
+import shutil
+import sys
+
+from doit import get_var
+from doit.exceptions import TaskFailed
+from doit.tools import config_changed
+
+from . import cargo, stages
+from .errors import SizekitError
+from .fsutil import copy_file, read_json, safe_join, write_json_if_changed
+from .matrix import load_matrix
+from .plan import make_plan, strip_tool
+from .procs import tail
+
+
+def state_dir(matrix):
+    return os.path.join(matrix.output, ".sizekit")
+
+
+def build_meta_path(matrix, key):
+    return os.path.join(state_dir(matrix), "builds", f"{key}.json")
+
+
+def cell_path(matrix, cell):
+    return safe_join(state_dir(matrix), "cells", cell.id + ".json")
+
+
+def log_path(matrix, kind, key):
+    return os.path.join(matrix.output, "logs", f"{kind}-{key}.log")
+
+
+def build_output(matrix, build, filename):
+    return safe_join(matrix.output, "build", build.crate.name, build.target, build.key, filename)
+
+
+def step_output(matrix, step, filename):
+    return safe_join(matrix.output, "post", step.build.crate.name, step.build.target, step.key, filename)
+
+
+def _failed(record):
+    return record is None or record.get("status") == "failed"
+
+
+class stage_ok:
+    """uptodate check: False when the last run of this stage failed, so it is retried."""
+
+    def __init__(self, matrix, key):
+        self.output, self.key = matrix.output, key
+
+    def __call__(self, task, values):
+        return not _failed(read_json(stages.record_path(self.output, self.key)))
+
+    def __repr__(self):
+        return f"stage_ok({self.key})"
+
+
+# --- actions (module-level so doit -n N can hand them to worker processes) ---
+
+def do_build(plan, build):
+    matrix = plan.matrix
+    log = log_path(matrix, "build", build.key)
+    meta = {"key": build.key, "name": build.name, "variants": build.variants,
+            "toolchain": build.toolchain, "rustc": plan.toolchains[build.toolchain].rustc_version}
+    if build.problem:
+        stages.write_problem(matrix, build.key, "build", "unavailable", build.problem)
+        write_json_if_changed(build_meta_path(matrix, build.key), {**meta, "seconds": None, "command": None})
+        return True
+    argv, env = cargo.command(plan, build)
+    print(f"sizekit: cargo build {build.name} (profile sk-{build.key}; log {os.path.relpath(log)})",
+          file=sys.stderr)
+    artifact, seconds, argv, env, problem = cargo.run(plan, build, log)
+    command = [f"{k}={v!r}" if "\x1f" in v else f"{k}={v}" for k, v in sorted(env.items())] + argv
+    meta.update({"seconds": seconds, "command": command, "log": stages.rel(matrix, log)})
+    if problem:
+        stages.write_problem(matrix, build.key, "build", "failed", problem, log=log, tail=tail(log))
+        write_json_if_changed(build_meta_path(matrix, build.key), meta)
+        return True
+    dest = build_output(matrix, build, os.path.basename(artifact))
+    copy_file(artifact, dest)
+    meta["artifact"] = artifact
+    meta["deps"] = cargo.dep_info_files(artifact)
+    stages.write_ok(matrix, build.key, "build", dest, log=log)
+    write_json_if_changed(build_meta_path(matrix, build.key), meta)
+    return True
+
+
+def do_step(plan, step):
+    from .steps import run_step
+    matrix = plan.matrix
+    parent_key = step.parent.key if step.parent else step.build.key
+    parent = stages.read(matrix, parent_key)
+    if parent is None or parent["status"] != "ok":
+        parent = parent or {"status": "failed", "reason": "the previous stage left no record"}
+        stages.write_problem(matrix, step.key, step.kind, parent["status"], parent["reason"],
+                             log=parent.get("log") and stages.absolute(matrix, parent["log"]),
+                             tail=parent.get("tail"))
+        return True
+    if step.problem:
+        stages.write_problem(matrix, step.key, step.kind, "unavailable", step.problem)
+        return True
+    src = stages.absolute(matrix, parent["path"])
+    dst = step_output(matrix, step, os.path.basename(src))
+    log = log_path(matrix, step.kind, step.key)
+    tool = strip_tool(matrix, step.build.target, plan.toolchains[None].host) if step.kind == "strip" else None
+    problem = run_step(step.kind, step.options, tool, src, dst, log)
+    if problem:
+        stages.write_problem(matrix, step.key, step.kind, "failed", problem, log=log, tail=tail(log))
+    else:
+        stages.write_ok(matrix, step.key, step.kind, dst, log=log)
+    return True
+
+
+def do_measure(plan, cell):
+    from .cells import measure_cell
+    write_json_if_changed(cell_path(plan.matrix, cell), measure_cell(plan, cell))
+    return True
+
+
+def do_report(plan):
+    from .results import collect, write_results
+    from .report import write_reports
+    results = collect(plan)
+    write_results(plan.matrix, results)
+    write_reports(plan.matrix, results)
+    failed = [c for c in results["cells"] if c["status"] == "failed"]
+    out = os.path.relpath(plan.matrix.output)
+    print(f"sizekit: {len(results['cells'])} cells, {len(failed)} failed; "
+          f"reports in {os.path.join(out, 'reports')}", file=sys.stderr)
+    if failed:
+        lines = [f"  {c['crate']}/{c['target']}/{c['variant']}: {c['reason']}"
+                 + (f" (log: {c['log']})" if c.get("log") else "") for c in failed]
+        return TaskFailed(f"{len(failed)} cell(s) failed:\n" + "\n".join(lines))
+    return True
+
+
+# --- task generation ---
+
+def _build_file_deps(matrix, build):
+    deps = [os.path.join(build.crate.path, "Cargo.toml")]
+    meta = read_json(build_meta_path(matrix, build.key)) or {}
+    deps += [d for d in meta.get("deps", []) if os.path.isfile(d)]
+    return sorted(set(deps))
+
+
+def generate(plan):
+    """Yield doit task dicts for every build, post step, measurement and the report."""
+    matrix = plan.matrix
+    for build in plan.builds:
+        info = plan.toolchains[build.toolchain]
+        config = {"settings": build.settings, "rustc": info.rustc_version, "cargo": info.cargo,
+                  "problem": build.problem,
+                  "command": cargo.command(plan, build) if not build.problem else None}
+        yield {
+            "basename": "build", "name": build.name,
+            "doc": f"cargo build for {', '.join(build.variants)}",
+            "actions": [(do_build, (plan, build))],
+            "file_dep": _build_file_deps(matrix, build) if not build.problem else [],
+            "targets": [stages.record_path(matrix.output, build.key)],
+            "uptodate": [config_changed(config), stage_ok(matrix, build.key)],
+            "clean": True, "verbosity": 1,
+        }
+    for step in plan.steps:
+        parent_key = step.parent.key if step.parent else step.build.key
+        yield {
+            "basename": "post", "name": step.name,
+            "doc": f"{step.kind} for {', '.join(step.variants)}",
+            "actions": [(do_step, (plan, step))],
+            "file_dep": [stages.record_path(matrix.output, parent_key)],
+            "targets": [stages.record_path(matrix.output, step.key)],
+            "uptodate": [config_changed({"options": step.options, "problem": step.problem}),
+                         stage_ok(matrix, step.key)],
+            "clean": True, "verbosity": 1,
+        }
+    cell_files = []
+    for cell in plan.cells:
+        target = cell_path(matrix, cell)
+        cell_files.append(target)
+        yield {
+            "basename": "measure", "name": cell.name,
+            "doc": f"measure {cell.variant.label}",
+            "actions": [(do_measure, (plan, cell))],
+            "file_dep": [stages.record_path(matrix.output, s.key) for s in [cell.build, *cell.steps]],
+            "targets": [target],
+            "uptodate": [config_changed({"label": cell.variant.label, "variant": cell.variant.name,
+                                         "version": 1})],
+            "clean": True,
+        }
+    from .report import report_files
+    from .results import results_path
+    yield {
+        "basename": "report",
+        "doc": "write results.json and the reports",
+        "actions": [(do_report, (plan,))],
+        "file_dep": cell_files + [build_meta_path(matrix, b.key) for b in plan.builds],
+        "targets": [results_path(matrix)] + report_files(matrix, plan),
+        "uptodate": [config_changed({"baseline": matrix.baseline,
+                                     "order": [v.name for v in matrix.variants]})],
+        "clean": True,
+    }
+
+
+def load_plan(path):
+    matrix = load_matrix(path)
+    return make_plan(matrix, cache_dir=state_dir(matrix))
+
+
+def matrix_tasks(default="matrix.yaml"):
+    """Globals for a dodo.py: DOIT_CONFIG and task_sizekit for the matrix file.
+
+    The matrix is `doit matrix=PATH` when given, else `default`. An invalid matrix
+    prints every problem and exits with status 2 before any task runs.
+    """
+    path = get_var("matrix", default) or default
+    try:
+        plan = load_plan(path)
+    except SizekitError as exc:
+        print(str(exc), file=sys.stderr)
+        sys.exit(exc.exit_code)
+    os.makedirs(state_dir(plan.matrix), exist_ok=True)
+    config = {
+        "dep_file": os.path.join(state_dir(plan.matrix), "doit-db"),
+        "backend": "sqlite3",
+    }
+
+    def task_sizekit():
+        """Build, shrink, measure and report every cell of the matrix."""
+        yield from generate(plan)
+
+    return {"DOIT_CONFIG": config, "task_sizekit": task_sizekit}
