@@ -65,6 +65,34 @@ class stage_ok:
         return f"stage_ok({self.key})"
 
 
+class sources_unchanged:
+    """uptodate check: the sources cargo listed in the artifact's dep-info are unchanged.
+
+    The list comes from the last build (cargo's .d file), so a build whose inputs
+    have not moved runs no cargo at all. Any change lets cargo decide.
+    """
+
+    def __init__(self, matrix, key):
+        self.path = build_meta_path(matrix, key)
+
+    def __call__(self, task, values):
+        meta = read_json(self.path)
+        if not meta or not meta.get("deps"):
+            return False
+        return all(_stamp(p) == stamp for p, stamp in meta["deps"].items())
+
+    def __repr__(self):
+        return f"sources_unchanged({self.path})"
+
+
+def _stamp(path):
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_mtime_ns, st.st_size]
+
+
 # --- actions (module-level so doit -n N can hand them to worker processes) ---
 
 def do_build(plan, build):
@@ -89,7 +117,8 @@ def do_build(plan, build):
     dest = build_output(matrix, build, os.path.basename(artifact))
     copy_file(artifact, dest)
     meta["artifact"] = artifact
-    meta["deps"] = cargo.dep_info_files(artifact)
+    deps = cargo.dep_info_files(artifact) + [os.path.join(build.crate.path, "Cargo.toml")]
+    meta["deps"] = {p: _stamp(p) for p in sorted(set(deps))}
     stages.write_ok(matrix, build.key, "build", dest, log=log)
     write_json_if_changed(build_meta_path(matrix, build.key), meta)
     return True
@@ -146,13 +175,6 @@ def do_report(plan):
 
 # --- task generation ---
 
-def _build_file_deps(matrix, build):
-    deps = [os.path.join(build.crate.path, "Cargo.toml")]
-    meta = read_json(build_meta_path(matrix, build.key)) or {}
-    deps += [d for d in meta.get("deps", []) if os.path.isfile(d)]
-    return sorted(set(deps))
-
-
 def generate(plan):
     """Yield doit task dicts for every build, post step, measurement and the report."""
     matrix = plan.matrix
@@ -165,9 +187,9 @@ def generate(plan):
             "basename": "build", "name": build.name,
             "doc": f"cargo build for {', '.join(build.variants)}",
             "actions": [(do_build, (plan, build))],
-            "file_dep": _build_file_deps(matrix, build) if not build.problem else [],
             "targets": [stages.record_path(matrix.output, build.key)],
-            "uptodate": [config_changed(config), stage_ok(matrix, build.key)],
+            "uptodate": [config_changed(config), stage_ok(matrix, build.key)]
+            + ([] if build.problem else [sources_unchanged(matrix, build.key)]),
             "clean": True, "verbosity": 1,
         }
     for step in plan.steps:
