@@ -1,0 +1,28 @@
+import os
+import shutil
+import textwrap
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TINY = os.path.join(ROOT, "tests", "fixtures", "tiny")
+
+
+def write(path, text):
+    os.makedirs(os.path.dirname(str(path)), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(textwrap.dedent(text).lstrip("\n"))
+    return str(path)
+
+
+@pytest.fixture
+def tiny_crate(tmp_path):
+    """A private copy of the tiny fixture crate (tests may edit it)."""
+    dest = tmp_path / "tiny"
+    shutil.copytree(TINY, dest, ignore=shutil.ignore_patterns("target", "Cargo.lock"))
+    return str(dest)
+
+
+def require_tool(name):
+    if shutil.which(name) is None:
+        pytest.skip(f"{name} is not installed (scripts/install installs it)")
