@@ -1,0 +1,146 @@
+"""Cells, shared builds, step sharing, task names and the exact cargo command lines."""
+import os
+
+from sizekit import cargo
+from sizekit.matrix import load_matrix
+from sizekit.plan import make_plan
+from sizekit.toolchain import ToolchainInfo
+
+from conftest import ROOT, TINY, write
+
+HOST = "x86_64-unknown-linux-gnu"
+
+
+def fake_toolchains(**extra):
+    """Toolchain facts as a probe would report them (the plan only reads these)."""
+    base = dict(cargo="/tc/bin/cargo", rustc="/tc/bin/rustc", rustc_version="rustc 1.95.0",
+                cargo_version="cargo 1.95.0", host=HOST, release=(1, 95, 0), targets=[HOST])
+    infos = {None: ToolchainInfo(name=None, **base),
+             "stable": ToolchainInfo(name="stable", **base),
+             "nightly": ToolchainInfo(name="nightly", **{**base, "cargo": "/n/bin/cargo", "rustc": "/n/bin/rustc",
+                                                         "rustc_version": "rustc 1.97.0-nightly"},
+                                      nightly=True, rust_src=extra.get("rust_src", False)),
+             "debian": ToolchainInfo(name="debian", **{**base, "cargo": "/usr/bin/cargo", "rustc": "/usr/bin/rustc",
+                                                       "cargo_version": "cargo 1.65.0",
+                                                       "targets": [HOST, "armv7-unknown-linux-gnueabihf"]},
+                                     sysroot="/sys/root")}
+    return infos
+
+
+def plan_for(path, **extra):
+    m = load_matrix(path, host=HOST)
+    return make_plan(m, toolchains=fake_toolchains(**extra))
+
+
+def test_example_matrix_shares_builds():
+    plan = plan_for(os.path.join(ROOT, "matrix.yaml"))
+    assert len(plan.cells) == 12
+    assert len(plan.builds) == 8
+    names = {b.name: b.variants for b in plan.builds}
+    assert names["hello-hyper/x86_64-unknown-linux-gnu/all-above"] == ["all-above", "all-stripped", "everything-upx"]
+    # all-stripped and everything-upx share the strip of the all-above build.
+    strips = [s for s in plan.steps if s.kind == "strip" and s.build.variants[0] == "all-above"]
+    assert len(strips) == 1 and strips[0].variants == ["all-stripped", "everything-upx"]
+    build_std = [b for b in plan.builds if b.variants == ["build-std"]][0]
+    assert build_std.problem == ("rust-src is not installed for toolchain 'nightly', which build-std needs; "
+                                 "fix: rustup component add rust-src --toolchain nightly")
+
+
+def tiny_matrix(tmp_path, variants, extra=""):
+    return write(tmp_path / "m.yaml", f"""
+        version: 1
+        toolchains:
+          nightly: {{rustup: nightly}}
+          debian: {{cargo: /usr/bin/cargo, rustc: /usr/bin/rustc, sysroot: /sys/root}}
+        targets:
+          armv7-unknown-linux-gnueabihf:
+            linker: sh
+            strip: arm-linux-gnueabihf-strip
+        crates:
+          tiny: {{path: {TINY}, artifact: bin:tiny}}
+        variants:
+""" + "\n".join("          " + v for v in variants) + "\n" + extra)
+
+
+def test_release_lto_command_line(tmp_path):
+    plan = plan_for(tiny_matrix(tmp_path, [
+        "- {name: lto, cargo: {lto: fat, codegen-units: 1, opt-level: z}, default-features: false, features: [extra]}"]))
+    build = plan.builds[0]
+    argv, env = cargo.command(plan, build)
+    p = f"sk-{build.key}"
+    assert argv == ["/tc/bin/cargo", "build", "--manifest-path", f"{TINY}/Cargo.toml",
+                    "--target", HOST, "--profile", p,
+                    "--target-dir", str(tmp_path / "out" / "target" / "default"),
+                    "--message-format=json-render-diagnostics",
+                    "--config", f'profile.{p}.inherits="release"',
+                    "--config", f"profile.{p}.codegen-units=1",
+                    "--config", f'profile.{p}.lto="fat"',
+                    "--config", f'profile.{p}.opt-level="z"',
+                    "--no-default-features", "--features", "extra", "--bin", "tiny"]
+    assert env == {"RUSTC": "/tc/bin/rustc", "CARGO_TERM_COLOR": "never"}
+
+
+def test_build_std_and_nightly_flags_command_line(tmp_path):
+    plan = plan_for(tiny_matrix(tmp_path, [
+        "- name: bs",
+        "  toolchain: nightly",
+        "  cargo: {panic: abort, opt-level: 3}",
+        "  build-std: {crates: [std], features: [optimize_for_size]}",
+        "  nightly: [location-detail=none, -Zfmt-debug=none]"]), rust_src=True)
+    build = plan.builds[0]
+    assert build.problem is None
+    argv, env = cargo.command(plan, build)
+    p = f"sk-{build.key}"
+    assert argv[0] == "/n/bin/cargo"
+    assert argv[argv.index("--config"):] == [
+        "--config", f'profile.{p}.inherits="release"',
+        "--config", f"profile.{p}.opt-level=3",
+        "--config", f'profile.{p}.panic="abort"',
+        "--bin", "tiny",
+        "-Z", "build-std=std,panic_abort", "-Z", "build-std-features=optimize_for_size"]
+    assert env["CARGO_ENCODED_RUSTFLAGS"] == "-Zlocation-detail=none\x1f-Zfmt-debug=none"
+
+
+def test_cross_target_with_debian_sysroot(tmp_path):
+    path = tiny_matrix(tmp_path, ["- {name: r, toolchain: debian}"])
+    text = open(path).read().replace("artifact: bin:tiny}", "artifact: bin:tiny, targets: [armv7-unknown-linux-gnueabihf]}")
+    open(path, "w").write(text)
+    plan = plan_for(path)
+    build = plan.builds[0]
+    assert build.problem is None
+    argv, env = cargo.command(plan, build)
+    assert argv[:6] == ["/usr/bin/cargo", "build", "--manifest-path", f"{TINY}/Cargo.toml",
+                        "--target", "armv7-unknown-linux-gnueabihf"]
+    assert env == {"RUSTC": "/usr/bin/rustc", "CARGO_TERM_COLOR": "never",
+                   "CARGO_ENCODED_RUSTFLAGS": "--sysroot=/sys/root",
+                   "CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_LINKER": "sh"}
+
+
+def test_unavailable_reasons(tmp_path):
+    plan = plan_for(tiny_matrix(tmp_path, [
+        "- {name: r}",
+        "- {name: z, nightly: [location-detail=none]}",
+        "- {name: bs, toolchain: nightly, build-std: {crates: [std]}}",
+    ]))
+    problems = {b.variants[0]: b.problem for b in plan.builds}
+    assert problems == {
+        "r": None,
+        "z": "the cargo on PATH (rustc 1.95.0) is not a nightly, which build-std and -Z flags need; "
+             "fix: set toolchain: nightly on this row",
+        "bs": "rust-src is not installed for toolchain 'nightly', which build-std needs; "
+              "fix: rustup component add rust-src --toolchain nightly",
+    }
+
+
+def test_only_restricts_cells_and_names_are_readable(tmp_path):
+    plan = plan_for(tiny_matrix(tmp_path, [
+        "- {name: r}",
+        "- {name: s, from: r, post: [strip], only: {targets: [armv7-unknown-linux-gnueabihf]}}",
+    ]))
+    assert [c.name for c in plan.cells] == ["tiny/x86_64-unknown-linux-gnu/r"]
+
+
+def test_lockfile_version_support():
+    info = fake_toolchains()["debian"]
+    assert info.lock_version_ok(3) and not info.lock_version_ok(4)
+    assert fake_toolchains()["stable"].lock_version_ok(4)
