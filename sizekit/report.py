@@ -28,6 +28,18 @@ def _size_cells(cell):
     return [f"{cell['final_bytes']:,}", human(cell["final_bytes"])]
 
 
+def runs(cell):
+    """The "runs" column: ok, the failure (e.g. SIGSEGV), or - when there is no smoke check."""
+    smoke = cell.get("smoke")
+    if not smoke:
+        return "-"
+    if smoke.get("ok"):
+        return "ok"
+    if smoke.get("ok") is None:
+        return "-"
+    return smoke["detail"]
+
+
 def _table(header, rows):
     out = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
     out += ["| " + " | ".join(str(x).replace("|", "\\|") for x in row) + " |" for row in rows]
@@ -46,19 +58,19 @@ def crate_markdown(results, crate):
         for c in (c for c in cells if c["target"] == target):
             est = c.get("upx_estimate_bytes")
             rows.append([c["variant"], c["label"], *_size_cells(c), _pct(c.get("change_pct")),
-                         human(est) if est else "-"])
+                         human(est) if est else "-", runs(c)])
             if c["status"] != "ok":
                 notes.append(f"- `{c['variant']}` {c['status']}: {c['reason']}"
                              + (f" (log: `{c['log']}`)" if c.get("log") else ""))
         parts += ["", f"## {target}", "",
-                  _table(["build", "modifications", "size (bytes)", "size (human)", "% change", "UPX (est.)"], rows)]
+                  _table(["build", "modifications", "size (bytes)", "size (human)", "% change", "UPX (est.)", "runs"], rows)]
         if notes:
             parts += [""] + notes
     return "\n".join(parts) + "\n"
 
 
 CSV_FIELDS = ["crate", "target", "variant", "label", "status", "final_bytes", "change_pct",
-              "upx_estimate_bytes", "reason"]
+              "upx_estimate_bytes", "runs", "reason"]
 
 
 def sizes_csv(results):
@@ -66,7 +78,7 @@ def sizes_csv(results):
     w = csv.DictWriter(buf, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
     w.writeheader()
     for c in results["cells"]:
-        w.writerow({k: c.get(k) for k in CSV_FIELDS})
+        w.writerow({**{k: c.get(k) for k in CSV_FIELDS}, "runs": runs(c)})
     return buf.getvalue()
 
 

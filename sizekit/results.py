@@ -14,7 +14,7 @@ def results_path(matrix):
 
 
 def collect(plan):
-    from .tasks import build_meta_path, cell_path
+    from .tasks import build_meta_path, cell_path, smoke_path
     matrix = plan.matrix
     cells = []
     for cell in plan.cells:
@@ -29,6 +29,7 @@ def collect(plan):
         rec["build"] = {"key": cell.build.key, "seconds": meta.get("seconds"),
                         "command": meta.get("command"), "shared_with": [
                             v for v in cell.build.variants if v != cell.variant.name]}
+        rec["smoke"] = read_json(smoke_path(matrix, cell)) if cell.crate.smoke else None
         cells.append(rec)
     base = {(c["crate"], c["target"]): c["final_bytes"] for c in cells if c["variant"] == matrix.baseline}
     for c in cells:

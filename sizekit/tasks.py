@@ -36,6 +36,10 @@ def cell_path(matrix, cell):
     return safe_join(state_dir(matrix), "cells", cell.id + ".json")
 
 
+def smoke_path(matrix, cell):
+    return safe_join(state_dir(matrix), "smoke", cell.id + ".json")
+
+
 def log_path(matrix, kind, key):
     return os.path.join(matrix.output, "logs", f"{kind}-{key}.log")
 
@@ -63,6 +67,20 @@ class stage_ok:
 
     def __repr__(self):
         return f"stage_ok({self.key})"
+
+
+class smoke_ok:
+    """uptodate check: a failed smoke run is retried on the next doit."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __call__(self, task, values):
+        record = read_json(self.path)
+        return record is not None and record.get("ok") is not False
+
+    def __repr__(self):
+        return f"smoke_ok({self.path})"
 
 
 class sources_unchanged:
@@ -156,6 +174,34 @@ def do_measure(plan, cell):
     return True
 
 
+def smoke_runner(plan, cell):
+    """(runner argv or None, problem or None) for running this cell's artifact."""
+    spec = plan.matrix.targets.get(cell.target)
+    runner = spec.runner if spec is not None else None
+    if runner and not shutil.which(runner[0]):
+        return None, f"runner {runner[0]!r} for {cell.target} not found; fix: apt-get install qemu-user"
+    if not runner and cell.target != plan.toolchains[None].host:
+        return None, f"no runner for {cell.target}; fix: set targets.{cell.target}.runner (e.g. [qemu-arm, -L, ...])"
+    return runner, None
+
+
+def do_smoke(plan, cell):
+    from .smoke import run_smoke
+    matrix = plan.matrix
+    record = stages.read(matrix, cell.last.key)
+    runner, problem = smoke_runner(plan, cell)
+    if record is None or record["status"] != "ok":
+        result = {"ok": None, "detail": "not run: the cell has no artifact"}
+    elif problem:
+        result = {"ok": None, "detail": f"unavailable: {problem}"}
+    else:
+        log = safe_join(matrix.output, "logs", f"smoke-{cell.id}.log")
+        result = run_smoke(cell.crate.smoke, stages.absolute(matrix, record["path"]), runner, log)
+        result["log"] = stages.rel(matrix, log)
+    write_json_if_changed(smoke_path(matrix, cell), result)
+    return True
+
+
 def do_report(plan):
     from .results import collect, write_results
     from .report import write_reports
@@ -163,6 +209,8 @@ def do_report(plan):
     write_results(plan.matrix, results)
     write_reports(plan.matrix, results)
     failed = [c for c in results["cells"] if c["status"] == "failed"]
+    failed += [dict(c, reason=f"smoke test failed: {c['smoke']['detail']}", log=c["smoke"].get("log"))
+               for c in results["cells"] if c["status"] == "ok" and (c.get("smoke") or {}).get("ok") is False]
     out = os.path.relpath(plan.matrix.output)
     print(f"sizekit: {len(results['cells'])} cells, {len(failed)} failed; "
           f"reports in {os.path.join(out, 'reports')}", file=sys.stderr)
@@ -218,13 +266,29 @@ def generate(plan):
                                          "version": 1})],
             "clean": True,
         }
+    smoke_files = []
+    for cell in plan.cells:
+        if not cell.crate.smoke or cell.crate.kind not in ("bin", "example"):
+            continue
+        target = smoke_path(matrix, cell)
+        smoke_files.append(target)
+        yield {
+            "basename": "smoke", "name": cell.name,
+            "doc": f"run {cell.variant.name} and check its answer",
+            "actions": [(do_smoke, (plan, cell))],
+            "file_dep": [stages.record_path(matrix.output, cell.last.key)],
+            "targets": [target],
+            "uptodate": [config_changed({"smoke": cell.crate.smoke, "runner": smoke_runner(plan, cell)}),
+                         smoke_ok(smoke_path(matrix, cell))],
+            "clean": True,
+        }
     from .report import report_files
     from .results import results_path
     yield {
         "basename": "report",
         "doc": "write results.json and the reports",
         "actions": [(do_report, (plan,))],
-        "file_dep": cell_files + [build_meta_path(matrix, b.key) for b in plan.builds],
+        "file_dep": cell_files + smoke_files + [build_meta_path(matrix, b.key) for b in plan.builds],
         "targets": [results_path(matrix)] + report_files(matrix, plan),
         "uptodate": [config_changed({"baseline": matrix.baseline,
                                      "order": [v.name for v in matrix.variants]})],

@@ -142,7 +142,7 @@ def test_reports_match_results(project):
     root = project["root"]
     md = open(root / "out" / "reports" / "tiny.md").read()
     c = cells(project["results"])
-    assert "| build | modifications | size (bytes) | size (human) | % change | UPX (est.) |" in md
+    assert "| build | modifications | size (bytes) | size (human) | % change | UPX (est.) | runs |" in md
     assert f"| release-stripped | stripped | {c['release-stripped']['final_bytes']:,} |" in md
     csv_text = open(root / "out" / "reports" / "sizes.csv").read().splitlines()
     assert csv_text[0].startswith("crate,target,variant,label,status,final_bytes")

@@ -1,0 +1,116 @@
+"""Prove a built artifact still works: run it (under the target's runner) and check its answer.
+
+Every run has a timeout and runs in its own process group, which is killed
+afterwards, so no server is left listening. Servers bind loopback ports only.
+"""
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import time
+
+from .procs import _kill_group
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def describe_exit(code):
+    """'exit 3', or the signal's name ('SIGSEGV') for a process killed by one."""
+    if code is not None and code < 0:
+        try:
+            return signal.Signals(-code).name
+        except ValueError:
+            return f"signal {-code}"
+    return f"exit {code}"
+
+
+def _start(argv, env, log):
+    return subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+
+def _read_log(log):
+    log.flush()
+    log.seek(0)
+    return log.read().decode("utf-8", "replace")
+
+
+def _short(text, n=60):
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[:n - 3] + "..."
+
+
+def run_args(spec, argv, env, log):
+    proc = _start(argv + spec.get("args", []), env, log)
+    try:
+        code = proc.wait(timeout=spec["timeout"])
+    except subprocess.TimeoutExpired:
+        return {"ok": False, "detail": f"timed out after {spec['timeout']} s"}
+    finally:
+        _kill_group(proc)
+        proc.wait()
+    output = _read_log(log)
+    if code != spec.get("exit", 0):
+        return {"ok": False, "detail": describe_exit(code)}
+    expect = spec.get("expect")
+    if expect is not None and expect not in output:
+        return {"ok": False, "detail": f"output lacks {expect!r}: {_short(output)!r}"}
+    return {"ok": True, "detail": f"{describe_exit(code)}, output has {expect!r}" if expect else describe_exit(code)}
+
+
+def run_http(spec, argv, env, log):
+    http_spec = spec["http"]
+    port = free_port()
+    env = dict(env)
+    if http_spec.get("port-arg"):
+        argv = argv + [str(port)]
+    else:
+        env[http_spec.get("port-env", "PORT")] = str(port)
+    proc = _start(argv + spec.get("args", []), env, log)
+    deadline = time.monotonic() + spec["timeout"]
+    try:
+        while True:
+            code = proc.poll()
+            if code is not None:
+                return {"ok": False, "detail": f"{describe_exit(code)} before serving HTTP"}
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=max(0.5, deadline - time.monotonic()))
+                conn.request("GET", http_spec.get("path", "/"))
+                resp = conn.getresponse()
+                body = resp.read().decode("utf-8", "replace")
+                conn.close()
+                break
+            except (ConnectionError, OSError, http.client.HTTPException):
+                if time.monotonic() > deadline:
+                    return {"ok": False, "detail": f"no HTTP answer on 127.0.0.1:{port} within {spec['timeout']} s"}
+                time.sleep(0.05)
+    finally:
+        _kill_group(proc)
+        proc.wait()
+    expect = http_spec.get("expect")
+    if resp.status != 200:
+        return {"ok": False, "detail": f"HTTP {resp.status} {_short(body)!r}"}
+    if expect is not None and expect not in body:
+        return {"ok": False, "detail": f"HTTP 200 but body lacks {expect!r}: {_short(body)!r}"}
+    return {"ok": True, "detail": f"HTTP 200 {_short(body)!r}"}
+
+
+def run_smoke(spec, binary, runner=None, log_path=None):
+    """Run one smoke check. Returns {"ok": bool, "detail": str}."""
+    argv = list(runner or []) + [os.path.abspath(binary)]
+    env = {**os.environ, **spec.get("env", {})}
+    os.makedirs(os.path.dirname(log_path), exist_ok=True)
+    with open(log_path, "w+b") as log:
+        log.write(("$ " + " ".join(argv) + "\n").encode())
+        log.flush()
+        try:
+            if "http" in spec:
+                return run_http(spec, argv, env, log)
+            return run_args(spec, argv, env, log)
+        except OSError as exc:
+            return {"ok": False, "detail": f"cannot start: {exc.strerror or exc}"}
