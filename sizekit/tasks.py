@@ -221,6 +221,16 @@ def do_report(plan):
     return True
 
 
+def clean_paths(*paths):
+    """doit clean action: remove these files and folders (missing ones are fine)."""
+    for path in paths:
+        if os.path.isdir(path):
+            shutil.rmtree(path, ignore_errors=True)
+        elif os.path.lexists(path):
+            os.unlink(path)
+    return True
+
+
 # --- task generation ---
 
 def generate(plan):
@@ -238,7 +248,10 @@ def generate(plan):
             "targets": [stages.record_path(matrix.output, build.key)],
             "uptodate": [config_changed(config), stage_ok(matrix, build.key)]
             + ([] if build.problem else [sources_unchanged(matrix, build.key)]),
-            "clean": True, "verbosity": 1,
+            "clean": [(clean_paths, [stages.record_path(matrix.output, build.key),
+                                     build_meta_path(matrix, build.key),
+                                     os.path.dirname(build_output(matrix, build, "x"))])],
+            "verbosity": 1,
         }
     for step in plan.steps:
         parent_key = step.parent.key if step.parent else step.build.key
@@ -250,7 +263,9 @@ def generate(plan):
             "targets": [stages.record_path(matrix.output, step.key)],
             "uptodate": [config_changed({"options": step.options, "problem": step.problem}),
                          stage_ok(matrix, step.key)],
-            "clean": True, "verbosity": 1,
+            "clean": [(clean_paths, [stages.record_path(matrix.output, step.key),
+                                     os.path.dirname(step_output(matrix, step, "x"))])],
+            "verbosity": 1,
         }
     cell_files = []
     for cell in plan.cells:

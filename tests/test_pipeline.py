@@ -210,3 +210,30 @@ def test_one_failing_crate_does_not_stop_the_others(tmp_path):
     assert "1 cell(s) failed" not in proc.stderr and "2 cell(s) failed" in (proc.stdout + proc.stderr)
     md = open(tmp_path / "out" / "reports" / "bad.md").read()
     assert "- `release` failed: cargo build failed (exit status 101)" in md
+
+
+def test_doit_clean_removes_outputs_and_forget_works(tmp_path):
+    shutil.copytree(os.path.join(ROOT, "tests", "fixtures", "tiny"), tmp_path / "tiny",
+                    ignore=shutil.ignore_patterns("target", "Cargo.lock"))
+    write(tmp_path / "dodo.py", DODO)
+    write(tmp_path / "matrix.yaml", """
+        version: 1
+        crates:
+          tiny: {path: tiny}
+        variants:
+          - {name: release}
+          - {name: s, from: release, post: [strip]}
+    """)
+    doit(tmp_path)
+    built = json.load(open(tmp_path / "out" / "results.json"))
+    paths = [tmp_path / st["path"] for c in built["cells"] for st in c["stages"]]
+    assert all(p.exists() for p in paths)
+    doit(tmp_path, "clean")
+    assert not any(p.exists() for p in paths)
+    assert not (tmp_path / "out" / "results.json").exists()
+    again = doit(tmp_path)
+    assert "build:tiny/x86_64-unknown-linux-gnu/release" in ran(again)
+    doit(tmp_path, "forget", "report")
+    assert ran(doit(tmp_path)) == ["report"]
+    info = doit(tmp_path, "info", "build:tiny/x86_64-unknown-linux-gnu/release")
+    assert "up-to-date" in info.stdout
