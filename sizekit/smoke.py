@@ -35,8 +35,10 @@ def _start(argv, env, log):
 
 
 def _read_log(log):
+    """What the program printed (the log's first line is the command)."""
     log.flush()
     log.seek(0)
+    log.readline()
     return log.read().decode("utf-8", "replace")
 
 

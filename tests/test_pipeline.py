@@ -39,7 +39,7 @@ def project(tmp_path_factory):
     write(root / "matrix.yaml", f"""
         version: 1
         crates:
-          tiny: {{path: tiny, artifact: bin:tiny, budget: 2MiB}}
+          tiny: {{path: tiny, artifact: bin:tiny, budget: 2MiB, smoke: {{args: [--version], expect: "tiny 0.1.0"}}}}
         variants:
           - {{name: dev, profile: dev}}
           - {{name: dev-stripped, from: dev, post: [strip]}}
@@ -114,6 +114,9 @@ def test_results_json_shape_and_change_column(project):
     assert c["release"]["toolchain"]["rustc"].startswith("rustc ")
     assert c["release"]["upx_estimate_bytes"] < c["release"]["final_bytes"]
     assert isinstance(c["release"]["build"]["seconds"], float)
+    for cell in c.values():
+        assert cell["smoke"]["ok"] is True, cell
+        assert cell["smoke"]["detail"] == "exit 0, output has 'tiny 0.1.0'"
 
 
 def test_rows_differing_only_in_post_share_one_cargo_build(project):

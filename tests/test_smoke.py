@@ -1,0 +1,91 @@
+"""Smoke checks on real programs: answers, crashes by signal name, timeouts, no leftovers."""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from sizekit.smoke import free_port, run_smoke
+
+
+def compile_c(tmp_path, name, source):
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc is not installed")
+    src = tmp_path / f"{name}.c"
+    src.write_text(textwrap.dedent(source))
+    out = tmp_path / name
+    subprocess.run(["gcc", "-O0", "-o", str(out), str(src)], check=True)
+    return str(out)
+
+
+def spec(**kw):
+    return {"timeout": 5, "env": {}, "exit": 0, **kw}
+
+
+def test_args_answer(tmp_path):
+    prog = compile_c(tmp_path, "hello", 'int main(){puts("hello 1.0");return 0;}\n#include <stdio.h>\n'.replace(
+        'int main', '#include <stdio.h>\nint main'))
+    assert run_smoke(spec(args=["--version"], expect="hello 1.0"), prog, log_path=str(tmp_path / "l.log")) == \
+        {"ok": True, "detail": "exit 0, output has 'hello 1.0'"}
+    assert run_smoke(spec(args=[], expect="bye"), prog, log_path=str(tmp_path / "l.log")) == \
+        {"ok": False, "detail": "output lacks 'bye': 'hello 1.0'"}
+
+
+def test_crash_is_reported_by_signal_name(tmp_path):
+    prog = compile_c(tmp_path, "crash", """
+        int main(void) { volatile int *p = 0; return *p; }
+    """)
+    result = run_smoke(spec(args=[]), prog, log_path=str(tmp_path / "l.log"))
+    assert result == {"ok": False, "detail": "SIGSEGV"}
+
+
+def test_timeout_kills_the_whole_group(tmp_path):
+    script = tmp_path / "hang.sh"
+    script.write_text("#!/bin/sh\nsleep 300 &\nsleep 300\n")
+    script.chmod(0o755)
+    start = time.monotonic()
+    result = run_smoke(spec(args=[], timeout=1), str(script), log_path=str(tmp_path / "l.log"))
+    assert result == {"ok": False, "detail": "timed out after 1 s"}
+    assert time.monotonic() - start < 10
+    left = subprocess.run(["pgrep", "-f", "sleep 300"], capture_output=True, text=True).stdout.split()
+    assert left == []
+
+
+def test_http_server_and_cleanup(tmp_path):
+    server = tmp_path / "serve.py"
+    server.write_text(textwrap.dedent(f"""
+        import http.server, os
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = b"Hello, world!"
+                self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers()
+                self.wfile.write(body)
+            def log_message(self, *a): pass
+        http.server.HTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+    """))
+    wrapper = tmp_path / "server"
+    wrapper.write_text(f"#!/bin/sh\nexec {sys.executable} {server}\n")
+    wrapper.chmod(0o755)
+    result = run_smoke(spec(http={"path": "/", "expect": "Hello, world!", "port-env": "PORT"}), str(wrapper),
+                       log_path=str(tmp_path / "l.log"))
+    assert result == {"ok": True, "detail": "HTTP 200 'Hello, world!'"}
+    # The server's process group was killed: nothing of ours is still running it.
+    time.sleep(0.2)
+    assert subprocess.run(["pgrep", "-f", str(server)], capture_output=True).returncode == 1
+
+
+def test_http_server_that_dies(tmp_path):
+    prog = compile_c(tmp_path, "die", "int main(void){return 3;}\n")
+    result = run_smoke(spec(http={"path": "/", "expect": "x", "port-env": "PORT"}), prog,
+                       log_path=str(tmp_path / "l.log"))
+    assert result == {"ok": False, "detail": "exit 3 before serving HTTP"}
+
+
+def test_free_port_is_loopback_and_free():
+    port = free_port()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", port))
