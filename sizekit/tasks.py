@@ -17,6 +17,7 @@ from doit.exceptions import TaskFailed
 from doit.tools import config_changed
 
 from . import cargo, stages
+from .checker import ContentHashChecker
 from .errors import SizekitError
 from .fsutil import copy_file, read_json, safe_join, write_json_if_changed
 from .matrix import load_matrix
@@ -332,6 +333,7 @@ def matrix_tasks(default="matrix.yaml"):
     config = {
         "dep_file": os.path.join(state_dir(plan.matrix), "doit-db"),
         "backend": "sqlite3",
+        "check_file_uptodate": ContentHashChecker,
     }
 
     def task_sizekit():
