@@ -107,6 +107,7 @@ def main(argv=None):
         for src in files:
             work = os.path.join(tmp, "in")
             shutil.copyfile(src, work)
+            os.chmod(work, 0o755)  # upx refuses non-executable files
             subprocess.run(["strip", "-s", work], stderr=subprocess.DEVNULL)
             key = native.hash_hex(native.hash_file(work))
             size = os.path.getsize(work)
@@ -116,7 +117,8 @@ def main(argv=None):
                 if c is None:
                     packed, secs, err = run_upx(args.upx, work, lv, tmp)
                     c = {"packed": packed, "seconds": secs, "error": err}
-                    cache[f"{key}:{lv}"] = c
+                    if packed:
+                        cache[f"{key}:{lv}"] = c
                 est, est_secs = time_estimate(work, lv, args.runs)
                 with open(work, "rb") as f:
                     stream = native.estimate_stream(f.read(), lv)

@@ -226,8 +226,8 @@ def elf_sections(data):
 EST_MINMATCH = 4
 EST_REPMIN = 2
 EST_MAXLEN = 273
-EST_HASHBITS = 16
-EST_DEPTH = 16
+EST_HASHBITS = 15
+EST_WAYS = 8
 EST_NICE = 64
 EST_WINDOW = 1 << 22
 EST_PRICE_BITS = 6
@@ -349,8 +349,9 @@ def _hashes(d):
 def _est_stream(d, level):
     n = len(d)
     hs = _hashes(d)
-    head = [-1] * (1 << EST_HASHBITS)
-    prev = [0] * n
+    bucket = [-1] * ((1 << EST_HASHBITS) * EST_WAYS)
+    cnt = [0] * (1 << EST_HASHBITS)
+    W1 = EST_WAYS - 1
     lz = _Lzma() if level == SK_LEVEL_LZMA else None
     cost = 0
     state = 0
@@ -367,22 +368,25 @@ def _est_stream(d, level):
             rl = _match_len(d, pos - rep0, pos, maxl)
         if pos <= nbound:
             h = hs[pos]
-            cand = head[h]
-            depth = EST_DEPTH
-            while cand >= 0 and depth > 0:
+            base = h * EST_WAYS
+            k = cnt[h]
+            for j in range(EST_WAYS):
+                cand = bucket[base + ((k - 1 - j) & W1)]
+                if cand < 0:
+                    break
                 off = pos - cand
                 if off > EST_WINDOW:
                     break
-                l = _match_len(d, cand, pos, maxl) if d[cand] == d[pos] else 0
+                if d[cand + best] != d[pos + best]:
+                    continue
+                l = _match_len(d, cand, pos, maxl)
                 if l > best:
                     best = l
                     boff = off
-                    if l >= EST_NICE:
+                    if l >= EST_NICE or l == maxl:
                         break
-                cand = prev[cand]
-                depth -= 1
-            prev[pos] = head[h]
-            head[h] = pos
+            bucket[base + (k & W1)] = pos
+            cnt[h] = (k + 1) & 255
         if rl >= EST_REPMIN and rl + 1 >= best:
             length, off, rep = rl, rep0, 1
         elif best >= EST_MINMATCH:
@@ -428,8 +432,9 @@ def _est_stream(d, level):
         end = pos + length
         for i in range(pos + 1, min(end, nbound + 1)):
             h = hs[i]
-            prev[i] = head[h]
-            head[h] = i
+            k = cnt[h]
+            bucket[h * EST_WAYS + (k & W1)] = i
+            cnt[h] = (k + 1) & 255
         pos = end
     total = lz.cost if lz is not None else cost
     return (total + (8 << PB) - 1) >> (PB + 3)
