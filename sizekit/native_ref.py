@@ -232,7 +232,8 @@ EST_NICE = 64
 EST_WINDOW = 1 << 22
 EST_PRICE_BITS = 6
 
-EST_CAL = {SK_LEVEL_BEST: (1000, 0), SK_LEVEL_LZMA: (1000, 0)}
+# calibration (A per mille, B bytes): see EST_CAL_* in csrc/sizekit_native.c
+EST_CAL = {SK_LEVEL_BEST: (828, 3600), SK_LEVEL_LZMA: (796, 7000)}
 
 
 def _ilog2_fp16(x):
