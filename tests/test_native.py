@@ -1,0 +1,544 @@
+"""sizekit.native on both backends: known answers, C == Python, ELF edge cases, errors."""
+import os
+import shutil
+import struct
+import subprocess
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sizekit import native, native_ref
+from sizekit.errors import ElfError, UsageError
+
+try:
+    from sizekit import _native as _cmod
+except ImportError:  # pragma: no cover - the C module is built by `pip install -e .`
+    _cmod = None
+
+C = native._CBackend(_cmod) if _cmod is not None else None
+needs_c = pytest.mark.skipif(C is None, reason="C module sizekit._native not built")
+FAST = settings(max_examples=60, deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@pytest.fixture(params=["c", "python"])
+def backend(request):
+    if request.param == "c" and C is None:
+        pytest.skip("C module sizekit._native not built")
+    native.set_backend(request.param)
+    assert native.BACKEND == request.param
+    yield request.param
+    native.set_backend("c" if C is not None else "python")
+
+
+# ---------------------------------------------------------------------------------------
+# ELF builders
+
+def build_elf(cls=64, endian="<", machine=62, sections=(), shstrndx=None, shoff=None,
+              shnum=None, shentsize=None, etype=2):
+    """A minimal ELF: header, section bytes, .shstrtab, section header table.
+
+    `sections` holds (name, sh_type, sh_flags, data); for NOBITS, data is the size (int).
+    """
+    ehsize, shsize = (64, 64) if cls == 64 else (52, 40)
+    names = b"\0"
+    entries = [(0, 0, 0, 0, 0, 0)]  # name, type, flags, addr, offset, size
+    body = bytearray(b"\0" * ehsize)
+    all_secs = list(sections) + [(".shstrtab", 3, 0, None)]
+    name_offs = []
+    for name, _, _, _ in all_secs:
+        name_offs.append(len(names))
+        names += name.encode() + b"\0"
+    for (name, typ, flags, data), noff in zip(all_secs, name_offs):
+        if data is None:
+            data = names
+        if isinstance(data, int):
+            entries.append((noff, typ, flags, 0x1000, len(body), data))
+            continue
+        while len(body) % 8:
+            body.append(0)
+        entries.append((noff, typ, flags, 0x1000 + len(body) if flags & 2 else 0, len(body),
+                        len(data)))
+        body += data
+    while len(body) % 8:
+        body.append(0)
+    table_off = len(body)
+    for noff, typ, flags, addr, off, size in entries:
+        if cls == 64:
+            body += struct.pack(endian + "IIQQQQIIQQ", noff, typ, flags, addr, off, size,
+                                0, 0, 1, 0)
+        else:
+            body += struct.pack(endian + "IIIIIIIIII", noff, typ, flags, addr, off, size,
+                                0, 0, 1, 0)
+    ident = b"\x7fELF" + bytes([1 if cls == 32 else 2, 1 if endian == "<" else 2, 1])
+    ident = ident.ljust(16, b"\0")
+    n = len(entries) if shnum is None else shnum
+    idx = len(entries) - 1 if shstrndx is None else shstrndx
+    so = table_off if shoff is None else shoff
+    es = shsize if shentsize is None else shentsize
+    if cls == 64:
+        hdr = ident + struct.pack(endian + "HHIQQQIHHHHHH", etype, machine, 1, 0, 0, so, 0,
+                                  ehsize, 0, 0, es, n, idx)
+    else:
+        hdr = ident + struct.pack(endian + "HHIIIIIHHHHHH", etype, machine, 1, 0, 0, so, 0,
+                                  ehsize, 0, 0, es, n, idx)
+    body[:ehsize] = hdr
+    return bytes(body)
+
+
+SAMPLE_SECTIONS = [(".text", 1, 6, bytes(range(200)) * 3), (".data", 1, 3, b"hello\0" * 9),
+                   (".bss", 8, 3, 4096), (".comment", 1, 0, b"GCC: test\0")]
+
+
+@pytest.fixture(scope="session")
+def hello(tmp_path_factory):
+    """A gcc-built executable (not stripped) and a 32-bit object file if gcc -m32 works."""
+    d = tmp_path_factory.mktemp("gcc")
+    src = d / "hello.c"
+    # no #include: gcc -m32 works without 32-bit libc headers
+    src.write_text('int puts(const char *);\nstatic const char msg[] = "hello";\n'
+                   'int counter;\nint main(void) { puts(msg); return counter; }\n')
+    exe = d / "hello"
+    subprocess.run(["gcc", "-O2", "-o", str(exe), str(src)], check=True)
+    obj32 = d / "hello32.o"
+    r = subprocess.run(["gcc", "-m32", "-c", "-o", str(obj32), str(src)],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return {"exe": str(exe), "obj32": str(obj32) if r.returncode == 0 else None}
+
+
+def pyelftools_sections(path):
+    from elftools.elf.elffile import ELFFile
+    with open(path, "rb") as f:
+        e = ELFFile(f)
+        return [(s.name, s["sh_type"], s["sh_offset"], s["sh_size"]) for s in e.iter_sections()]
+
+
+# ---------------------------------------------------------------------------------------
+# hash
+
+KNOWN = [(b"", "8407e1a669c807f6"), (b"a", "bd380baae0641787"), (b"abc", "9dad1b97e11ea92b"),
+         (bytes(range(256)), "333acde1d7f7ee02"), (b"sizekit" * 1000, "b546ec075aec5567"),
+         (bytes(64), "ded79f004ee9f549"), (bytes(65), "9e3d0df681935312")]
+
+
+@pytest.mark.parametrize("data,want", KNOWN)
+def test_hash_known_answers(backend, data, want):
+    assert native.hash_hex(native.hash_bytes(data)) == want
+
+
+def test_hash_seed_known_answer():
+    assert native_ref.hash64(b"abc", 1) == 0xB89A60372A8BAADB
+    if C is not None:
+        assert _cmod.lib.sk_hash64(b"abc", 3, 1) == 0xB89A60372A8BAADB
+
+
+def test_hash_accepts_buffers(backend):
+    data = bytes(range(100)) * 7
+    h = native.hash_bytes(data)
+    assert native.hash_bytes(bytearray(data)) == h
+    assert native.hash_bytes(memoryview(data)) == h
+    assert native.hash_bytes(memoryview(data * 2)[:len(data)]) == h
+    assert 0 <= h < 2**64
+    with pytest.raises(TypeError):
+        native.hash_bytes("text")
+
+
+def test_hash_hex_is_16_digits():
+    assert native.hash_hex(0) == "0000000000000000"
+    assert native.hash_hex(2**64 - 1) == "ffffffffffffffff"
+    assert native.hash_hex(0xABC) == "0000000000000abc"
+
+
+def test_hash_sensitive_to_order_and_length(backend):
+    a, b = os.urandom(64), os.urandom(64)
+    assert native.hash_bytes(a + b) != native.hash_bytes(b + a)
+    assert native.hash_bytes(b"ab") != native.hash_bytes(b"ab\0")
+    assert native.hash_bytes(bytes(16)) != native.hash_bytes(bytes(17))
+
+
+def test_hash_file(backend, tmp_path):
+    p = tmp_path / "f.bin"
+    data = os.urandom(100_003)
+    p.write_bytes(data)
+    assert native.hash_file(p) == native.hash_bytes(data)
+    e = tmp_path / "empty"
+    e.write_bytes(b"")
+    assert native.hash_file(e) == native.hash_bytes(b"")
+    with pytest.raises(UsageError) as ei:
+        native.hash_file(tmp_path)
+    assert str(ei.value) == f"{tmp_path}: is a directory"
+    with pytest.raises(UsageError) as ei:
+        native.hash_file(tmp_path / "missing")
+    assert str(ei.value) == f"{tmp_path / 'missing'}: no such file"
+
+
+@needs_c
+@FAST
+@given(st.binary(max_size=600), st.integers(0, 2**64 - 1))
+def test_hash_c_equals_python(data, seed):
+    assert _cmod.lib.sk_hash64(data, len(data), seed) == native_ref.hash64(data, seed)
+
+
+@needs_c
+def test_hash_c_equals_python_every_tail_length():
+    base = os.urandom(300)
+    for n in range(len(base)):
+        assert C.hash64(base[:n]) == native_ref.hash64(base[:n])
+
+
+@needs_c
+def test_hash_c_equals_python_real_file():
+    with open("/bin/ls", "rb") as f:
+        data = f.read()
+    assert C.hash64(data) == native_ref.hash64(data)
+
+
+# ---------------------------------------------------------------------------------------
+# sections: real files
+
+@pytest.mark.parametrize("which", ["/bin/ls", "exe", "obj32"])
+def test_sections_match_pyelftools(backend, hello, which):
+    path = hello.get(which, which)
+    if path is None:
+        pytest.skip("gcc -m32 not available")
+    info = native.read_sections(path)
+    want = pyelftools_sections(path)
+    assert [(s.name, s.offset, s.size) for s in info.sections] == [
+        (n, o, z) for n, _, o, z in want]
+    for s, (_, typ, _, _) in zip(info.sections, want):
+        if s.type < 0x70000000:
+            assert "SHT_" + s.type_name == typ
+    with open(path, "rb") as f:
+        data = f.read()
+    for s in info.sections:
+        if s.type not in (0, 8) and s.size:
+            assert s.hash == native.hash_bytes(data[s.offset:s.offset + s.size])
+        else:
+            assert s.hash == native.hash_bytes(b"")
+    assert info.endian == "little"
+    if which == "obj32":
+        assert (info.elfclass, info.machine) == (32, 3)
+    else:
+        assert (info.elfclass, info.machine) == (64, 62)
+
+
+def test_section_fields(backend, hello):
+    info = native.read_sections(hello["exe"])
+    text = info.get_section(".text")
+    assert text is not None and text.type_name == "PROGBITS" and text.alloc
+    assert text.flags & 0x4  # SHF_EXECINSTR
+    bss = info.get_section(".bss")
+    assert bss.type_name == "NOBITS" and bss.hash == native.hash_bytes(b"")
+    assert info.get_section(".nope") is None
+    assert info.sections[0].index == 0 and info.sections[0].name == ""
+    assert [s.index for s in info.sections] == list(range(len(info.sections)))
+
+
+@pytest.mark.parametrize("cls", [32, 64])
+@pytest.mark.parametrize("endian", ["<", ">"])
+def test_crafted_elf_all_classes_and_byte_orders(backend, tmp_path, cls, endian):
+    data = build_elf(cls, endian, machine=20, sections=SAMPLE_SECTIONS)
+    p = tmp_path / "crafted"
+    p.write_bytes(data)
+    info = native.read_sections(p)
+    assert info.elfclass == cls and info.machine == 20
+    assert info.endian == ("little" if endian == "<" else "big")
+    names = [s.name for s in info.sections]
+    assert names == ["", ".text", ".data", ".bss", ".comment", ".shstrtab"]
+    assert [(s.name, s.offset, s.size) for s in info.sections] == \
+        [(n, o, s) for n, _, o, s in pyelftools_sections(str(p))]
+    text = info.get_section(".text")
+    assert text.hash == native.hash_bytes(SAMPLE_SECTIONS[0][3])
+    assert info.get_section(".bss").size == 4096
+    assert info.get_section(".bss").type_name == "NOBITS"
+
+
+def test_no_section_table_is_an_empty_list(backend):
+    data = build_elf(64, "<", sections=SAMPLE_SECTIONS, shoff=0)
+    info = native.parse_sections(data)
+    assert info.sections == [] and info.elfclass == 64
+
+
+def test_extended_section_numbering(backend):
+    """e_shnum = 0 and e_shstrndx = SHN_XINDEX: the real values sit in section 0."""
+    data = bytearray(build_elf(64, "<", sections=SAMPLE_SECTIONS, shnum=0, shstrndx=0xFFFF))
+    shoff, = struct.unpack_from("<Q", data, 40)
+    struct.pack_into("<Q", data, shoff + 32, 6)   # section 0 sh_size = count
+    struct.pack_into("<I", data, shoff + 40, 5)   # section 0 sh_link = name table index
+    info = native.parse_sections(bytes(data))
+    assert [s.name for s in info.sections][-1] == ".shstrtab"
+    assert len(info.sections) == 6
+
+
+# ---------------------------------------------------------------------------------------
+# sections: bad input, each with its message
+
+def _reason(data, path="bad.elf"):
+    with pytest.raises(ElfError) as ei:
+        native.parse_sections(data, path)
+    assert ei.value.path == path
+    assert str(ei.value) == f"{path}: {ei.value.reason}"
+    return ei.value.reason
+
+
+def test_bad_inputs(backend):
+    good = build_elf(64, "<", sections=SAMPLE_SECTIONS)
+    shoff, = struct.unpack_from("<Q", good, 40)
+    assert _reason(b"") == "empty file"
+    assert _reason(good[:12]) == "truncated ELF header (12 bytes)"
+    assert _reason(good[:40]) == "truncated ELF header (40 bytes)"
+    assert _reason(b"\x7fEL") == "truncated ELF header (3 bytes)"
+    assert _reason(b"MZ\x90\x00" + bytes(100)) == "not an ELF file (bad magic)"
+    assert _reason(b"#!/bin/sh\n") == "not an ELF file (bad magic)"
+    assert _reason(good[:4] + b"\x03" + good[5:]) == "bad ELF class (EI_CLASS is not 1 or 2)"
+    assert _reason(good[:5] + b"\x00" + good[6:]) == \
+        "bad ELF data encoding (EI_DATA is not 1 or 2)"
+    # section header table past the end of the file
+    assert _reason(good[:shoff + 10]) == "section header table past end of file"
+    assert _reason(build_elf(64, "<", sections=SAMPLE_SECTIONS, shoff=2**64 - 8)) == \
+        "section header table past end of file"
+    assert _reason(build_elf(64, "<", sections=SAMPLE_SECTIONS, shnum=65535)) == \
+        "section header table past end of file"
+    assert _reason(build_elf(64, "<", sections=SAMPLE_SECTIONS, shentsize=10)) == \
+        "section header entry size 10 too small"
+    assert _reason(build_elf(32, ">", sections=SAMPLE_SECTIONS, shstrndx=99)) == \
+        "section name table index 99 out of range"
+
+
+def test_huge_extended_count(backend):
+    data = bytearray(build_elf(64, "<", sections=SAMPLE_SECTIONS, shnum=0))
+    shoff, = struct.unpack_from("<Q", data, 40)
+    struct.pack_into("<Q", data, shoff + 32, 2**63)
+    assert _reason(bytes(data)) == "too many sections (4294967295)"
+    struct.pack_into("<Q", data, shoff + 32, 70000)
+    assert _reason(bytes(data)) == "section header table past end of file"
+
+
+def test_lying_section_headers(backend):
+    data = bytearray(build_elf(64, "<", sections=SAMPLE_SECTIONS))
+    shoff, = struct.unpack_from("<Q", data, 40)
+    ent = shoff + 2 * 64  # .data
+    bad = bytearray(data)
+    struct.pack_into("<Q", bad, ent + 24, len(data) + 1)  # sh_offset past EOF
+    assert _reason(bytes(bad)) == "section 2 data past end of file"
+    bad = bytearray(data)
+    struct.pack_into("<Q", bad, ent + 32, 2**64 - 1)  # offset + size overflows
+    assert _reason(bytes(bad)) == "section 2 data past end of file"
+    bad = bytearray(data)
+    struct.pack_into("<I", bad, ent, 10_000)  # sh_name outside the name table
+    assert _reason(bytes(bad)) == \
+        "section 2 name is not a NUL-terminated string in the name table"
+    # name table whose last string has no NUL
+    strtab = shoff + 5 * 64
+    off, size = struct.unpack_from("<QQ", data, strtab + 24)
+    bad = bytearray(data)
+    struct.pack_into("<Q", bad, strtab + 32, size - 1)
+    assert _reason(bytes(bad)) == \
+        "section 5 name is not a NUL-terminated string in the name table"
+    # the name table itself past EOF
+    bad = bytearray(data)
+    struct.pack_into("<Q", bad, strtab + 24, 2**40)
+    assert _reason(bytes(bad)) == "section 5 data past end of file"
+    # a NOBITS section may point anywhere
+    bss = shoff + 3 * 64
+    ok = bytearray(data)
+    struct.pack_into("<QQ", ok, bss + 24, 2**60, 2**60)
+    assert native.parse_sections(bytes(ok)).get_section(".bss").size == 2**60
+
+
+def test_read_sections_path_errors(backend, tmp_path):
+    with pytest.raises(ElfError) as ei:
+        native.read_sections(tmp_path)
+    assert ei.value.reason == "is a directory" and ei.value.path == str(tmp_path)
+    with pytest.raises(ElfError) as ei:
+        native.read_sections(tmp_path / "nope")
+    assert ei.value.reason == "no such file"
+    e = tmp_path / "empty"
+    e.write_bytes(b"")
+    with pytest.raises(ElfError) as ei:
+        native.read_sections(e)
+    assert str(ei.value) == f"{e}: empty file"
+    t = tmp_path / "text"
+    t.write_text("hello\n")
+    with pytest.raises(ElfError) as ei:
+        native.read_sections(t)
+    assert str(ei.value) == f"{t}: not an ELF file (bad magic)"
+
+
+# ---------------------------------------------------------------------------------------
+# sections: C == Python on random, mutated and truncated input
+
+def _both_sections(data):
+    rc_c, cnt_c, secs_c, _ = C.elf_sections(data)
+    rc_p, cnt_p, secs_p, _ = native_ref.elf_sections(data)
+    assert (rc_c, cnt_c) == (rc_p, cnt_p)
+    if rc_c == 0:
+        assert secs_c == secs_p
+        for s in secs_c:
+            if s["type"] not in (0, 8) and s["size"]:
+                assert s["offset"] + s["size"] <= len(data)
+            assert s["name_off"] + s["name_len"] <= len(data)
+    return rc_c
+
+
+@needs_c
+def test_sections_c_equals_python_real(hello):
+    for p in ["/bin/ls", hello["exe"]] + ([hello["obj32"]] if hello["obj32"] else []):
+        with open(p, "rb") as f:
+            assert _both_sections(f.read()) == 0
+
+
+@needs_c
+@FAST
+@given(st.binary(max_size=400))
+def test_sections_c_equals_python_random(data):
+    _both_sections(data)
+    _both_sections(b"\x7fELF" + data)
+    _both_sections(b"\x7fELF\x02\x01\x01" + data)
+
+
+def _mutation_targets(data, cls):
+    """Offsets worth mutating: the ELF header and the section header table."""
+    if cls == 64:
+        shoff, = struct.unpack_from("<Q", data, 40)
+        shnum, = struct.unpack_from("<H", data, 60)
+        ent = 64
+    else:
+        shoff, = struct.unpack_from("<I", data, 32)
+        shnum, = struct.unpack_from("<H", data, 48)
+        ent = 40
+    return list(range(64)) + list(range(shoff, min(len(data), shoff + shnum * ent)))
+
+
+@pytest.fixture(scope="session")
+def mutation_bases(hello):
+    bases = [build_elf(64, "<", sections=SAMPLE_SECTIONS),
+             build_elf(32, ">", sections=SAMPLE_SECTIONS)]
+    with open(hello["exe"], "rb") as f:
+        bases.append(f.read())
+    return [(b, _mutation_targets(b, 64 if b[4] == 2 else 32)) for b in bases]
+
+
+@needs_c
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_sections_c_equals_python_mutated(mutation_bases, data):
+    base, targets = data.draw(st.sampled_from(mutation_bases))
+    buf = bytearray(base)
+    for _ in range(data.draw(st.integers(1, 6))):
+        off = data.draw(st.sampled_from(targets))
+        buf[off] = data.draw(st.sampled_from([0, 1, 2, 0x7F, 0x80, 0xFF,
+                                              data.draw(st.integers(0, 255))]))
+    _both_sections(bytes(buf))
+
+
+@needs_c
+def test_sections_c_equals_python_truncated(hello):
+    with open(hello["exe"], "rb") as f:
+        exe = f.read()
+    crafted = build_elf(64, "<", sections=SAMPLE_SECTIONS)
+    for base in (exe, crafted):
+        for n in range(min(len(base), 4096) + 1):
+            rc = _both_sections(base[:n])
+            assert rc != 0 or n == len(base)
+
+
+def test_truncations_raise(backend, hello):
+    with open(hello["exe"], "rb") as f:
+        exe = f.read()
+    for n in (0, 1, 4, 15, 16, 63):
+        with pytest.raises(ElfError):
+            native.parse_sections(exe[:n])
+    for n in range(64, 4097, 97):
+        assert _reason(exe[:n]) == "section header table past end of file"
+
+
+# ---------------------------------------------------------------------------------------
+# estimate
+
+def test_estimate_levels_and_errors(backend, hello):
+    with open(hello["exe"], "rb") as f:
+        data = f.read()
+    best = native.estimate_packed(data, "best")
+    lzma = native.estimate_packed(data, "lzma")
+    assert 0 < best < len(data) + 10_000 and 0 < lzma < len(data) + 10_000
+    assert native.estimate_file(hello["exe"]) == best
+    assert native.estimate_file(hello["exe"], "lzma") == lzma
+    assert native.estimate_packed(b"") == 0
+    with pytest.raises(UsageError) as ei:
+        native.estimate_packed(data, "ultra")
+    assert str(ei.value) == "unknown UPX level 'ultra'; expected one of best, lzma"
+    with pytest.raises(UsageError):
+        native.estimate_file(os.path.dirname(hello["exe"]))
+
+
+def test_estimate_tracks_compressibility(backend):
+    rnd = os.urandom(60_000)
+    zeros = bytes(60_000)
+    text = (b"the quick brown fox jumps over the lazy dog %d\n" * 1500)[:60_000]
+    for level in ("best", "lzma"):
+        r, z, t = (native.estimate_packed(x, level) for x in (rnd, zeros, text))
+        assert z < t < r
+        assert r > 0.9 * 60_000  # incompressible data barely shrinks
+
+
+KNOWN_ESTIMATES = {"best": 19_346, "lzma": 20_338}
+
+
+@pytest.mark.parametrize("level", ["best", "lzma"])
+def test_estimate_known_answer(backend, level):
+    data = bytes((i * i * 7 + (i >> 6)) & 0xFF for i in range(40_000)) + bytes(range(256)) * 40
+    assert native.estimate_packed(data, level) == KNOWN_ESTIMATES[level]
+
+
+@needs_c
+@FAST
+@given(st.binary(max_size=3000), st.sampled_from([1, 2]))
+def test_estimate_c_equals_python_random(data, level):
+    assert C.estimate_packed(data, level) == native_ref.estimate_packed(data, level)
+
+
+@needs_c
+@FAST
+@given(st.lists(st.sampled_from([b"\x00", b"ab", b"abcd", b"\xe8\x00\x00\x00\x00", b"xyz" * 9]),
+                max_size=400), st.sampled_from([1, 2]))
+def test_estimate_c_equals_python_repetitive(parts, level):
+    data = b"".join(parts)
+    assert C.estimate_packed(data, level) == native_ref.estimate_packed(data, level)
+
+
+@needs_c
+@pytest.mark.parametrize("level", [1, 2])
+def test_estimate_c_equals_python_real(hello, level):
+    for p in (hello["exe"], "/bin/ls"):
+        with open(p, "rb") as f:
+            data = f.read()
+        assert C.estimate_packed(data, level) == native_ref.estimate_packed(data, level)
+
+
+# ---------------------------------------------------------------------------------------
+# diff
+
+def test_diff_sections(backend):
+    a = native.parse_sections(build_elf(64, "<", sections=SAMPLE_SECTIONS))
+    changed = [(".text", 1, 6, bytes(range(200)) * 3),
+               (".data", 1, 3, b"HELLO\0" * 9),       # same size, new bytes
+               (".rodata", 1, 2, b"new" * 10)]        # new section
+    b = native.parse_sections(build_elf(64, "<", sections=changed))
+    rows = native.diff_sections(a, b)
+    assert rows == [(".text", 600, 600, False), (".data", 54, 54, True),
+                    (".bss", 4096, None, True), (".comment", 10, None, True),
+                    (".shstrtab", 37, 31, True), (".rodata", None, 30, True)]
+
+
+def test_backend_env_validation():
+    old = os.environ.get("SIZEKIT_BACKEND")
+    try:
+        with pytest.raises(UsageError):
+            native.set_backend("fortran")
+    finally:
+        native.set_backend("c" if C is not None else "python")
+        if old is not None:
+            os.environ["SIZEKIT_BACKEND"] = old
