@@ -58,10 +58,22 @@ static const uint64_t HFIN2 = 0xcb24d0a5c88c35b3ULL;
 
 #define SK_PREFETCH_AHEAD 8192
 
+/* 64x64 -> 128-bit product, low half xor high half. */
 static uint64_t mumfold(uint64_t a, uint64_t b)
 {
-    unsigned __int128 r = (unsigned __int128)a * b;
+#if defined(__SIZEOF_INT128__) && !defined(SK_NO_INT128)
+    __extension__ typedef unsigned __int128 sk_u128;
+    sk_u128 r = (sk_u128)a * b;
     return (uint64_t)r ^ (uint64_t)(r >> 64);
+#else
+    /* portable schoolbook version for compilers without a 128-bit type */
+    uint64_t al = a & 0xffffffffULL, ah = a >> 32, bl = b & 0xffffffffULL, bh = b >> 32;
+    uint64_t ll = al * bl, lh = al * bh, hl = ah * bl, hh = ah * bh;
+    uint64_t mid = (ll >> 32) + (lh & 0xffffffffULL) + (hl & 0xffffffffULL);
+    uint64_t lo = (ll & 0xffffffffULL) | (mid << 32);
+    uint64_t hi = hh + (lh >> 32) + (hl >> 32) + (mid >> 32);
+    return lo ^ hi;
+#endif
 }
 
 static uint64_t rotl64(uint64_t v, unsigned r)
@@ -534,7 +546,17 @@ static unsigned match_len(const uint8_t *a, const uint8_t *b, unsigned maxl)
     unsigned n = 0;
     while (n + 8 <= maxl) {
         uint64_t x = rd64le(a + n) ^ rd64le(b + n);
-        if (x != 0) return n + (unsigned)(__builtin_ctzll(x) >> 3);
+        if (x != 0) {
+#if defined(__GNUC__)
+            return n + (unsigned)(__builtin_ctzll(x) >> 3);
+#else
+            while ((x & 0xff) == 0) {
+                x >>= 8;
+                n++;
+            }
+            return n;
+#endif
+        }
         n += 8;
     }
     while (n < maxl && a[n] == b[n]) n++;
