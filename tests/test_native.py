@@ -18,7 +18,7 @@ except ImportError:  # pragma: no cover - the C module is built by `pip install 
 
 C = native._CBackend(_cmod) if _cmod is not None else None
 needs_c = pytest.mark.skipif(C is None, reason="C module sizekit._native not built")
-FAST = settings(max_examples=60, deadline=None,
+FAST = settings(max_examples=150, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
@@ -421,7 +421,7 @@ def mutation_bases(hello):
 
 
 @needs_c
-@settings(max_examples=150, deadline=None,
+@settings(max_examples=400, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.data())
 def test_sections_c_equals_python_mutated(mutation_bases, data):
