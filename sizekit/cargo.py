@@ -46,6 +46,34 @@ def build_std_crates(settings):
     return crates
 
 
+# Nightlies from 1.93 spell "abort without any panic machinery" as a panic strategy
+# (profile panic = "immediate-abort" behind cargo's -Z panic-immediate-abort);
+# older ones as the std feature panic_immediate_abort on top of panic = "abort".
+IMMEDIATE_ABORT_STRATEGY_SINCE = (1, 93, 0)
+IMMEDIATE_FEATURE = "panic_immediate_abort"
+
+
+def panic_settings(settings, info):
+    """(cargo profile map, build-std features, extra cargo -Z flags) for this toolchain.
+
+    A row may ask for immediate abort either way; it is written the way the
+    toolchain understands it.
+    """
+    cargo_map = dict(settings["cargo"])
+    bstd = settings["build-std"] or {}
+    features = list(bstd.get("features", []))
+    wants = cargo_map.get("panic") == "immediate-abort" or IMMEDIATE_FEATURE in features
+    if not wants:
+        return cargo_map, features, []
+    if tuple(info.release) >= IMMEDIATE_ABORT_STRATEGY_SINCE:
+        cargo_map["panic"] = "immediate-abort"
+        return cargo_map, [f for f in features if f != IMMEDIATE_FEATURE], ["panic-immediate-abort"]
+    cargo_map["panic"] = "abort"
+    if IMMEDIATE_FEATURE not in features:
+        features.append(IMMEDIATE_FEATURE)
+    return cargo_map, features, []
+
+
 def rustflags(plan, build):
     info = plan.toolchains[build.toolchain]
     target = plan.matrix.targets.get(build.target)
@@ -62,6 +90,7 @@ def command(plan, build):
     s = build.settings
     info = plan.toolchains[build.toolchain]
     prof = profile_name(build)
+    cargo_map, std_features, zflags = panic_settings(s, info)
     argv = [info.cargo or "cargo", "build",
             "--manifest-path", os.path.join(build.crate.path, "Cargo.toml"),
             "--target", build.target,
@@ -69,9 +98,9 @@ def command(plan, build):
             "--target-dir", target_dir(plan, build),
             "--message-format=json-render-diagnostics",
             "--config", f"profile.{prof}.inherits={toml_value(s['profile'])}"]
-    for key, value in s["cargo"].items():
-        if key == "panic" and value == "immediate-abort":
-            argv += ["-Z", "panic-immediate-abort"]
+    for flag in zflags:
+        argv += ["-Z", flag]
+    for key, value in sorted(cargo_map.items()):
         argv += ["--config", f"profile.{prof}.{key}={toml_value(value)}"]
     if not s["default-features"]:
         argv.append("--no-default-features")
@@ -81,8 +110,8 @@ def command(plan, build):
     argv += {"bin": ["--bin", name], "example": ["--example", name]}.get(kind, ["--lib"])
     if s["build-std"]:
         argv += ["-Z", "build-std=" + ",".join(build_std_crates(s))]
-        if s["build-std"]["features"]:
-            argv += ["-Z", "build-std-features=" + ",".join(s["build-std"]["features"])]
+        if std_features:
+            argv += ["-Z", "build-std-features=" + ",".join(std_features)]
     env = {"RUSTC": info.rustc or "rustc", "CARGO_TERM_COLOR": "never"}
     flags = rustflags(plan, build)
     if flags:

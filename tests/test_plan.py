@@ -144,3 +144,39 @@ def test_lockfile_version_support():
     info = fake_toolchains()["debian"]
     assert info.lock_version_ok(3) and not info.lock_version_ok(4)
     assert fake_toolchains()["stable"].lock_version_ok(4)
+
+
+def _immediate_abort_argv(tmp_path, release, variant):
+    plan = plan_for(tiny_matrix(tmp_path, [variant]), rust_src=True)
+    plan.toolchains["nightly"].release = release
+    build = plan.builds[0]
+    argv, _ = cargo.command(plan, build)
+    return argv[argv.index("--message-format=json-render-diagnostics") + 1:], f"sk-{build.key}"
+
+
+def test_immediate_abort_as_a_new_nightly_spells_it(tmp_path):
+    variant = ("- {name: ia, toolchain: nightly, cargo: {panic: immediate-abort, opt-level: z},"
+               " build-std: {crates: [std], features: [optimize_for_size]}}")
+    argv, p = _immediate_abort_argv(tmp_path, (1, 97, 0), variant)
+    assert argv == ["--config", f'profile.{p}.inherits="release"',
+                    "-Z", "panic-immediate-abort",
+                    "--config", f'profile.{p}.opt-level="z"',
+                    "--config", f'profile.{p}.panic="immediate-abort"',
+                    "--bin", "tiny",
+                    "-Z", "build-std=std,panic_abort", "-Z", "build-std-features=optimize_for_size"]
+
+
+def test_immediate_abort_as_an_old_nightly_spells_it(tmp_path):
+    # The same row, written the xargo way, for a 2024 nightly.
+    variant = ("- {name: ia, toolchain: nightly, cargo: {panic: abort},"
+               " xargo: {dependencies: {std: {features: [panic_immediate_abort]}}}}")
+    argv, p = _immediate_abort_argv(tmp_path, (1, 85, 0), variant)
+    assert argv == ["--config", f'profile.{p}.inherits="release"',
+                    "--config", f'profile.{p}.panic="abort"',
+                    "--bin", "tiny",
+                    "-Z", "build-std=std,panic_abort", "-Z", "build-std-features=panic_immediate_abort"]
+    # and the new spelling of the same request on the old nightly
+    variant = "- {name: ia, toolchain: nightly, cargo: {panic: immediate-abort}, build-std: {crates: [std]}}"
+    argv, p = _immediate_abort_argv(tmp_path, (1, 85, 0), variant)
+    assert argv[-4:] == ["-Z", "build-std=std,panic_abort", "-Z", "build-std-features=panic_immediate_abort"]
+    assert f'profile.{p}.panic="abort"' in argv
