@@ -3,6 +3,7 @@
 The user's Cargo.toml is never edited: settings reach cargo as `--config
 profile.sk-<key>.<k>=<v>` on a profile that inherits dev or release.
 """
+import hashlib
 import json
 import os
 import re
@@ -225,7 +226,9 @@ def run(plan, build, log_path):
     full_env.update(env)
     messages = []
     start = time.monotonic()
-    lock_path = os.path.join(plan.matrix.output, ".sizekit", "locks", f"{build.crate.name}.lock")
+    # Keyed by folder: two matrix entries may build the same crate (and its Cargo.lock).
+    folder_key = hashlib.sha256(os.path.realpath(build.crate.path).encode()).hexdigest()[:12]
+    lock_path = os.path.join(plan.matrix.output, ".sizekit", "locks", f"crate-{folder_key}.lock")
     with file_lock(lock_path), _LockfileSwap(plan, build):
         code = run_logged(argv, full_env, log_path, on_stdout=lambda line: _collect(line, messages),
                           cwd=build.crate.path)

@@ -83,9 +83,9 @@ class Matrix:
         raise KeyError(name)
 
 
-def suggest(word, choices):
+def suggest(word, choices, cutoff=0.6):
     """' (did you mean "x"?)' for a near miss, else ''."""
-    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=cutoff)
     return f' (did you mean "{close[0]}"?)' if close else ""
 
 
@@ -177,6 +177,9 @@ def _typename(value):
 
 def load_matrix(path, host=None):
     """Read, validate and resolve a matrix file. Raises MatrixError listing every problem."""
+    if host is None:
+        from .toolchain import host_triple
+        host = host_triple()
     path = os.path.abspath(path)
     shown = os.path.relpath(path) if not os.path.relpath(path).startswith("..") else path
     if os.path.isdir(path):
@@ -333,7 +336,7 @@ def _crates(c, raw, root, toolchains, targets, host):
             for i, triple in enumerate(c.str_list(spec["targets"], p + ("targets",))):
                 if triple not in targets and triple != host:
                     known = sorted(set(targets) | ({host} if host else set()))
-                    c.err(p + ("targets", i), f"unknown target {triple!r}{suggest(triple, known)}; "
+                    c.err(p + ("targets", i), f"unknown target {triple!r}{suggest(triple, known, 0.9)}; "
                                               f"add it under the top-level targets: map")
                 crate.targets.append(triple)
         if "smoke" in spec:

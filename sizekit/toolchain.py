@@ -178,7 +178,11 @@ def probe_all(matrix, cache_dir=None):
 
 
 def host_triple():
-    """The host target triple, from the rustc on PATH (fallback: x86_64 Linux)."""
+    """The host's target triple: from the platform when it is a common Linux, else from rustc."""
+    import platform
+    machine = platform.machine()
+    if platform.system() == "Linux" and machine in ("x86_64", "aarch64") and platform.libc_ver()[0] == "glibc":
+        return f"{machine}-unknown-linux-gnu"
     rustc = shutil.which("rustc")
     if rustc:
         out, _ = _run([rustc, "-vV"])
