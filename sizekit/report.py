@@ -12,7 +12,7 @@ def reports_dir(matrix_output):
 
 
 def report_files(matrix, plan):
-    names = [f"{c}.md" for c in matrix.crates] + ["sizes.csv"]
+    names = [f"{c}.md" for c in matrix.crates] + ["sizes.csv"] + (["crates.md"] if len(matrix.crates) > 1 else [])
     return [os.path.join(reports_dir(matrix.output), n) for n in names]
 
 
@@ -66,6 +66,51 @@ def crate_markdown(results, crate):
                   _table(["build", "modifications", "size (bytes)", "size (human)", "% change", "UPX (est.)", "runs"], rows)]
         if notes:
             parts += [""] + notes
+    if len(targets) > 1:
+        parts += ["", "## Targets compared", "", targets_table(cells, targets)]
+    return "\n".join(parts) + "\n"
+
+
+def targets_table(cells, targets):
+    """Each row's final size on every target, and each target's size relative to the first."""
+    by = {(c["variant"], c["target"]): c for c in cells}
+    variants = list(dict.fromkeys(c["variant"] for c in cells))
+    header = ["build"] + targets + [f"{t.split('-')[0]} / {targets[0].split('-')[0]}" for t in targets[1:]]
+    rows = []
+    for v in variants:
+        sizes = [by.get((v, t), {}).get("final_bytes") if by.get((v, t), {}).get("status") == "ok" else None
+                 for t in targets]
+        cols = [f"{n:,} ({human(n)})" if n else "-" for n in sizes]
+        ratios = [f"{n / sizes[0]:.2f}" if n and sizes[0] else "-" for n in sizes[1:]]
+        rows.append([v] + cols + ratios)
+    return _table(header, rows)
+
+
+def stripped_of(cells, cell):
+    """The row that is `cell`'s build plus only a strip, if the matrix has one."""
+    key = (cell.get("build") or {}).get("key")
+    for c in cells:
+        if c["target"] == cell["target"] and c["crate"] == cell["crate"] and key and \
+                (c.get("build") or {}).get("key") == key and \
+                [st["step"] for st in c.get("stages", [])] == ["build", "strip"]:
+            return c
+    return None
+
+
+def crates_markdown(results):
+    """The seed's all-plugins table: every crate's baseline size and stripped size, per target."""
+    base = [c for c in results["cells"] if c["variant"] == results["baseline"]]
+    targets = list(dict.fromkeys(c["target"] for c in base))
+    parts = [f"# All crates", "", f"Row `{results['baseline']}` of each crate, as built and stripped."]
+    for target in targets:
+        rows = []
+        for c in (c for c in base if c["target"] == target):
+            stripped = stripped_of(results["cells"], c)
+            size = c["final_bytes"] if c["status"] == "ok" else None
+            ssize = stripped["final_bytes"] if stripped and stripped["status"] == "ok" else None
+            rows.append([c["crate"], f"{size:,}" if size else c["status"], human(size),
+                         f"{ssize:,}" if ssize else "-", human(ssize)])
+        parts += ["", f"## {target}", "", _table(["crate", "size", "human", "stripped", "stripped human"], rows)]
     return "\n".join(parts) + "\n"
 
 
@@ -93,4 +138,8 @@ def write_reports(matrix_or_output, results):
     path = os.path.join(folder, "sizes.csv")
     atomic_write_text(path, sizes_csv(results))
     written.append(path)
+    if len(written) > 2:
+        path = os.path.join(folder, "crates.md")
+        atomic_write_text(path, crates_markdown(results))
+        written.append(path)
     return written

@@ -62,3 +62,15 @@ def test_bad_results_files(tmp_path, content, message):
 def test_missing_results_file(tmp_path):
     with pytest.raises(ResultsError, match="not found; run doit first to build the matrix"):
         load_results(str(tmp_path / "results.json"))
+
+
+def test_all_crates_table_matches_golden():
+    from sizekit.report import crates_markdown
+    results = load_results(os.path.join(GOLDEN, "results_crates.json"))
+    assert crates_markdown(results) == golden("crates.md")
+
+
+def test_multi_crate_results_also_write_crates_md(tmp_path):
+    results = load_results(os.path.join(GOLDEN, "results_crates.json"))
+    paths = write_reports(str(tmp_path), results)
+    assert sorted(os.path.basename(p) for p in paths) == ["crates.md", "http-reqwest.md", "http-ureq.md", "sizes.csv"]
