@@ -5,7 +5,7 @@ import shutil
 from .matrix import load_matrix
 from .procs import run_capture
 from .steps import upx_binary
-from .toolchain import probe_all
+from .toolchain import probe_all, rust_src_fix
 
 UPX_MIN_SAFE = (3, 96)
 
@@ -46,8 +46,8 @@ def doctor(matrix_path, out):
             out.write(f"    sysroot {info.sysroot}\n")
         out.write(f"    targets with std: {', '.join(info.targets) or 'none'}\n")
         out.write(f"    rust-src: {'yes' if info.rust_src else 'no'}"
-                  + ("" if info.rust_src else f" (build-std needs it: rustup component add rust-src"
-                                               f" --toolchain {name or 'nightly'})") + "\n")
+                  + ("" if info.rust_src else f" (build-std needs it; fix: "
+                                               f"{rust_src_fix(matrix.toolchains.get(name), name)})") + "\n")
     host = infos[None].host
     out.write("targets:\n")
     triples = list(dict.fromkeys([host] + [t for c in matrix.crates.values() for t in (c.targets or [host])]
@@ -75,4 +75,4 @@ def doctor(matrix_path, out):
     else:
         out.write(f"upx: {path} {'.'.join(map(str, version))}\n")
     out.write(f"{problems} problem(s) found\n" if problems else "everything needed is present\n")
-    return 0
+    return 1 if problems else 0

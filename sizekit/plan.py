@@ -9,7 +9,7 @@ import os
 import shutil
 from dataclasses import dataclass, field
 
-from .toolchain import probe_all
+from .toolchain import probe_all, rust_src_fix
 
 
 @dataclass
@@ -161,9 +161,9 @@ def build_problem(matrix, toolchains, build, host):
                 f"fix: set toolchain: nightly on this row")
     if s["build-std"]:
         if not info.rust_src:
-            name = build.toolchain or "nightly"
+            spec = matrix.toolchains.get(build.toolchain)
             return (f"rust-src is not installed for {label}, which build-std needs; "
-                    f"fix: rustup component add rust-src --toolchain {name}")
+                    f"fix: {rust_src_fix(spec, build.toolchain)}")
     elif not info.has_std(build.target):
         have = ", ".join(info.targets) or "none"
         fix = (f"rustup target add {build.target} --toolchain {build.toolchain}"

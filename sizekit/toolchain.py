@@ -39,6 +39,15 @@ class ToolchainInfo:
         return cargo_minor >= needs
 
 
+def rust_src_fix(spec, name):
+    """How to get rust-src for a toolchain (only rustup toolchains can add it)."""
+    if spec is not None and spec.rustup:
+        return f"rustup component add rust-src --toolchain {spec.rustup}"
+    if spec is None:
+        return f"rustup component add rust-src --toolchain nightly, and name that toolchain on the row"
+    return f"toolchain {name!r} is not a rustup toolchain; use a rustup nightly with rust-src for build-std"
+
+
 def _parse_release(text):
     for word in text.split():
         parts = word.split("-")[0].split(".")

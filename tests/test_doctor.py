@@ -1,0 +1,68 @@
+"""`sizekit doctor` on this machine's real toolchains and tools."""
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, write
+
+
+def doctor(tmp_path, text):
+    write(tmp_path / "m.yaml", text)
+    return subprocess.run([sys.executable, "-m", "sizekit", "doctor", str(tmp_path / "m.yaml")],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_doctor_lists_toolchains_targets_and_tools(tmp_path):
+    if shutil.which("rustup") is None:
+        pytest.skip("rustup is not installed")
+    proc = doctor(tmp_path, f"""
+        version: 1
+        toolchains:
+          stable: {{rustup: stable}}
+          missing: {{rustup: sizekit-no-such-toolchain}}
+        targets:
+          armv7-unknown-linux-gnueabihf:
+            linker: arm-linux-gnueabihf-gcc
+            strip: arm-linux-gnueabihf-strip
+            runner: [qemu-arm-not-installed, -L, /usr/arm-linux-gnueabihf]
+        crates:
+          tiny: {{path: {ROOT}/tests/fixtures/tiny}}
+        variants: [{{name: release}}]
+    """)
+    out = proc.stdout
+    version = subprocess.run(["rustup", "run", "stable", "rustc", "-V"], capture_output=True, text=True).stdout.strip()
+    assert f"  stable: {version};" in out
+    assert "    targets with std: x86_64-unknown-linux-gnu" in out
+    assert ("    rust-src: no (build-std needs it; fix: rustup component add rust-src --toolchain stable)" in out
+            or "    rust-src: yes" in out)
+    assert ("  missing: UNAVAILABLE: rustup toolchain 'sizekit-no-such-toolchain' is not installed; "
+            "fix: rustup toolchain install sizekit-no-such-toolchain") in out
+    assert "    runner: MISSING qemu-arm-not-installed (not on PATH)" in out
+    assert "  x86_64-unknown-linux-gnu (host):" in out
+    upx = shutil.which("upx")
+    if upx:
+        assert f"upx: {upx} " in out
+    assert proc.returncode == 1
+    assert out.splitlines()[-1].endswith("problem(s) found")
+
+
+def test_doctor_debian_toolchain_with_sysroot(tmp_path):
+    sysroot = os.path.join(ROOT, ".sizekit", "sysroot")
+    if not os.path.exists("/usr/bin/cargo") or not os.path.isdir(sysroot):
+        pytest.skip("Debian's cargo or the ARM sysroot is not installed (scripts/install installs both)")
+    out = doctor(tmp_path, f"""
+        version: 1
+        toolchains:
+          debian: {{cargo: /usr/bin/cargo, rustc: /usr/bin/rustc, sysroot: {sysroot}}}
+        crates:
+          tiny: {{path: {ROOT}/tests/fixtures/tiny}}
+        variants: [{{name: release}}]
+    """).stdout
+    assert "  debian: rustc 1.63" in out
+    assert ("    targets with std: aarch64-unknown-linux-gnu, armv7-unknown-linux-gnueabihf, "
+            "x86_64-unknown-linux-gnu") in out
+    assert ("    rust-src: no (build-std needs it; fix: toolchain 'debian' is not a rustup toolchain; "
+            "use a rustup nightly with rust-src for build-std)") in out
