@@ -351,8 +351,8 @@ def _crates(c, raw, root, toolchains, targets, host):
             crate.env = c.str_map(spec["env"], p + ("env",))
         if "rustflags" in spec:
             crate.rustflags = c.str_list(spec["rustflags"], p + ("rustflags",))
-        if "plugin-reference" in spec and c.string(spec["plugin-reference"], p + ("plugin-reference",)):
-            crate.reference = _resolve(root, spec["plugin-reference"])
+        if "reference" in spec:
+            crate.reference = _reference(c, spec["reference"], p + ("reference",), root)
         out[name] = crate
     return out
 
@@ -391,6 +391,21 @@ def _smoke(c, raw, path):
     if isinstance(exit_code, bool) or not isinstance(exit_code, int):
         c.err(path + ("exit",), f"expected an exit status number, got {_typename(exit_code)}")
     out["exit"] = exit_code
+    return out
+
+
+def _reference(c, raw, path, root):
+    """A reference implementation (e.g. the same plugin in C) built with make: {make, artifact, name}."""
+    spec = c.mapping(raw, path, schema.REFERENCE_KEYS, required=("make", "artifact"))
+    out = {"name": spec.get("name", "C")}
+    if "make" in spec and c.string(spec["make"], path + ("make",)):
+        out["make"] = _resolve(root, spec["make"])
+        if not os.path.isfile(os.path.join(out["make"], "Makefile")):
+            c.err(path + ("make",), f"no Makefile in {spec['make']!r} (looked in {out['make']}); fix the path")
+    if "artifact" in spec and c.string(spec["artifact"], path + ("artifact",)):
+        if not NAME_RE.match(spec["artifact"]) or ".." in spec["artifact"]:
+            c.err(path + ("artifact",), f"artifact {spec['artifact']!r} must be a plain file name")
+        out["artifact"] = spec["artifact"]
     return out
 
 

@@ -34,8 +34,19 @@ def collect(plan):
     base = {(c["crate"], c["target"]): c["final_bytes"] for c in cells if c["variant"] == matrix.baseline}
     for c in cells:
         c["change_pct"] = pct_change(c["final_bytes"], base.get((c["crate"], c["target"])))
-    return {"version": VERSION, "matrix": os.path.relpath(matrix.path, matrix.root),
-            "baseline": matrix.baseline, "variants": [v.name for v in matrix.variants], "cells": cells}
+    references = []
+    for crate in matrix.crates.values():
+        if crate.reference:
+            from .reference import reference_path
+            for target in crate.targets or [plan.toolchains[None].host]:
+                rec = read_json(reference_path(matrix, crate, target))
+                if rec:
+                    references.append({"crate": crate.name, "target": target, **rec})
+    out = {"version": VERSION, "matrix": os.path.relpath(matrix.path, matrix.root),
+           "baseline": matrix.baseline, "variants": [v.name for v in matrix.variants], "cells": cells}
+    if references:
+        out["references"] = references
+    return out
 
 
 def write_results(matrix, results):

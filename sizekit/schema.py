@@ -4,7 +4,7 @@ TOP_KEYS = ("version", "output", "baseline", "toolchains", "targets", "crates", 
 TOOLCHAIN_KEYS = ("rustup", "cargo", "rustc", "sysroot")
 TARGET_KEYS = ("linker", "strip", "runner", "rustflags", "env", "objcopy")
 CRATE_KEYS = ("path", "artifact", "toolchain", "targets", "smoke", "budget",
-              "features", "default-features", "env", "rustflags", "plugin-reference")
+              "features", "default-features", "env", "rustflags", "reference")
 VARIANT_KEYS = ("name", "from", "profile", "cargo", "features", "default-features",
                 "rustflags", "env", "toolchain", "build-std", "nightly", "xargo",
                 "post", "label", "only")
@@ -84,3 +84,4 @@ ONLY_KEYS = ("crates", "targets")
 BUILD_STD_KEYS = ("crates", "features")
 XARGO_KEYS = ("dependencies", "crates", "features", "stage")
 BUDGET_KEYS = ("max", "targets", "variants")
+REFERENCE_KEYS = ("make", "artifact", "name")

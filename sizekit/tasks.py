@@ -298,13 +298,33 @@ def generate(plan):
                          smoke_ok(smoke_path(matrix, cell))],
             "clean": True,
         }
+    reference_files = []
+    for crate in matrix.crates.values():
+        if not crate.reference:
+            continue
+        from .reference import do_reference, reference_path, sources
+        for target in crate.targets or [plan.toolchains[None].host]:
+            path = reference_path(matrix, crate, target)
+            reference_files.append(path)
+            yield {
+                "basename": "reference", "name": f"{crate.name}/{target}",
+                "doc": f"build the {crate.reference['name']} reference of {crate.name} with make",
+                "actions": [(do_reference, (plan, crate, target))],
+                "file_dep": sources(crate),
+                "targets": [path],
+                "uptodate": [config_changed({"reference": crate.reference,
+                                             "target": matrix.targets.get(target).__dict__
+                                             if matrix.targets.get(target) else None})],
+                "clean": True,
+            }
     from .report import report_files
     from .results import results_path
     yield {
         "basename": "report",
         "doc": "write results.json and the reports",
         "actions": [(do_report, (plan,))],
-        "file_dep": cell_files + smoke_files + [build_meta_path(matrix, b.key) for b in plan.builds],
+        "file_dep": cell_files + smoke_files + reference_files
+        + [build_meta_path(matrix, b.key) for b in plan.builds],
         "targets": [results_path(matrix)] + report_files(matrix, plan),
         "uptodate": [config_changed({"baseline": matrix.baseline,
                                      "order": [v.name for v in matrix.variants]})],
