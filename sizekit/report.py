@@ -68,7 +68,30 @@ def crate_markdown(results, crate):
             parts += [""] + notes
     if len(targets) > 1:
         parts += ["", "## Targets compared", "", targets_table(cells, targets)]
+    refs = [r for r in results.get("references", []) if r["crate"] == crate]
+    if refs:
+        parts += ["", "## Size overhead against the reference", "", overhead_table(results, cells, refs)]
     return "\n".join(parts) + "\n"
+
+
+def overhead_table(results, cells, refs):
+    """The seed's "Rust size overhead": the stripped baseline row against the stripped reference."""
+    rows = []
+    for ref in refs:
+        base = next((c for c in cells if c["target"] == ref["target"] and c["variant"] == results["baseline"]), None)
+        ours = stripped_of(cells, base) if base else None
+        if ref["status"] != "ok":
+            rows.append([ref["target"], "-", f"{ref['name']}: {ref['status']} ({ref.get('reason')})", "-", "-"])
+            continue
+        theirs = ref["stripped_bytes"]
+        if not ours or ours["status"] != "ok":
+            rows.append([ref["target"], "-", f"{theirs:,} ({human(theirs)})", "-", "-"])
+            continue
+        mine = ours["final_bytes"]
+        rows.append([ref["target"], f"{mine:,} ({human(mine)}) `{ours['variant']}`",
+                     f"{theirs:,} ({human(theirs)})", f"{mine - theirs:+,}", f"{mine / theirs:.1f}x"])
+    name = refs[0]["name"]
+    return _table(["target", "Rust, stripped", f"{name}, stripped", "overhead (bytes)", "ratio"], rows)
 
 
 def targets_table(cells, targets):

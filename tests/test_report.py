@@ -74,3 +74,8 @@ def test_multi_crate_results_also_write_crates_md(tmp_path):
     results = load_results(os.path.join(GOLDEN, "results_crates.json"))
     paths = write_reports(str(tmp_path), results)
     assert sorted(os.path.basename(p) for p in paths) == ["crates.md", "http-reqwest.md", "http-ureq.md", "sizes.csv"]
+
+
+def test_reference_overhead_section_matches_golden():
+    results = load_results(os.path.join(GOLDEN, "results_crates.json"))
+    assert crate_markdown(results, "http-ureq") == golden("http-ureq.md")
