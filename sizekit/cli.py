@@ -60,10 +60,15 @@ def build_parser():
     return p
 
 
+# Modules that add subcommands: each has REGISTER, a list of functions taking the
+# argparse subparsers object.
+COMMAND_MODULES = ("cli_tools", "cli_bloat", "cli_results")
+
+
 def _extra_commands():
-    """Subcommands that live in their own modules (sections, estimate, bloat, diff, check)."""
-    from . import cli_tools
-    return cli_tools.REGISTER
+    import importlib
+    for name in COMMAND_MODULES:
+        yield from importlib.import_module(f".{name}", __package__).REGISTER
 
 
 def main(argv=None):
