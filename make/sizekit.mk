@@ -1,0 +1,35 @@
+# sizekit.mk: binary-size targets for a firmware Makefile.
+#
+#   include path/to/sizekit/make/sizekit.mk
+#
+#   make sizes         build, shrink and measure every cell of $(SIZEKIT_MATRIX) (doit, incremental)
+#   make size-check    sizes, then fail when a crate is over its budget (`sizekit check`)
+#   make size-report   sizes, then print the markdown report of each crate
+#
+# Override on the command line or before the include, e.g.
+#   make size-check SIZEKIT_MATRIX=matrix-tight.yaml SIZEKIT_DOIT_ARGS="-n 2"
+# No dodo.py is needed: `sizekit run` drives doit itself.
+
+PYTHON ?= python3
+SIZEKIT ?= $(PYTHON) -m sizekit
+SIZEKIT_MATRIX ?= matrix.yaml
+# Empty means "wherever the matrix's output: puts it" (asked of the matrix itself).
+SIZEKIT_RESULTS ?=
+SIZEKIT_DOIT_ARGS ?=
+
+.PHONY: sizes size-check size-report
+
+sizes:
+	$(SIZEKIT) run $(SIZEKIT_MATRIX) $(SIZEKIT_DOIT_ARGS)
+
+size-check: sizes
+	$(SIZEKIT) check $(SIZEKIT_RESULTS) --matrix $(SIZEKIT_MATRIX)
+
+# `sizekit report` rewrites the reports from results.json and prints their paths.
+size-report: sizes
+	@results='$(SIZEKIT_RESULTS)'; \
+	if [ -z "$$results" ]; then \
+		results=$$($(PYTHON) -c 'import sys; from sizekit.matrix import load_matrix; from sizekit.results import results_path; print(results_path(load_matrix(sys.argv[1])))' '$(SIZEKIT_MATRIX)') || exit 2; \
+	fi; \
+	files=$$($(SIZEKIT) report "$$results") || exit $$?; \
+	for f in $$files; do case "$$f" in *.md) cat "$$f"; echo;; esac; done
