@@ -201,9 +201,15 @@ def parse_matrix(text, filename, root, host=None, abspath=None):
     if data is None:
         raise MatrixError([f"{filename}:1: (top level): the file is empty; "
                            f"a matrix needs at least version, crates and variants"])
+    if not isinstance(data, dict):
+        raise MatrixError([f"{filename}:1: (top level): expected a mapping with version, crates and variants, "
+                           f"got {_typename(data)}"])
     top = c.mapping(data, (), schema.TOP_KEYS, required=("version", "crates", "variants"))
     if "version" in top and top["version"] != 1:
-        c.err(("version",), f"unsupported version {top['version']!r}; this sizekit reads version 1")
+        if str(top["version"]).strip() == "1":
+            c.err(("version",), f"expected the number 1, got {_typename(top['version'])}; write version: 1")
+        else:
+            c.err(("version",), f"unsupported version {top['version']!r}; this sizekit reads version 1")
 
     output = top.get("output", "out")
     if c.string(output, ("output",)):

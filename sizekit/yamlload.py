@@ -26,8 +26,15 @@ def _scalar(loader, node):
     return loader.construct_object(node, deep=True)
 
 
+PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+
+
 def _walk(loader, node, path, lines, problems, filename):
     lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in PLAIN_TAGS:
+        problems.append(f"{filename}:{node.start_mark.line + 1}: {_fmt(path) or '(top level)'}: "
+                        f"unsupported YAML tag {node.tag!r}; matrix files are plain YAML, remove the tag")
+        return None
     if isinstance(node, yaml.MappingNode):
         out = {}
         for key_node, value_node in node.value:
