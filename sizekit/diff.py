@@ -186,8 +186,12 @@ def diff_markdown(diff, title="Binary size diff"):
         else:
             lines.append(f"{_change_text(c)}" + (f": {c['reason']}" if c.get("reason") else ""))
         for stage, info in (c.get("sections") or {}).items():
-            step = info["new_step"] if info["new_step"] == info["old_step"] else f"{info['old_step']} → {info['new_step']}"
-            lines += ["", f"Sections that moved most ({stage} stage, `{step}`):", ""]
+            where = "build stage"
+            if stage == "final":
+                step = info["new_step"] if info["new_step"] == info["old_step"] \
+                    else f"{info['old_step']}` → `{info['new_step']}"
+                where = f"final stage, after `{step}`"
+            lines += ["", f"Sections that moved most ({where}):", ""]
             lines += _moves_table(info["moves"])
         if c.get("crates"):
             lines += ["", "Crates that moved most:", ""]
