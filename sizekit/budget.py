@@ -70,7 +70,7 @@ def _check_names(matrix, crate, targets):
                             f"use one of: {', '.join(names)}")
     for t in crate.budget["targets"]:
         if t not in targets:
-            problems.append(f"{where}.targets.{t}: {crate.name} is not built for {t!r}{suggest(t, targets)}; "
+            problems.append(f"{where}.targets.{t}: {crate.name} is not built for {t!r}{suggest(t, targets, 0.9)}; "
                             f"its targets: {', '.join(targets)}")
     if problems:
         raise UsageError("\n".join(problems))
