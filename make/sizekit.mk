@@ -20,10 +20,10 @@ SIZEKIT_DOIT_ARGS ?=
 .PHONY: sizes size-check size-report
 
 sizes:
-	$(SIZEKIT) run $(SIZEKIT_MATRIX) $(SIZEKIT_DOIT_ARGS)
+	$(strip $(SIZEKIT) run $(SIZEKIT_MATRIX) $(SIZEKIT_DOIT_ARGS))
 
 size-check: sizes
-	$(SIZEKIT) check $(SIZEKIT_RESULTS) --matrix $(SIZEKIT_MATRIX)
+	$(strip $(SIZEKIT) check --matrix $(SIZEKIT_MATRIX) $(SIZEKIT_RESULTS))
 
 # `sizekit report` rewrites the reports from results.json and prints their paths.
 size-report: sizes

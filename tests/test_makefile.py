@@ -1,0 +1,86 @@
+"""make/sizekit.mk through examples/firmware: real builds of the tiny crate with cargo.
+
+The example is copied into tmp_path with the same layout (make/, examples/firmware/,
+tests/fixtures/tiny/), so its relative paths hold and nothing is written into the repo.
+"""
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, require_tool
+
+
+@pytest.fixture(scope="module")
+def firmware(tmp_path_factory):
+    for tool in ("make", "cargo", "strip"):
+        require_tool(tool)
+    root = tmp_path_factory.mktemp("repo")
+    shutil.copytree(os.path.join(ROOT, "make"), root / "make")
+    shutil.copytree(os.path.join(ROOT, "examples", "firmware"), root / "examples" / "firmware",
+                    ignore=shutil.ignore_patterns("out"))
+    shutil.copytree(os.path.join(ROOT, "tests", "fixtures", "tiny"), root / "tests" / "fixtures" / "tiny",
+                    ignore=shutil.ignore_patterns("target", "Cargo.lock"))
+    return str(root / "examples" / "firmware")
+
+
+def make(folder, *args):
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env.pop("MAKEFLAGS", None)
+    return subprocess.run(["make", "-C", folder, f"PYTHON={sys.executable}", *args],
+                          capture_output=True, text=True, env=env, timeout=600)
+
+
+def test_size_check_within_budget_exits_0(firmware):
+    r = make(firmware, "size-check")
+    assert r.returncode == 0, r.stdout + r.stderr
+    ok = [line.split() for line in r.stdout.splitlines() if line.startswith("tiny ")]
+    assert len(ok) == 1
+    assert ok[0][2] == "release-stripped" and ok[0][-1] == "OK"
+    assert "1 within budget, 0 over (matrix.yaml against out/results.json)" in r.stdout
+    assert os.path.isfile(os.path.join(firmware, "out", "results.json"))
+
+
+def test_second_run_builds_nothing(firmware):
+    r = make(firmware, "sizes")
+    assert r.returncode == 0, r.stdout + r.stderr
+    tasks = [line for line in r.stdout.splitlines() if line.startswith((".  ", "-- "))]
+    assert tasks and all(line.startswith("-- ") for line in tasks), r.stdout
+
+
+def test_size_check_over_budget_fails(firmware):
+    r = make(firmware, "size-check", "SIZEKIT_MATRIX=matrix-tight.yaml")
+    assert r.returncode != 0
+    over = [line.split() for line in r.stdout.splitlines() if line.startswith("tiny ")]
+    assert len(over) == 1 and over[0][-1] == "OVER"
+    assert "0 within budget, 1 over (matrix-tight.yaml against out/tight/results.json)" in r.stdout
+    assert "size-check] Error 1" in r.stderr
+    # The tight matrix keeps its own output and doit state.
+    assert os.path.isfile(os.path.join(firmware, "out", "tight", "results.json"))
+
+
+def test_size_report_prints_the_markdown(firmware):
+    r = make(firmware, "-s", "size-report")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "# tiny\n" in r.stdout
+    assert "| release-stripped | stripped |" in r.stdout
+
+
+def test_variables_override_the_defaults(firmware):
+    r = make(firmware, "-n", "size-check", "SIZEKIT_RESULTS=elsewhere/results.json", "SIZEKIT=sk",
+             "SIZEKIT_DOIT_ARGS=-n 2")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[1:3] == ["sk run matrix.yaml -n 2",
+                                          "sk check --matrix matrix.yaml elsewhere/results.json"]
+
+
+def test_targets_are_phony(firmware):
+    # A file named like a target must not make it "up to date".
+    open(os.path.join(firmware, "size-check"), "w").close()
+    try:
+        r = make(firmware, "-n", "size-check", "SIZEKIT=sk")
+        assert "sk check" in r.stdout
+    finally:
+        os.unlink(os.path.join(firmware, "size-check"))
