@@ -147,7 +147,7 @@ def _read_elf(path):
             data = symtab.data()
             strtab = elf.get_section(symtab["sh_link"]).data()
         except (PyElfError, struct.error, ValueError, IndexError, OSError) as e:
-            raise ElfError(path, f"unreadable ELF ({e})") from None
+            raise ElfError(path, f"truncated or malformed ELF ({e})") from None
         fmt, want = _symbol_format(elf.elfclass, elf.little_endian)
         if entsize != want or len(data) != symtab["sh_size"] or len(data) % want:
             raise ElfError(path, f"truncated or malformed symbol table ({len(data)} of "
