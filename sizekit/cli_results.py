@@ -17,9 +17,13 @@ exit status: 0 all within budget, 1 any over (or not built, with --strict), 2 ba
 
 def cmd_diff(args):
     from .diff import diff_markdown, diff_results
+    from .errors import ResultsError
     from .results import load_results
     old, new = load_results(args.old), load_results(args.new)
-    diff = diff_results(old, new)
+    try:
+        diff = diff_results(old, new)
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise ResultsError(f"{args.old} or {args.new}: unexpected cell contents ({exc!r})") from None
     if args.format == "json":
         json.dump({**diff, "old": args.old, "new": args.new}, sys.stdout, indent=1)
         sys.stdout.write("\n")

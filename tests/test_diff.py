@@ -167,3 +167,11 @@ def test_bad_format_is_a_usage_error(files):
     r = sizekit("diff", "--format", "html", *files)
     assert r.returncode == 2
     assert "invalid choice: 'html'" in r.stderr
+
+
+def test_malformed_cell_contents_exit_2(files, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"version": 1, "cells": [dict(NEW["cells"][1], stages=["oops"])]}))
+    r = sizekit("diff", files[0], str(bad))
+    assert r.returncode == 2
+    assert r.stderr.startswith(f"sizekit: {files[0]} or {bad}: unexpected cell contents")
