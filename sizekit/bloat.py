@@ -75,25 +75,30 @@ def attribute(path, split_std=False, sections=None):
                                  f"{', '.join(n for n in names if n)})")
         covered = [names[n] for n in dict.fromkeys(sections)]
 
-    names = dm.demangle_all({s[0] for s in syms})
+    pretty = dm.demangle_all({s[0] for s in syms})
     backend = dm.backend_name()
+    by_section = {}
+    for s in syms:
+        by_section.setdefault(s[3], []).append(s)
+    crate_cache = {}
     per_section = {}
     functions = []
     for sec in covered:
         totals = {}
-        start, end = sec["addr"], sec["addr"] + sec["size"]
-        mine = sorted((s for s in syms if s[3] == sec["index"]), key=lambda s: (s[1], -s[2], s[0]))
-        cursor = start
-        for name, value, size, _ in mine:
+        end = sec["addr"] + sec["size"]
+        cursor = sec["addr"]
+        for name, value, size, _ in sorted(by_section.get(sec["index"], ()), key=_address_order):
             lo, hi = max(value, cursor), min(value + size, end)
             if hi <= lo:
                 continue
             cursor = hi
-            pretty = names.get(name)
-            crate = dm.crate_of(pretty) if pretty is not None else dm.unmangled_crate(name)
-            crate = dm.group(crate, split_std)
+            crate = crate_cache.get(name)
+            if crate is None:
+                p = pretty[name]
+                crate = dm.group(dm.crate_of(p) if p is not None else dm.unmangled_crate(name), split_std)
+                crate_cache[name] = crate
             totals[crate] = totals.get(crate, 0) + (hi - lo)
-            functions.append((pretty if pretty is not None else name, crate, hi - lo, sec["name"]))
+            functions.append((pretty[name] or name, crate, hi - lo, sec["name"]))
         unknown = sec["size"] - sum(totals.values())
         if unknown:
             totals[dm.UNKNOWN] = totals.get(dm.UNKNOWN, 0) + unknown
@@ -112,6 +117,11 @@ def attribute(path, split_std=False, sections=None):
 def crates_summary(path, split_std=False):
     """crate -> bytes over the default sections: what a matrix cell records."""
     return dict(attribute(path, split_std=split_std).crates)
+
+
+def _address_order(sym):
+    # Aliases at one address: the larger symbol first, then by name, so runs are reproducible.
+    return sym[1], -sym[2], sym[0]
 
 
 def _sorted(totals):

@@ -36,7 +36,6 @@ NON_RUST = "[C/C++]"       # named symbols that are not Rust-mangled: libc, jema
 
 _LEGACY_HASH = re.compile(r"::h[0-9a-f]{16}(?=$|\.)")
 _DISAMBIGUATOR = re.compile(r"(?<=[A-Za-z0-9_])\[[0-9a-f]+\]")
-_PRIMITIVE_PREFIXES = ("&mut ", "&", "*const ", "*mut ", "dyn ", "impl ", "unsafe ", "extern ")
 
 
 def is_mangled_rust(name):
@@ -123,11 +122,10 @@ def crate_of(demangled):
     is used, and a primitive's inherent method (`<str>::trim`) goes to core.
     """
     if demangled.startswith("<"):
-        inner, _ = _bracketed(demangled)
-        typ, trait = _split_as(inner)
+        typ, trait = _qualified_self(demangled)
         return _path_crate(typ) or (trait and _path_crate(trait)) or "core"
-    head = demangled.split("::", 1)[0]
-    return head.split("<", 1)[0] or UNKNOWN
+    head = demangled.partition("::")[0]
+    return head.partition("<")[0] or UNKNOWN
 
 
 def unmangled_crate(name):
@@ -142,54 +140,39 @@ def group(crate, split_std=False):
     return "std" if crate in STD_CRATES else crate
 
 
-def _bracketed(s):
-    """The text inside s's leading <...>, and what follows it."""
+_BRACKETS = re.compile(r"->|[<>()\[\]]| as ")
+# Type prefixes that do not change whose type it is: references, pointers, dyn/impl, for<'a>.
+_TYPE_PATH = re.compile(r"(?:&(?:'[A-Za-z_]\w* )?(?:mut )?|\*const |\*mut |dyn |impl |for<[^>]*> )*"
+                        r"(?:([A-Za-z_]\w*)::|(<))")
+
+
+def _qualified_self(s):
+    """Type and Trait (or None) of a name that starts with `<Type as Trait>` or `<Type>`."""
     depth = 0
-    for i, ch in enumerate(s):
-        if ch == "<":
+    as_at = None
+    for m in _BRACKETS.finditer(s):
+        tok = m.group()
+        if tok == "->":
+            continue
+        if tok == " as ":
+            if depth == 1 and as_at is None:
+                as_at = m.start()
+        elif tok in "<([":
             depth += 1
-        elif ch == ">":
-            # `->` in a fn pointer type is not a closing bracket.
-            if i and s[i - 1] == "-":
-                continue
+        else:
             depth -= 1
             if depth == 0:
-                return s[1:i], s[i + 1:]
-    return s[1:], ""
-
-
-def _split_as(inner):
-    """Split `Type as Trait` at its top-level ` as `."""
-    depth = 0
-    i = 0
-    while i < len(inner):
-        ch = inner[i]
-        if ch in "<([":
-            depth += 1
-        elif ch in ">)]" and not (ch == ">" and i and inner[i - 1] == "-"):
-            depth -= 1
-        elif depth == 0 and inner.startswith(" as ", i):
-            return inner[:i], inner[i + 4:]
-        i += 1
-    return inner, None
+                if as_at is None:
+                    return s[1:m.start()], None
+                return s[1:as_at], s[as_at + 4:m.start()]
+    return s[1:], None
 
 
 def _path_crate(t):
-    t = t.strip()
-    changed = True
-    while changed:
-        changed = False
-        if t.startswith("for<"):
-            t = _bracketed(t[3:])[1].lstrip()
-            changed = True
-        for p in _PRIMITIVE_PREFIXES:
-            if t.startswith(p):
-                t = t[len(p):].lstrip()
-                changed = True
-        if t.startswith("'"):   # a lifetime after &: &'a T
-            t = t.split(" ", 1)[1] if " " in t else ""
-            changed = True
-    if t.startswith("<"):
-        return crate_of(t)
-    m = re.match(r"[A-Za-z_][A-Za-z0-9_]*(?=::)", t)
-    return m.group(0) if m else None
+    """The crate of a type written as a path (after &, *const, dyn, ...), else None."""
+    m = _TYPE_PATH.match(t)
+    if m is None:
+        return None
+    if m.group(1):
+        return m.group(1)
+    return crate_of(t[m.start(2):])

@@ -228,6 +228,32 @@ def test_explicit_sections(binaries):
     assert str(e.value).startswith(f"{binaries['legacy']}: no section .nope (it has: .interp, ")
 
 
+C_SRC = """
+    #include <stdio.h>
+    static const char table[300] = "x";
+    __thread int tls_counter = 3;
+    int counts[50];
+    int work(int x) { counts[x % 50]++; return table[x % 300] + tls_counter; }
+    int main(int argc, char **argv) { printf("%d\\n", work(argc)); return 0; }
+"""
+
+
+def test_elf32_c_program(tmp_path):
+    """ELF32 (armv7) parsing, TLS symbols placed in .tdata, C symbols in [C/C++], .bss on request."""
+    require_tool("arm-linux-gnueabihf-gcc")
+    src = write(tmp_path / "c.c", C_SRC)
+    exe = str(tmp_path / "c")
+    subprocess.run(["arm-linux-gnueabihf-gcc", "-O1", src, "-o", exe], check=True)
+    att = bloat.attribute(exe, sections=[".text", ".rodata", ".tdata", ".bss"])
+    _check_exact(att)
+    syms = {f[0]: f for f in att.functions}
+    assert syms["table"] == ("table", dm.NON_RUST, 300, ".rodata")
+    assert syms["tls_counter"] == ("tls_counter", dm.NON_RUST, 4, ".tdata")
+    assert syms["counts"] == ("counts", dm.NON_RUST, 200, ".bss")
+    assert syms["work"][1:] == (dm.NON_RUST, syms["work"][2], ".text")
+    assert set(att.crates) == {dm.NON_RUST, dm.UNKNOWN}
+
+
 # -- bad input ----------------------------------------------------------------------------------
 
 def test_stripped_input(binaries):
