@@ -34,13 +34,18 @@ _STD_UNMANGLED = ("__rust_", "__rdl_", "__rg_", "rust_eh_personality", "rust_beg
 UNKNOWN = "[Unknown]"      # bytes no symbol covers: padding, gaps, anonymous constants
 NON_RUST = "[C/C++]"       # named symbols that are not Rust-mangled: libc, jemalloc, C/asm in -sys crates
 
-_LEGACY_HASH = re.compile(r"::h[0-9a-f]{16}(?=$|\.)")
+_LEGACY_SUFFIX = re.compile(r"17h[0-9a-f]{16}E(?:$|\.)")
+_LEGACY_HASH = re.compile(r"::h[0-9a-f]{16}(?: \[clone [^\]]*\])*$")
 _DISAMBIGUATOR = re.compile(r"(?<=[A-Za-z0-9_])\[[0-9a-f]+\]")
 
 
 def is_mangled_rust(name):
-    """True when the name has a Rust mangling prefix (it may still fail to demangle)."""
-    return name.startswith(("_ZN", "_R"))
+    """True for v0 names and for legacy names, which always end in a 17h<hash>E path segment.
+
+    C++ names also start with _ZN; without the hash check rustc-demangle would take
+    `_ZN3foo3barE` (a C++ global) for Rust. A name may still fail to demangle.
+    """
+    return name.startswith("_R") or (name.startswith("_ZN") and _LEGACY_SUFFIX.search(name) is not None)
 
 
 def backend_name():

@@ -96,6 +96,7 @@ KNOWN = [
      "<core::iter::adapters::skip::Skip<I> as core::iter::traits::iterator::Iterator>::next"),
     ("_ZN5alloc7raw_vec19RawVec$LT$T$C$A$GT$7reserve21do_reserve_and_handle17h1b2c3d4e5f601234E",
      "alloc::raw_vec::RawVec<T,A>::reserve::do_reserve_and_handle"),
+    ("_ZN4core3fmt5write17h0123456789abcdefE.llvm.123456", "core::fmt::write"),
     ("_RNvC6_123foo3bar", "123foo::bar"),
     ("_RNvNtNtCsjrHSEGnQ3l9_3std2io5stdio19OUTPUT_CAPTURE_USED", "std::io::stdio::OUTPUT_CAPTURE_USED"),
     ("_RNvXNtCs8NwYtU1Mohg_4core3anyNtNtCsbEht8wFNRx7_5alloc6string6StringNtB2_3Any7type_idCsi4IsKQVxMg0_3std",
@@ -114,7 +115,7 @@ def test_demangle_known_symbols(backend, mangled, expected):
     assert dm.demangle(mangled) == expected
 
 
-@pytest.mark.parametrize("name", ["main", "_rjem_mallocx", "_ZNSt6vectorIiSaIiEE9push_backERKi", "_R", ""])
+@pytest.mark.parametrize("name", ["main", "_rjem_mallocx", "_ZNSt6vectorIiSaIiEE9push_backERKi", "_ZN3foo3barE", "_R", ""])
 def test_non_rust_names_are_not_demangled(backend, name):
     assert dm.demangle(name) is None
 
