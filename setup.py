@@ -9,6 +9,11 @@ setup(
     python_requires=">=3.9",
     setup_requires=["cffi>=1.15"],
     install_requires=["doit>=0.36", "cffi>=1.15", "pyelftools>=0.29", "pyyaml>=6", "zstandard>=0.20"],
+    extras_require={
+        # rustc-demangle via pyderust makes `sizekit bloat` fast; without it c++filt is used.
+        "demangle": ["pyderust>=1.0"],
+        "test": ["pytest", "hypothesis", "xxhash", "matplotlib", "pyderust>=1.0"],
+    },
     cffi_modules=["sizekit/_native_build.py:ffibuilder"],
     entry_points={"console_scripts": ["sizekit=sizekit.cli:main"]},
     zip_safe=False,

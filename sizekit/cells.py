@@ -1,5 +1,6 @@
 """One cell's measurements, assembled from its stage records."""
 from . import native, stages
+from .errors import SizekitError
 
 
 def _stage_view(record):
@@ -25,6 +26,13 @@ def measure_cell(plan, cell):
             return out
         out["stages"].append(_stage_view(record))
     out["final_bytes"] = out["stages"][-1]["bytes"]
+    # Attribution reads the unstripped build artifact, even for stripped rows.
+    from .bloat import crates_summary
+    try:
+        out["crates"] = crates_summary(stages.absolute(matrix, records[0]["path"]))
+    except SizekitError as exc:
+        out["crates"] = None
+        out["crates_error"] = str(exc)
     # The estimate answers "what would UPX give for this row", so it reads the
     # last stage before any real UPX step.
     unpacked = [r for r in records if r["step"] != "upx"][-1]

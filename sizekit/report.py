@@ -66,6 +66,10 @@ def crate_markdown(results, crate):
                   _table(["build", "modifications", "size (bytes)", "size (human)", "% change", "UPX (est.)", "runs"], rows)]
         if notes:
             parts += [""] + notes
+    for target in targets:
+        base = next((c for c in cells if c["target"] == target and c["variant"] == results["baseline"]), None)
+        if base and base.get("crates"):
+            parts += ["", f"## Biggest crates: {target}, `{base['variant']}`", "", crates_table(base["crates"])]
     if len(targets) > 1:
         parts += ["", "## Targets compared", "", targets_table(cells, targets)]
     refs = [r for r in results.get("references", []) if r["crate"] == crate]
@@ -92,6 +96,19 @@ def overhead_table(results, cells, refs):
                      f"{theirs:,} ({human(theirs)})", f"{mine - theirs:+,}", f"{mine / theirs:.1f}x"])
     name = refs[0]["name"]
     return _table(["target", "Rust, stripped", f"{name}, stripped", "overhead (bytes)", "ratio"], rows)
+
+
+def crates_table(crates, top=10):
+    """The seed's `cargo bloat --crates` listing: share, bytes and name of the biggest crates."""
+    total = sum(crates.values()) or 1
+    ranked = sorted(crates.items(), key=lambda kv: -kv[1])
+    rows = [[f"{n * 100 / total:.1f}%", f"{n:,}", human(n), name] for name, n in ranked[:top]]
+    rest = ranked[top:]
+    if rest:
+        n = sum(v for _, v in rest)
+        rows.append([f"{n * 100 / total:.1f}%", f"{n:,}", human(n), f"and {len(rest)} more crates"])
+    rows.append(["100%", f"{total:,}", human(total), "total (attributed sections of the unstripped build)"])
+    return _table(["share", "bytes", "size", "crate"], rows)
 
 
 def targets_table(cells, targets):
