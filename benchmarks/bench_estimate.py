@@ -35,12 +35,23 @@ def is_elf(path):
         return False
 
 
+def is_upx_packed(path):
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    return b"UPX!" in head
+
+
 def default_files():
     files = []
-    art = os.path.join(HERE, "..", "out", "artifacts")
-    for p in sorted(glob.glob(os.path.join(art, "**", "*"), recursive=True)):
-        if os.path.isfile(p) and is_elf(p) and os.path.getsize(p) >= 40_000:
-            files.append(p)
+    # the example matrix's artifacts: out/build/<example>/<target>/<cell>/<binary> (as
+    # built) and out/post/... (post-processed: stripped, maybe already packed by UPX)
+    out = os.path.join(HERE, "..", "out")
+    for sub in ("artifacts", "build", "post"):
+        pat = os.path.join(out, sub, "*", "*", "*", "*")
+        for p in sorted(glob.glob(pat)):
+            if os.path.isfile(p) and is_elf(p) and os.path.getsize(p) >= 40_000 \
+                    and not is_upx_packed(p):
+                files.append(p)
     rust = os.path.expanduser("~/.rustup/toolchains/stable-x86_64-unknown-linux-gnu/bin")
     for name in ("rustc", "cargo-clippy", "cargo-fmt", "rustfmt"):
         p = os.path.join(rust, name)
@@ -103,6 +114,7 @@ def main(argv=None):
     rows = []
     errs = {lv: [] for lv in LEVELS}
     speed = []
+    seen = set()
     with tempfile.TemporaryDirectory() as tmp:
         for src in files:
             work = os.path.join(tmp, "in")
@@ -110,6 +122,9 @@ def main(argv=None):
             os.chmod(work, 0o755)  # upx refuses non-executable files
             subprocess.run(["strip", "-s", work], stderr=subprocess.DEVNULL)
             key = native.hash_hex(native.hash_file(work))
+            if key in seen:  # the same stripped bytes under another path
+                continue
+            seen.add(key)
             size = os.path.getsize(work)
             row = {"file": src, "bytes": size, "key": key}
             for lv in LEVELS:

@@ -4,6 +4,7 @@ Each function returns what the C function returns: an error code (0 or a negativ
 ``SK_ERR_*``) plus its outputs. ``sizekit.native`` turns codes into exceptions for both
 backends, so the two cannot drift in what they raise.
 """
+import re
 import struct
 
 SK_OK = 0
@@ -233,7 +234,7 @@ EST_WINDOW = 1 << 22
 EST_PRICE_BITS = 6
 
 # calibration (A per mille, B bytes): see EST_CAL_* in csrc/sizekit_native.c
-EST_CAL = {SK_LEVEL_BEST: (828, 3600), SK_LEVEL_LZMA: (796, 7000)}
+EST_CAL = {SK_LEVEL_BEST: (878, 3600), SK_LEVEL_LZMA: (872, 6600)}
 
 
 def _ilog2_fp16(x):
@@ -277,6 +278,8 @@ class _Lzma:
         self.price = _PRICES
         self.is_match = [[1024] * 4 for _ in range(2)]
         self.is_rep = [1024, 1024]
+        self.is_rep_g = [[1024, 1024] for _ in range(3)]
+        self.is_rep0_long = [1024, 1024]
         self.lit = [[1024] * 256 for _ in range(8)]
         self.len_choice = [[1024, 1024] for _ in range(2)]
         self.len_low = [[[1024] * 8 for _ in range(4)] for _ in range(2)]
@@ -357,7 +360,8 @@ def _est_stream(d, level):
     cost = 0
     state = 0
     pos = 0
-    rep0 = 0
+    reps = [0, 0, 0, 0]
+    nreps = 4 if level == SK_LEVEL_LZMA else 1
     nbound = n - EST_MINMATCH  # pos <= nbound <=> pos + MINMATCH <= n
     PB = EST_PRICE_BITS
     while pos < n:
@@ -365,8 +369,14 @@ def _est_stream(d, level):
         best = 0
         rl = 0
         boff = 0
-        if rep0 != 0 and rep0 <= pos:
-            rl = _match_len(d, pos - rep0, pos, maxl)
+        ri = 0
+        for r in range(nreps):
+            rd = reps[r]
+            if rd != 0 and rd <= pos:
+                l = _match_len(d, pos - rd, pos, maxl)
+                if l > rl:
+                    rl = l
+                    ri = r
         if pos <= nbound:
             h = hs[pos]
             base = h * EST_WAYS
@@ -389,10 +399,22 @@ def _est_stream(d, level):
             bucket[base + (k & W1)] = pos
             cnt[h] = (k + 1) & 255
         if rl >= EST_REPMIN and rl + 1 >= best:
-            length, off, rep = rl, rep0, 1
+            length, off, rep = rl, reps[ri], 1 + ri
+            del reps[ri]
+            reps.insert(0, off)
         elif best >= EST_MINMATCH:
             length, off, rep = best, boff, 0
-            rep0 = boff
+            reps = [boff] + reps[:3]
+        elif lz is not None and reps[0] != 0 and reps[0] <= pos and \
+                d[pos - reps[0]] == d[pos]:
+            # short rep
+            lz.cost += lz.bit(lz.is_match[state], pos & 3, 1)
+            lz.cost += lz.bit(lz.is_rep, state, 1)
+            lz.cost += lz.bit(lz.is_rep_g[0], state, 0)
+            lz.cost += lz.bit(lz.is_rep0_long, state, 0)
+            state = 1
+            pos += 1
+            continue
         else:
             # literal
             if lz is None:
@@ -416,8 +438,17 @@ def _est_stream(d, level):
         else:
             pst = pos & 3
             lz.cost += lz.bit(lz.is_match[state], pst, 1)
-            lz.cost += lz.bit(lz.is_rep, state, rep)
-            lz.cost += lz.len_price(rep, length, pst)
+            lz.cost += lz.bit(lz.is_rep, state, 1 if rep else 0)
+            if rep:
+                ri = rep - 1
+                lz.cost += lz.bit(lz.is_rep_g[0], state, 1 if ri else 0)
+                if ri == 0:
+                    lz.cost += lz.bit(lz.is_rep0_long, state, 1)
+                else:
+                    lz.cost += lz.bit(lz.is_rep_g[1], state, 1 if ri != 1 else 0)
+                    if ri != 1:
+                        lz.cost += lz.bit(lz.is_rep_g[2], state, 1 if ri != 2 else 0)
+            lz.cost += lz.len_price(1 if rep else 0, length, pst)
             if not rep:
                 dist = off - 1
                 lst = length - 2 if length - 2 < 3 else 3
@@ -441,6 +472,67 @@ def _est_stream(d, level):
     return (total + (8 << PB) - 1) >> (PB + 3)
 
 
+def _x86_branch_filter(d, start, end):
+    """x86_branch_filter on the bytearray d, in place."""
+    size = end - start
+    orig = bytes(d[start:end])  # candidates at or past `nxt` are still unconverted here
+    nxt = start
+    for m in _BRANCH_OPS.finditer(orig, 0, max(0, size - 4)):
+        i = start + m.start()
+        if i < nxt:
+            continue
+        b = d[i]
+        if b < 0xE8 and not (i > start and d[i - 1] == 0x0F):
+            continue
+        t = (_U32.unpack_from(d, i + 1)[0] + (i + 1 - start)) & 0xFFFFFFFF
+        if t < size:
+            _BE32.pack_into(d, i + 1, t)
+            nxt = i + 5
+
+
+_BRANCH_OPS = re.compile(rb"[\x80-\x8f\xe8\xe9]")
+_U32 = struct.Struct("<I")
+_BE32 = struct.Struct(">I")
+
+
+def _filtered_copy(d):
+    """est_filtered_copy: a filtered bytearray, or None when no filter applies."""
+    n = len(d)
+    if n < 64 or d[:4] != _MAGIC or d[4] not in (1, 2) or d[5] != 1:
+        return None
+    c64 = d[4] == 2
+    machine, = struct.unpack_from("<H", d, 18)
+    if machine not in (3, 62):
+        return None
+    if c64:
+        phoff, = struct.unpack_from("<Q", d, 32)
+        phentsize, phnum = struct.unpack_from("<HH", d, 54)
+    else:
+        phoff, = struct.unpack_from("<I", d, 28)
+        phentsize, phnum = struct.unpack_from("<HH", d, 42)
+    if phentsize < (56 if c64 else 32) or not _in_file(phoff, 0, n):
+        return None
+    copy = None
+    for k in range(phnum):
+        b = phoff + k * phentsize
+        if not _in_file(b, phentsize, n):
+            break
+        if c64:
+            typ, flags, off = struct.unpack_from("<IIQ", d, b)
+            fsz, = struct.unpack_from("<Q", d, b + 32)
+        else:
+            typ, off = struct.unpack_from("<II", d, b)
+            fsz, = struct.unpack_from("<I", d, b + 16)
+            flags, = struct.unpack_from("<I", d, b + 24)
+        if typ != 1 or not flags & 1 or off >= n:
+            continue
+        end = n if fsz > n - off else off + fsz
+        if copy is None:
+            copy = bytearray(d)
+        _x86_branch_filter(copy, off, end)
+    return copy
+
+
 def estimate_packed(data, level):
     """sk_estimate_packed: returns (rc, estimate, model stream bytes)."""
     if level not in (SK_LEVEL_BEST, SK_LEVEL_LZMA):
@@ -450,6 +542,9 @@ def estimate_packed(data, level):
         return SK_ERR_EMPTY, 0, 0
     if len(d) > 0x7FFFFFFF:
         return SK_ERR_ARG, 0, 0
+    f = _filtered_copy(d)
+    if f is not None:
+        d = bytes(f)
     s = _est_stream(d, level)
     a, b = EST_CAL[level]
     return SK_OK, (s * a // 1000 + b) & M64, s
