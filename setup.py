@@ -15,6 +15,10 @@ setup(
         "test": ["pytest", "hypothesis", "xxhash", "matplotlib", "pyderust>=1.0"],
     },
     cffi_modules=["sizekit/_native_build.py:ffibuilder"],
-    entry_points={"console_scripts": ["sizekit=sizekit.cli:main"]},
+    entry_points={
+        "console_scripts": ["sizekit=sizekit.cli:main"],
+        # A doit state backend that commits per task, so kill -9 loses nothing finished.
+        "doit.BACKEND": ["sizekit=sizekit.statedb:DurableSqliteDB"],
+    },
     zip_safe=False,
 )

@@ -14,10 +14,11 @@ def cmd_run(args):
     from .tasks import matrix_tasks
     from doit import loader
     loader.initial_workdir = os.getcwd()
-    namespace = matrix_tasks(args.matrix)
+    from .tasks import doit_command
     doit_args = list(args.doit_args)
     if doit_args and doit_args[0] == "--":
         doit_args = doit_args[1:]
+    namespace = matrix_tasks(args.matrix, command=doit_command(doit_args))
     return DoitMain(ModuleTaskLoader(namespace)).run(doit_args)
 
 

@@ -18,6 +18,7 @@ from doit.tools import config_changed
 
 from . import cargo, stages
 from .checker import ContentHashChecker
+from .progress import SizekitReporter
 from .errors import SizekitError
 from .fsutil import copy_file, read_json, safe_join, write_json_if_changed
 from .matrix import load_matrix
@@ -337,7 +338,53 @@ def load_plan(path):
     return make_plan(matrix, cache_dir=state_dir(matrix))
 
 
-def matrix_tasks(default="matrix.yaml"):
+def state_backend():
+    """sizekit's durable doit backend when its entry point is installed, else doit's sqlite3."""
+    from importlib.metadata import entry_points
+    found = any(ep.name == "sizekit" for ep in entry_points(group="doit.BACKEND"))
+    return "sizekit" if found else "sqlite3"
+
+
+# doit commands that only read state need not wait for a running build.
+READ_ONLY_COMMANDS = {"list", "info", "help", "dumpdb", "tabcompletion", "strace"}
+_held_locks = []
+
+
+def doit_command(argv):
+    """The doit command named in argv (default "run"), skipping options and var=value."""
+    for arg in argv:
+        if arg.startswith("-") or "=" in arg:
+            continue
+        return arg
+    return "run"
+
+
+def hold_run_lock(matrix, command):
+    """Serialize runs that write one output folder; a second run waits and says so.
+
+    The lock is held until the process exits (doit's worker processes inherit it).
+    """
+    import fcntl
+    if command in READ_ONLY_COMMANDS:
+        return
+    path = os.path.join(state_dir(matrix), "run.lock")
+    f = open(path, "a+")
+    try:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.seek(0)
+        holder = f.read().strip() or "another process"
+        print(f"sizekit: {os.path.relpath(matrix.output)} is in use by doit ({holder}); "
+              f"waiting for it to finish", file=sys.stderr, flush=True)
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+    f.seek(0)
+    f.truncate()
+    f.write(f"pid {os.getpid()}\n")
+    f.flush()
+    _held_locks.append(f)
+
+
+def matrix_tasks(default="matrix.yaml", command=None):
     """Globals for a dodo.py: DOIT_CONFIG and task_sizekit for the matrix file.
 
     The matrix is `doit matrix=PATH` when given, else `default`. An invalid matrix
@@ -350,10 +397,12 @@ def matrix_tasks(default="matrix.yaml"):
         print(str(exc), file=sys.stderr)
         sys.exit(exc.exit_code)
     os.makedirs(state_dir(plan.matrix), exist_ok=True)
+    hold_run_lock(plan.matrix, command or doit_command(sys.argv[1:]))
     config = {
         "dep_file": os.path.join(state_dir(plan.matrix), "doit-db"),
-        "backend": "sqlite3",
+        "backend": state_backend(),
         "check_file_uptodate": ContentHashChecker,
+        "reporter": SizekitReporter,
     }
 
     def task_sizekit():
