@@ -280,7 +280,7 @@ def generate(plan):
             "file_dep": [stages.record_path(matrix.output, s.key) for s in [cell.build, *cell.steps]],
             "targets": [target],
             "uptodate": [config_changed({"label": cell.variant.label, "variant": cell.variant.name,
-                                         "version": 1})],
+                                         "version": 2})],
             "clean": True,
         }
     smoke_files = []
