@@ -29,10 +29,16 @@ from sizekit.plan import make_plan, strip_tool  # noqa: E402
 from sizekit.steps import strip_argv, upx_argv  # noqa: E402
 
 
-def bench_matrix_copy(src, folder):
-    """The matrix with absolute crate paths and its output inside folder."""
+def bench_matrix_copy(src, folder, crates=None):
+    """The matrix with absolute crate paths and its output inside folder, limited to some crates."""
     with open(src) as f:
         data = yaml.safe_load(f)
+    if crates:
+        data["crates"] = {k: v for k, v in data["crates"].items() if k in crates}
+        for v in data["variants"]:
+            only = v.get("only") or {}
+            if "crates" in only:
+                only["crates"] = [c for c in only["crates"] if c in crates]
     base = os.path.dirname(os.path.abspath(src))
     data["output"] = os.path.join(folder, "out")
     for crate in data["crates"].values():
@@ -112,9 +118,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--matrix", default=os.path.join(ROOT, "matrix.yaml"))
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--crates", default="hello-hyper",
+                    help="comma-separated crates of the matrix to build (default: the Tiny Rocket table)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="sk-bench-") as folder:
-        matrix_path = bench_matrix_copy(args.matrix, folder)
+        matrix_path = bench_matrix_copy(args.matrix, folder, args.crates.split(",") if args.crates else None)
         plan = make_plan(load_matrix(matrix_path))
         peer_s, rows, peer_sizes = run_peer(plan, folder)
         sk_s, builds = run_sizekit(matrix_path, args.jobs)

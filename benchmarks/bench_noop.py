@@ -54,7 +54,14 @@ def main():
 
     def noop_cargo():
         for argv, env, cwd in commands:
+            # Toolchains disagree on the Cargo.lock format (v4 vs v3): start each from none.
+            lock = os.path.join(cwd, "Cargo.lock")
+            if os.path.exists(lock):
+                os.unlink(lock)
             subprocess.run(argv, env=env, cwd=cwd, check=True, capture_output=True)
+        for _, _, cwd in commands:
+            if os.path.exists(os.path.join(cwd, "Cargo.lock")):
+                os.unlink(os.path.join(cwd, "Cargo.lock"))
 
     doit_times = [timed(noop_doit) for _ in range(args.runs)]
     cargo_times = [timed(noop_cargo) for _ in range(args.runs)]

@@ -3,7 +3,11 @@ import os
 
 from doit.dependency import FileChangedChecker
 
-from . import native
+
+def _digest(path):
+    # The native module is loaded only when a file's mtime has moved.
+    from . import native
+    return native.hash_hex(native.hash_file(path))
 
 
 class ContentHashChecker(FileChangedChecker):
@@ -22,13 +26,13 @@ class ContentHashChecker(FileChangedChecker):
             return False
         if file_stat.st_size != size:
             return True
-        return digest != native.hash_hex(native.hash_file(file_path))
+        return digest != _digest(file_path)
 
     def get_state(self, dep, current_state):
         mtime = os.path.getmtime(dep)
         if current_state and len(current_state) == 3 and current_state[0] == mtime:
             return None
-        return mtime, os.path.getsize(dep), native.hash_hex(native.hash_file(dep))
+        return mtime, os.path.getsize(dep), _digest(dep)
 
     def __repr__(self):
-        return f"ContentHashChecker(backend={native.BACKEND})"
+        return "ContentHashChecker()"

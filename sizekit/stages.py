@@ -7,7 +7,6 @@ so a relink to identical bytes leaves everything downstream up to date.
 import os
 
 from .fsutil import read_json, write_json_if_changed
-from .measure import file_facts
 
 
 def record_path(output, key):
@@ -19,6 +18,7 @@ def rel(matrix, path):
 
 
 def write_ok(matrix, key, step, path, log=None):
+    from .measure import file_facts  # pyelftools is imported only when something is measured
     facts = file_facts(path)
     record = {"status": "ok", "reason": None, "step": step, "path": rel(matrix, path),
               "log": rel(matrix, log), **facts}
