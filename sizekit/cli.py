@@ -27,7 +27,8 @@ def cmd_report(args):
     from .results import load_results
     results = load_results(args.results)
     output = args.output or os.path.dirname(os.path.abspath(args.results))
-    for path in write_reports(output, results):
+    from .html import write_html
+    for path in write_reports(output, results) + [write_html(output, results)]:
         print(os.path.relpath(path))
     return 0
 

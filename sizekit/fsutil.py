@@ -7,12 +7,19 @@ import shutil
 import tempfile
 
 
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_bytes(path, data):
     """Write via a temp file in the same folder, fsync, then rename: never half-written."""
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; reports are for reading
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

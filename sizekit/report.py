@@ -12,7 +12,7 @@ def reports_dir(matrix_output):
 
 
 def report_files(matrix, plan):
-    names = [f"{c}.md" for c in matrix.crates] + ["sizes.csv"] + (["crates.md"] if len(matrix.crates) > 1 else [])
+    names = [f"{c}.md" for c in matrix.crates] + ["sizes.csv", "index.html"] + (["crates.md"] if len(matrix.crates) > 1 else [])
     return [os.path.join(reports_dir(matrix.output), n) for n in names]
 
 

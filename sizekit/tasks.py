@@ -210,6 +210,8 @@ def do_report(plan):
     results = collect(plan)
     write_results(plan.matrix, results)
     write_reports(plan.matrix, results)
+    from .html import write_html
+    write_html(plan.matrix, results)
     failed = [c for c in results["cells"] if c["status"] == "failed"]
     failed += [dict(c, reason=f"smoke test failed: {c['smoke']['detail']}", log=c["smoke"].get("log"))
                for c in results["cells"] if c["status"] == "ok" and (c.get("smoke") or {}).get("ok") is False]
