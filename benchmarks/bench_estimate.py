@@ -2,7 +2,8 @@
 
     python benchmarks/bench_estimate.py [--json OUT] [--upx PATH] [FILE ...]
 
-Without files: stripped Rust binaries under out/artifacts (if any), the Rust toolchain's own
+Without files: the example matrix's artifacts under out/build and out/post (UPX-packed ones
+and duplicate stripped contents skipped), the Rust toolchain's own
 binaries, and ELF programs from /usr/bin between 50 KB and 5 MB. Each file is copied to a
 temporary folder and stripped, then packed with `upx --best` and `upx --best --lzma`.
 Targets: median absolute error <= 5 % per level, estimate >= 50x faster than `upx --best`.
