@@ -7,10 +7,9 @@ import hashlib
 import json
 import os
 import re
-import subprocess
 import time
 
-from .fsutil import file_lock, read_json, atomic_write_bytes
+from .fsutil import atomic_write_bytes, file_lock
 from .procs import run_logged
 
 LOCK_VERSION_RE = re.compile(rb"^version\s*=\s*(\d+)", re.M)

@@ -23,6 +23,20 @@ def tiny_crate(tmp_path):
     return str(dest)
 
 
+DODO = "from sizekit.tasks import matrix_tasks\nglobals().update(matrix_tasks('matrix.yaml'))\n"
+
+
+def tiny_project(folder, matrix_text, crate_dirs=("tiny",)):
+    """A user's project in folder: copies of the tiny crate, the two-line dodo.py, a matrix."""
+    if shutil.which("cargo") is None:
+        pytest.skip("cargo is not installed")
+    for name in crate_dirs:
+        shutil.copytree(TINY, os.path.join(str(folder), name), ignore=shutil.ignore_patterns("target", "Cargo.lock"))
+    write(os.path.join(str(folder), "dodo.py"), DODO)
+    write(os.path.join(str(folder), "matrix.yaml"), matrix_text)
+    return folder
+
+
 def require_tool(name):
     if shutil.which(name) is None:
         pytest.skip(f"{name} is not installed (scripts/install installs it)")

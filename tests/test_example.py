@@ -1,7 +1,6 @@
 """Integration test on the real example: hello-hyper (hyper 0.14 + tokio) through doit."""
 import json
 import os
-import shutil
 import subprocess
 import sys
 

@@ -1,25 +1,19 @@
 """Incremental skipping: which doit tasks run after touches, identical relinks and real edits."""
 import json
 import os
-import shutil
 import time
 
 import pytest
 
 from sizekit.checker import ContentHashChecker
 
-from conftest import ROOT, write
-from test_pipeline import DODO, doit, ran
+from conftest import tiny_project
+from test_pipeline import doit, ran
 
 
 @pytest.fixture
 def project(tmp_path):
-    if shutil.which("cargo") is None:
-        pytest.skip("cargo is not installed")
-    shutil.copytree(os.path.join(ROOT, "tests", "fixtures", "tiny"), tmp_path / "tiny",
-                    ignore=shutil.ignore_patterns("target", "Cargo.lock"))
-    write(tmp_path / "dodo.py", DODO)
-    write(tmp_path / "matrix.yaml", """
+    tiny_project(tmp_path, """
         version: 1
         crates:
           tiny: {path: tiny, smoke: {args: [--version], expect: "tiny 0.1.0"}}

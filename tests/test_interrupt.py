@@ -1,7 +1,6 @@
 """Interruptions and concurrent runs: kill -9 mid-matrix, Ctrl-C, two doit runs at once."""
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -10,8 +9,8 @@ import time
 
 import pytest
 
-from conftest import ROOT, write
-from test_pipeline import DODO, doit, ran
+from conftest import tiny_project
+from test_pipeline import doit, ran
 
 BUILD_RS = r'''
 use std::{path::Path, thread, time::Duration};
@@ -30,14 +29,8 @@ fn main() {
 
 @pytest.fixture
 def project(tmp_path):
-    if shutil.which("cargo") is None:
-        pytest.skip("cargo is not installed")
-    shutil.copytree(os.path.join(ROOT, "tests", "fixtures", "tiny"), tmp_path / "tiny",
-                    ignore=shutil.ignore_patterns("target", "Cargo.lock"))
-    (tmp_path / "tiny" / "build.rs").write_text(BUILD_RS)
-    write(tmp_path / "dodo.py", DODO)
     hold = tmp_path / "hold"
-    write(tmp_path / "matrix.yaml", f"""
+    tiny_project(tmp_path, f"""
         version: 1
         crates:
           tiny: {{path: tiny}}
@@ -46,6 +39,7 @@ def project(tmp_path):
           - {{name: small, from: release, cargo: {{opt-level: z}}}}
           - {{name: held, from: release, env: {{TINY_HOLD: "{hold}"}}, post: [strip]}}
     """)
+    (tmp_path / "tiny" / "build.rs").write_text(BUILD_RS)
     return tmp_path, hold
 
 

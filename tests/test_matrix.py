@@ -4,7 +4,7 @@ import os
 import pytest
 
 from sizekit.errors import MatrixError
-from sizekit.matrix import load_matrix, parse_matrix
+from sizekit.matrix import load_matrix
 from sizekit.units import parse_size
 
 from conftest import TINY, write

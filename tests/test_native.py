@@ -1,6 +1,5 @@
 """sizekit.native on both backends: known answers, C == Python, ELF edge cases, errors."""
 import os
-import shutil
 import struct
 import subprocess
 

@@ -7,9 +7,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, write
-
-DODO = "from sizekit.tasks import matrix_tasks\nglobals().update(matrix_tasks('matrix.yaml'))\n"
+from conftest import DODO, ROOT, tiny_project, write
 HOST = "x86_64-unknown-linux-gnu"
 
 
@@ -184,13 +182,7 @@ def test_bad_matrix_exits_2_and_builds_nothing(tmp_path):
 
 
 def test_one_failing_crate_does_not_stop_the_others(tmp_path):
-    for name in ("good", "bad"):
-        shutil.copytree(os.path.join(ROOT, "tests", "fixtures", "tiny"), tmp_path / name,
-                        ignore=shutil.ignore_patterns("target", "Cargo.lock"))
-    with open(tmp_path / "bad" / "src" / "main.rs", "a") as f:
-        f.write("\nfn broken( {\n")
-    write(tmp_path / "dodo.py", DODO)
-    write(tmp_path / "matrix.yaml", """
+    tiny_project(tmp_path, """
         version: 1
         crates:
           good: {path: good, artifact: bin:tiny}
@@ -198,7 +190,9 @@ def test_one_failing_crate_does_not_stop_the_others(tmp_path):
         variants:
           - {name: release}
           - {name: release-stripped, from: release, post: [strip]}
-    """)
+    """, crate_dirs=("good", "bad"))
+    with open(tmp_path / "bad" / "src" / "main.rs", "a") as f:
+        f.write("\nfn broken( {\n")
     proc = doit(tmp_path, check=False)
     assert proc.returncode != 0
     res = json.load(open(tmp_path / "out" / "results.json"))
@@ -216,10 +210,7 @@ def test_one_failing_crate_does_not_stop_the_others(tmp_path):
 
 
 def test_doit_clean_removes_outputs_and_forget_works(tmp_path):
-    shutil.copytree(os.path.join(ROOT, "tests", "fixtures", "tiny"), tmp_path / "tiny",
-                    ignore=shutil.ignore_patterns("target", "Cargo.lock"))
-    write(tmp_path / "dodo.py", DODO)
-    write(tmp_path / "matrix.yaml", """
+    tiny_project(tmp_path, """
         version: 1
         crates:
           tiny: {path: tiny}

@@ -1,5 +1,4 @@
 """Report formatting: golden markdown and CSV, human sizes, % change."""
-import json
 import re
 import os
 

@@ -1,5 +1,4 @@
 """Smoke checks on real programs: answers, crashes by signal name, timeouts, no leftovers."""
-import os
 import shutil
 import socket
 import subprocess
