@@ -1,0 +1,62 @@
+"""The cffi module itself built with SIZEKIT_SANITIZE=address, driven from Python on hostile bytes."""
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+DRIVER = textwrap.dedent("""
+    import glob, importlib.util, random, sys
+    path = glob.glob(sys.argv[1] + "/sizekit/_native*.so")[0]
+    spec = importlib.util.spec_from_file_location("sizekit._native", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    ffi, lib = mod.ffi, mod.lib
+    rng = random.Random(5)
+    base = open("/bin/true", "rb").read()
+    count = 0
+    for i in range(3000):
+        data = bytearray(base[:rng.randrange(len(base) + 1)])
+        for _ in range(rng.randint(0, 6)):
+            if data:
+                data[rng.randrange(min(64, len(data)))] = rng.randrange(256)
+        buf = ffi.new("uint8_t[]", bytes(data)) if data else ffi.NULL
+        info = ffi.new("sk_elf_info *")
+        rc = lib.sk_elf_info_read(buf, len(data), info)
+        cap = min(info.shnum, 70000) if rc == 0 else 0
+        out = ffi.new("sk_section[]", max(cap, 1))
+        cnt = ffi.new("size_t *")
+        lib.sk_elf_sections(buf, len(data), out, cap, cnt)
+        lib.sk_hash64(buf, len(data), 1)
+        if i % 20 == 0:
+            o, s = ffi.new("uint64_t *"), ffi.new("uint64_t *")
+            lib.sk_estimate_packed(buf, len(data), 1 + i % 2, o, s)
+        count += 1
+    print(count)
+""")
+
+
+def test_asan_build_of_the_module_survives_hostile_input(tmp_path):
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        pytest.skip("gcc is not installed")
+    libasan = subprocess.run([gcc, "-print-file-name=libasan.so"], capture_output=True, text=True).stdout.strip()
+    if not os.path.isabs(libasan):
+        pytest.skip("gcc has no libasan (apt-get install libasan8)")
+    build = subprocess.run(
+        [sys.executable, "-c", f"import sys; sys.path.insert(0, {os.path.join(ROOT, 'sizekit')!r}); "
+                              f"import _native_build as b; b.ffibuilder.compile(tmpdir={str(tmp_path)!r})"],
+        env=dict(os.environ, SIZEKIT_SANITIZE="address"), capture_output=True, text=True, cwd=ROOT)
+    assert build.returncode == 0, build.stderr[-2000:]
+    built = list((tmp_path / "sizekit").glob("_native*.so"))
+    assert len(built) == 1 and b"__asan_init" in built[0].read_bytes()  # really instrumented
+    (tmp_path / "driver.py").write_text(DRIVER)
+    run = subprocess.run([sys.executable, str(tmp_path / "driver.py"), str(tmp_path)], capture_output=True, text=True,
+                         env=dict(os.environ, LD_PRELOAD=libasan, ASAN_OPTIONS="detect_leaks=0"), timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "AddressSanitizer" not in run.stderr and "runtime error" not in run.stderr
+    assert run.stdout.strip() == "3000"
