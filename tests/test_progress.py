@@ -50,6 +50,8 @@ def matrix_tasks():
 
 def make(live=False, **kw):
     out, err, clock = (TTY() if live else io.StringIO()), (TTY() if live else io.StringIO()), Clock()
+    # The mode comes from the streams alone: CI (set when this suite runs in CI) is cleared.
+    kw.setdefault("environ", {})
     rep = SizekitReporter(out, {}, status_stream=err, clock=clock, ticker=False, **kw)
     return rep, out, err, clock
 
