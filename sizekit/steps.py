@@ -26,9 +26,8 @@ def upx_argv(options, src, dst):
 def run_step(kind, options, tool, src, dst, log_path):
     """Run one post step from src to dst. Returns None on success, else the reason."""
     tmp = dst + ".tmp"
-    for p in (tmp,):
-        if os.path.exists(p):
-            os.unlink(p)
+    if os.path.exists(tmp):
+        os.unlink(tmp)
     os.makedirs(os.path.dirname(dst), exist_ok=True)
     argv = strip_argv(tool, options, src, tmp) if kind == "strip" else upx_argv(options, src, tmp)
     lines = ["$ " + " ".join(argv)]
@@ -36,12 +35,14 @@ def run_step(kind, options, tool, src, dst, log_path):
         code, out = run_capture(argv, timeout=1800)
         lines.append(out)
         if code != 0:
-            return _fail(log_path, lines, f"{kind} failed (exit status {code}): {_last_line(out)}")
+            lines.append(reason := f"{kind} failed (exit status {code}): {_last_line(out)}")
+            return reason
         if kind == "upx":
             code, out = run_capture([upx_binary(), "-t", "-q", tmp], timeout=600)
             lines.append("$ upx -t\n" + out)
             if code != 0:
-                return _fail(log_path, lines, f"upx -t rejected the packed file: {_last_line(out)}")
+                lines.append(reason := f"upx -t rejected the packed file: {_last_line(out)}")
+                return reason
         os.replace(tmp, dst)
     finally:
         if os.path.exists(tmp):
@@ -53,11 +54,6 @@ def run_step(kind, options, tool, src, dst, log_path):
 def _last_line(text):
     lines = [l for l in text.strip().splitlines() if l.strip()]
     return lines[-1].strip() if lines else "no output"
-
-
-def _fail(log_path, lines, reason):
-    lines.append(reason)
-    return reason
 
 
 def _write_log(path, lines):
