@@ -5,7 +5,7 @@ import subprocess
 import threading
 
 
-def _kill_group(proc):
+def kill_group(proc):
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
@@ -29,7 +29,7 @@ def run_logged(argv, env, log_path, on_stdout=None, cwd=None, timeout=None):
         if timeout:
             def expire():
                 timed_out.append(True)
-                _kill_group(proc)
+                kill_group(proc)
             timer = threading.Timer(timeout, expire)
             timer.start()
         try:
@@ -38,7 +38,7 @@ def run_logged(argv, env, log_path, on_stdout=None, cwd=None, timeout=None):
                     log.write(line)
             code = proc.wait()
         except BaseException:
-            _kill_group(proc)
+            kill_group(proc)
             proc.wait()
             raise
         finally:
@@ -71,7 +71,7 @@ def run_capture(argv, timeout=120, env=None):
     try:
         out, _ = proc.communicate(timeout=timeout)
     except BaseException:
-        _kill_group(proc)
+        kill_group(proc)
         proc.wait()
         raise
     return proc.returncode, out

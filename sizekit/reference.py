@@ -7,7 +7,6 @@ import os
 import shutil
 
 from .fsutil import copy_file, safe_join, write_json_if_changed
-from .measure import file_facts
 from .plan import strip_tool
 from .procs import run_logged, tail
 
@@ -57,7 +56,7 @@ def do_reference(plan, crate, target):
     code = run_logged([strip, stripped], dict(os.environ), log + ".strip", timeout=120)
     record = {"name": ref["name"], "status": "ok" if code == 0 else "failed",
               "reason": None if code == 0 else f"strip failed (exit status {code})",
-              "path": os.path.relpath(built, matrix.root), "bytes": file_facts(built)["bytes"],
+              "path": os.path.relpath(built, matrix.root), "bytes": os.path.getsize(built),
               "stripped_bytes": os.path.getsize(stripped)}
     write_json_if_changed(record_path, record)
     return True

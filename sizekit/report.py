@@ -171,14 +171,15 @@ def write_reports(matrix_or_output, results):
     output = getattr(matrix_or_output, "output", matrix_or_output)
     folder = reports_dir(output)
     written = []
-    for crate in dict.fromkeys(c["crate"] for c in results["cells"]):
+    crates = list(dict.fromkeys(c["crate"] for c in results["cells"]))
+    for crate in crates:
         path = os.path.join(folder, f"{crate}.md")
         atomic_write_text(path, crate_markdown(results, crate))
         written.append(path)
     path = os.path.join(folder, "sizes.csv")
     atomic_write_text(path, sizes_csv(results))
     written.append(path)
-    if len(written) > 2:
+    if len(crates) > 1:
         path = os.path.join(folder, "crates.md")
         atomic_write_text(path, crates_markdown(results))
         written.append(path)

@@ -10,7 +10,7 @@ import socket
 import subprocess
 import time
 
-from .procs import _kill_group
+from .procs import kill_group
 
 
 def free_port():
@@ -54,7 +54,7 @@ def run_args(spec, argv, env, log):
     except subprocess.TimeoutExpired:
         return {"ok": False, "detail": f"timed out after {spec['timeout']} s"}
     finally:
-        _kill_group(proc)
+        kill_group(proc)
         proc.wait()
     output = _read_log(log)
     if code != spec.get("exit", 0):
@@ -92,7 +92,7 @@ def run_http(spec, argv, env, log):
                     return {"ok": False, "detail": f"no HTTP answer on 127.0.0.1:{port} within {spec['timeout']} s"}
                 time.sleep(0.05)
     finally:
-        _kill_group(proc)
+        kill_group(proc)
         proc.wait()
     expect = http_spec.get("expect")
     if resp.status != 200:

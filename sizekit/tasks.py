@@ -124,7 +124,6 @@ def do_build(plan, build):
         stages.write_problem(matrix, build.key, "build", "unavailable", build.problem)
         write_json_if_changed(build_meta_path(matrix, build.key), {**meta, "seconds": None, "command": None})
         return True
-    argv, env = cargo.command(plan, build)
     print(f"sizekit: cargo build {build.name} (profile sk-{build.key}; log {os.path.relpath(log)})",
           file=sys.stderr)
     artifact, seconds, argv, env, problem = cargo.run(plan, build, log)
