@@ -15,12 +15,10 @@ def write(path, text):
     return str(path)
 
 
-@pytest.fixture
-def tiny_crate(tmp_path):
-    """A private copy of the tiny fixture crate (tests may edit it)."""
-    dest = tmp_path / "tiny"
+def copy_tiny(dest):
+    """A private copy of the tiny fixture crate at dest (tests may edit it), without build output."""
     shutil.copytree(TINY, dest, ignore=shutil.ignore_patterns("target", "Cargo.lock"))
-    return str(dest)
+    return dest
 
 
 DODO = "from sizekit.tasks import matrix_tasks\nglobals().update(matrix_tasks('matrix.yaml'))\n"
@@ -31,7 +29,7 @@ def tiny_project(folder, matrix_text, crate_dirs=("tiny",)):
     if shutil.which("cargo") is None:
         pytest.skip("cargo is not installed")
     for name in crate_dirs:
-        shutil.copytree(TINY, os.path.join(str(folder), name), ignore=shutil.ignore_patterns("target", "Cargo.lock"))
+        copy_tiny(os.path.join(str(folder), name))
     write(os.path.join(str(folder), "dodo.py"), DODO)
     write(os.path.join(str(folder), "matrix.yaml"), matrix_text)
     return folder

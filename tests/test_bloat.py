@@ -365,9 +365,8 @@ def _tiny_dev_binary(tmp_path):
     import subprocess
     if shutil.which("cargo") is None:
         pytest.skip("cargo is not installed")
-    crate = tmp_path / "tiny"
-    shutil.copytree(os.path.join(ROOT, "tests", "fixtures", "tiny"), crate,
-                    ignore=shutil.ignore_patterns("target", "Cargo.lock"))
+    from conftest import copy_tiny
+    crate = copy_tiny(tmp_path / "tiny")
     subprocess.run(["cargo", "build", "--target-dir", str(tmp_path / "t")], cwd=crate, check=True,
                    capture_output=True)
     return str(tmp_path / "t" / "debug" / "tiny")

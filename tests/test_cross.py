@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from conftest import ROOT, write
+from conftest import ROOT, copy_tiny, write
 from test_pipeline import DODO, doit
 
 SYSROOT = os.path.join(ROOT, ".sizekit", "sysroot")
@@ -23,8 +23,7 @@ def need(*tools):
 def cross(tmp_path_factory):
     need("/usr/bin/cargo", "arm-linux-gnueabihf-gcc", "qemu-arm", "aarch64-linux-gnu-gcc", "qemu-aarch64")
     root = tmp_path_factory.mktemp("cross")
-    shutil.copytree(os.path.join(ROOT, "tests", "fixtures", "tiny"), root / "tiny",
-                    ignore=shutil.ignore_patterns("target"))
+    copy_tiny(root / "tiny")
     # A v4 lockfile, as rustup's cargo writes it; cargo 1.65 cannot read it.
     lock = "# generated\nversion = 4\n\n[[package]]\nname = \"tiny\"\nversion = \"0.1.0\"\n"
     (root / "tiny" / "Cargo.lock").write_text(lock)

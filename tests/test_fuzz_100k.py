@@ -13,9 +13,8 @@ import subprocess
 import pytest
 
 from test_native import SAMPLE_SECTIONS, build_elf
+from test_native_fuzz import asan_compile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CSRC = os.path.join(ROOT, "csrc")
 
 HARNESS = r"""
 #include <stdio.h>
@@ -95,11 +94,8 @@ def test_100k_hostile_inputs_no_crash_no_asan_report(tmp_path):
     src = tmp_path / "fuzz.c"
     src.write_text(HARNESS)
     exe = tmp_path / "fuzz"
-    build = subprocess.run(["gcc", "-std=c99", "-O1", "-g", "-fsanitize=address,undefined",
-                            "-fno-sanitize-recover=all", "-I", CSRC, str(src),
-                            os.path.join(CSRC, "sizekit_native.c"), "-o", str(exe)],
-                           capture_output=True, text=True)
-    assert build.returncode == 0, build.stderr[-2000:]
+    build = asan_compile(src, exe)
+    assert build.returncode == 0, build.stdout[-2000:]
     bases = []
     for i, (cls, endian) in enumerate([(64, "<"), (32, ">"), (64, ">"), (32, "<")]):
         p = tmp_path / f"crafted{i}.elf"

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, require_tool
+from conftest import ROOT, copy_tiny, require_tool
 
 
 @pytest.fixture(scope="module")
@@ -21,8 +21,7 @@ def firmware(tmp_path_factory):
     shutil.copytree(os.path.join(ROOT, "make"), root / "make")
     shutil.copytree(os.path.join(ROOT, "examples", "firmware"), root / "examples" / "firmware",
                     ignore=shutil.ignore_patterns("out"))
-    shutil.copytree(os.path.join(ROOT, "tests", "fixtures", "tiny"), root / "tests" / "fixtures" / "tiny",
-                    ignore=shutil.ignore_patterns("target", "Cargo.lock"))
+    copy_tiny(root / "tests" / "fixtures" / "tiny")
     return str(root / "examples" / "firmware")
 
 

@@ -57,6 +57,14 @@ int main(int argc, char **argv)
 """
 
 
+def asan_compile(source, exe):
+    """gcc with ASan + UBSan (no recovery) over a harness and csrc/sizekit_native.c."""
+    return subprocess.run(["gcc", "-std=c99", "-O1", "-g", "-fsanitize=address,undefined",
+                           "-fno-sanitize-recover=all", "-I", CSRC, str(source),
+                           os.path.join(CSRC, "sizekit_native.c"), "-o", str(exe)],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
 @pytest.fixture(scope="module")
 def harness(tmp_path_factory):
     if shutil.which("gcc") is None:
@@ -65,10 +73,7 @@ def harness(tmp_path_factory):
     src = d / "harness.c"
     src.write_text(HARNESS)
     exe = d / "harness"
-    r = subprocess.run(["gcc", "-std=c99", "-O1", "-g", "-fsanitize=address,undefined",
-                        "-fno-sanitize-recover=all", "-I", CSRC, str(src),
-                        os.path.join(CSRC, "sizekit_native.c"), "-o", str(exe)],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    r = asan_compile(src, exe)
     if r.returncode != 0:
         pytest.skip("cannot build an ASan harness: " + r.stdout[-300:])
     return str(exe), d

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from conftest import DODO, ROOT, tiny_project, write
+from conftest import DODO, copy_tiny, tiny_project, write
 HOST = "x86_64-unknown-linux-gnu"
 
 
@@ -30,8 +30,7 @@ def project(tmp_path_factory):
     if shutil.which("cargo") is None:
         pytest.skip("cargo is not installed")
     root = tmp_path_factory.mktemp("proj")
-    shutil.copytree(os.path.join(ROOT, "tests", "fixtures", "tiny"), root / "tiny",
-                    ignore=shutil.ignore_patterns("target", "Cargo.lock"))
+    copy_tiny(root / "tiny")
     write(root / "dodo.py", DODO)
     upx = shutil.which("upx") is not None
     write(root / "matrix.yaml", f"""
