@@ -21,7 +21,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from sizekit import bloat, demangle as dm  # noqa: E402
+from sizekit.elf import bloat
+from sizekit.elf import demangle as dm  # noqa: E402
 
 TEXT_TYPES = {"t", "T", "W"}
 _HASH = re.compile(r"::h[0-9a-f]{16}$")

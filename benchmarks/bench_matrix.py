@@ -23,10 +23,10 @@ import yaml
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from sizekit import cargo as skcargo  # noqa: E402
-from sizekit.matrix import load_matrix  # noqa: E402
-from sizekit.plan import make_plan, strip_tool  # noqa: E402
-from sizekit.steps import strip_argv, upx_argv  # noqa: E402
+from sizekit.stages import cargo as skcargo  # noqa: E402
+from sizekit.config.load import load_matrix  # noqa: E402
+from sizekit.plan.availability import strip_tool, upx_binary  # noqa: E402
+from sizekit.plan.cells import make_plan  # noqa: E402
 
 
 def bench_matrix_copy(src, folder, crates=None):
@@ -105,9 +105,9 @@ def run_peer(plan, folder):
             if os.path.exists(nxt):
                 os.unlink(nxt)
             if step.kind == "strip":
-                argv = strip_argv(strip_tool(plan.matrix, build.target, host), step.options, current, nxt)
+                argv = step.post.argv(strip_tool(plan.matrix, build.target, host, step), current, nxt)
             else:
-                argv = upx_argv(step.options, current, nxt)
+                argv = step.post.argv(upx_binary(), current, nxt)
             subprocess.run(argv, check=True, capture_output=True)
             current = nxt
         sizes[cell.name] = os.path.getsize(current)

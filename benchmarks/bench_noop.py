@@ -18,7 +18,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from sizekit import cargo  # noqa: E402
-from sizekit.tasks import load_plan  # noqa: E402
+from sizekit.drivers.doit.tasks import load_plan  # noqa: E402
 
 
 def timed(fn):

@@ -497,7 +497,8 @@ static uint32_t gamma_bits(uint64_t v)
 
 typedef struct {
     int level;
-    unsigned state; /* 0 after a literal, 1 after a match */
+    uint64_t nrv_far; /* offsets above this pay one length unit more (NRV2B 0xd00, 2E 0x500) */
+    unsigned state;   /* 0 after a literal, 1 after a match */
     uint64_t cost;
     lzma_model *lz;
 } est_coder;
@@ -523,8 +524,8 @@ static void code_match(est_coder *c, size_t pos, unsigned len, uint64_t off, int
             bits += 2 + gamma_bits(len - 1 + 2);
         } else {
             bits += gamma_bits(((off - 1) >> 8) + 2) + 8;
-            /* NRV2E makes far matches pay one length unit more */
-            bits += gamma_bits(len - 2 + 2 + (off > 0x500 ? 1 : 0));
+            /* NRV2B/2E make far matches pay one length unit more */
+            bits += gamma_bits(len - 2 + 2 + (off > c->nrv_far ? 1 : 0));
         }
         c->cost += bits << EST_PRICE_BITS;
     } else {
@@ -586,7 +587,8 @@ static unsigned match_len(const uint8_t *a, const uint8_t *b, unsigned maxl)
     return n;
 }
 
-static int est_stream(const uint8_t *d, size_t n, int level, uint64_t *bytes)
+static int est_stream(const uint8_t *d, size_t n, int level, uint64_t nrv_far,
+                      uint64_t *bytes)
 {
     /* Match finder: each hash bucket keeps the last EST_WAYS positions in one cache line,
      * newest at cnt-1. Hash chains (a linked list through a prev[] array) measured 3x
@@ -614,6 +616,7 @@ static int est_stream(const uint8_t *d, size_t n, int level, uint64_t *bytes)
     for (i = 0; i < nb * EST_WAYS; i++) bucket[i] = -1;
     if (lz) lzma_init(lz);
     c.level = level;
+    c.nrv_far = nrv_far;
     c.state = 0;
     c.cost = 0;
     c.lz = lz;
@@ -698,20 +701,22 @@ static int est_stream(const uint8_t *d, size_t n, int level, uint64_t *bytes)
     return SK_OK;
 }
 
-/* Branch filter. UPX runs its ctok32 filter 0x49 over an x86/x86-64 program's executable
- * segments before compressing: every E8 (call), E9 (jmp) and 0F 8x (jcc) whose rel32
- * target lands inside the segment gets the absolute target instead, stored big-endian, so
- * repeated calls to one function become repeated byte strings. The estimate does the same
- * on a scratch copy: for a little-endian ELF with e_machine 3 (i386) or 62 (x86-64), over
- * each PT_LOAD with PF_X (clamped to the file). A conversion skips the 4 bytes it wrote;
- * the 0F check reads the byte before, as already converted. */
-static void x86_branch_filter(uint8_t *d, uint64_t start, uint64_t end)
+/* ------------------------------------------------------------------------------------ */
+/* Branch filters, as UPX 4.2.4 runs them (src/filter/ctok.h, ct.h) over a piece before  */
+/* compressing it. Positions are relative to the piece, as UPX filters each block from   */
+/* its own buffer start with addvalue 0.                                                  */
+
+/* 0x49 (x86, x86-64): every E8 call, E9 jmp and 0F 8x jcc whose rel32 target lands in    */
+/* the piece gets the absolute target, stored big-endian, so repeated calls to one        */
+/* function become repeated byte strings. A conversion skips the 4 bytes it wrote; the    */
+/* 0F check reads the byte before, as already converted.                                  */
+static void filter_x86(uint8_t *d, uint64_t size)
 {
-    uint64_t size = end - start, i = start;
-    while (i + 5 <= end) {
+    uint64_t i = 0;
+    while (i + 5 <= size) {
         uint8_t b = d[i];
-        if (b == 0xe8 || b == 0xe9 || ((b & 0xf0) == 0x80 && i > start && d[i - 1] == 0x0f)) {
-            uint64_t t = (uint64_t)((rd32le(d + i + 1) + (uint32_t)(i + 1 - start)) & 0xffffffffu);
+        if (b == 0xe8 || b == 0xe9 || ((b & 0xf0) == 0x80 && i > 0 && d[i - 1] == 0x0f)) {
+            uint64_t t = (uint64_t)((rd32le(d + i + 1) + (uint32_t)(i + 1)) & 0xffffffffu);
             if (t < size) {
                 d[i + 1] = (uint8_t)(t >> 24);
                 d[i + 2] = (uint8_t)(t >> 16);
@@ -725,73 +730,383 @@ static void x86_branch_filter(uint8_t *d, uint64_t start, uint64_t end)
     }
 }
 
-/* Returns a filtered malloc'd copy of data (caller frees), or NULL when no filter applies
- * (not an x86 ELF, no executable PT_LOAD in the file) or on malloc failure (*nomem set). */
-static uint8_t *est_filtered_copy(const uint8_t *data, size_t len, int *nomem)
+/* 0x50 (ARM, little-endian) and 0x52 (AArch64): each aligned word that is a BL (ARM: the */
+/* top byte's low nibble is 0xb, any condition) or a B/BL (AArch64: top byte & 0x7c is    */
+/* 0x14) gets word index + offset in its 24 or 26 offset bits. UPX's loop stops 4 bytes   */
+/* before the end, so the last word is never converted.                                   */
+static void filter_arm(uint8_t *d, uint64_t size, int arm64)
+{
+    uint64_t i;
+    if (size < 8) return;
+    for (i = 0; i + 4 < size; i += 4) {
+        uint32_t w = rd32le(d + i);
+        uint32_t mask = arm64 ? 0x03ffffffu : 0x00ffffffu;
+        int hit = arm64 ? ((d[i + 3] & 0x7c) == 0x14) : ((d[i + 3] & 0x0f) == 0x0b);
+        if (hit) {
+            w = (w & ~mask) | ((w + (uint32_t)(i / 4)) & mask);
+            d[i] = (uint8_t)w;
+            d[i + 1] = (uint8_t)(w >> 8);
+            d[i + 2] = (uint8_t)(w >> 16);
+            d[i + 3] = (uint8_t)(w >> 24);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* What UPX 4.2.4 does with an ELF file (src/p_lx_elf.cpp, p_unix.cpp), as pieces.        */
+/*  - The method: --lzma is LZMA; otherwise NRV2B for files up to 512 KiB, NRV2E above    */
+/*    (Packer::getDefaultCompressionMethods_*: "small" files get NRV2B).                  */
+/*  - Program (ET_EXEC, or ET_DYN with PT_INTERP or DF_1_PIE): the ELF and program headers */
+/*    are one piece; each PT_LOAD (the first one after the headers) is one piece, and    */
+/*    only the largest PF_X PT_LOAD goes through the branch filter; every gap after a    */
+/*    PT_LOAD up to the next one or the end of file (section headers, symbols, debug     */
+/*    info) is one more piece without a filter.                                          */
+/*  - Shared library: everything below xct_off (the lowest SHF_EXECINSTR section) stays  */
+/*    as it is, because ld.so reads it before UPX's code runs; the headers are one piece; */
+/*    the rest of the PT_LOAD holding xct_off and every later read-only PT_LOAD are      */
+/*    filtered pieces; gaps are pieces; writable PT_LOADs are copied after the loader,    */
+/*    each padded to its offset modulo p_align (x86-64 lowers p_align above 4 KiB to 4 KiB).*/
+/*  - Each piece costs a 12-byte b_info header plus its compressed size, or its own size */
+/*    when compression does not shrink it (UPX then stores it).                          */
+/*  - The rest is per architecture and file kind: UPX's loader stub, the new ELF headers */
+/*    of a packed program, l_info/p_info, the end marker and the PackHeader (EST_STUB).  */
+
+enum { EST_ARCH_X86_64 = 0, EST_ARCH_ARMV7 = 1, EST_ARCH_AARCH64 = 2, EST_ARCH_I386 = 3 };
+enum { EST_M_NRV2B = 0, EST_M_NRV2E = 1, EST_M_LZMA = 2 };
+#define EST_SMALL_FILE (512u * 1024u)
+#define EST_MAX_LOADS 64
+
+/* Compressed size = model stream * A / 1000, per method: A < 1000 because UCL's and     */
+/* LZMA's optimal parses beat this greedy one. Fitted on the calibration half of the      */
+/* corpus (benchmarks/bench_estimate.py --fit); see the figures there and in README.md.   */
+static const uint32_t EST_A[3] = {1000, 1000, 1000};
+/* Bytes UPX adds besides pieces and copied bytes: [arch][kind: 0 program, 1 shlib][method] */
+static const uint32_t EST_STUB[4][2][3] = {
+    {{0, 0, 0}, {0, 0, 0}},
+    {{0, 0, 0}, {0, 0, 0}},
+    {{0, 0, 0}, {0, 0, 0}},
+    {{0, 0, 0}, {0, 0, 0}},
+};
+/* Of that, the part after the copied writable PT_LOADs of a shared library (PackHeader). */
+#define EST_SHLIB_TAIL 0
+
+typedef struct {
+    uint64_t off, filesz, vaddr, align;
+    uint32_t flags;
+} est_seg;
+
+typedef struct {
+    int c64, arch, shlib;
+    uint64_t hdr_len, xct_off;
+    unsigned nload;
+    est_seg load[EST_MAX_LOADS];
+} est_layout;
+
+/* Reads program and dynamic headers; returns SK_UPX_OK or why UPX would refuse the file. */
+static uint32_t est_layout_read(const uint8_t *d, size_t len, est_layout *L)
 {
     elfbuf e;
-    uint64_t phoff, phentsize, phnum, k;
-    uint32_t machine;
-    int c64;
-    uint8_t *copy = NULL;
+    uint64_t phoff, phent, phnum, k, dyn_off = 0, dyn_size = 0, min_exec = ~0ULL;
+    uint64_t shoff, shent, shnum, flags1 = 0, init_va = 0;
+    uint32_t etype, machine;
+    int interp = 0, has_init = 0, textrel = 0, has_exec = 0;
+    size_t i;
 
-    *nomem = 0;
-    if (len < 64 || memcmp(data, ELF_MAGIC, 4) != 0 || (data[4] != 1 && data[4] != 2) ||
-        data[5] != 1)
-        return NULL;
-    c64 = data[4] == 2;
-    e.d = data;
+    memset(L, 0, sizeof *L);
+    if (len < 64 || memcmp(d, ELF_MAGIC, 4) != 0) return SK_UPX_NOT_ELF;
+    if ((d[4] != 1 && d[4] != 2) || d[5] != 1) return SK_UPX_MACHINE;
+    L->c64 = d[4] == 2;
+    e.d = d;
     e.len = len;
     e.big = 0;
+    etype = (uint32_t)eread(&e, 16, 2);
     machine = (uint32_t)eread(&e, 18, 2);
-    if (machine != 3 && machine != 62) return NULL;
-    phoff = c64 ? eread(&e, 32, 8) : eread(&e, 28, 4);
-    phentsize = eread(&e, c64 ? 54 : 42, 2);
-    phnum = eread(&e, c64 ? 56 : 44, 2);
-    if (phentsize < (c64 ? 56u : 32u) || !in_file(phoff, 0, len)) return NULL;
+    if (L->c64 && machine == 62) L->arch = EST_ARCH_X86_64;
+    else if (L->c64 && machine == 183) L->arch = EST_ARCH_AARCH64;
+    else if (!L->c64 && machine == 40) L->arch = EST_ARCH_ARMV7;
+    else if (!L->c64 && machine == 3) L->arch = EST_ARCH_I386;
+    else return SK_UPX_MACHINE;
+    if (etype != 2 && etype != 3) return SK_UPX_TYPE;
+    if (len < 4096) return SK_UPX_TOO_SMALL;
+    /* UPX's PackHeader carries "UPX!" within the last 256 bytes of a packed file */
+    for (i = len - 256; i + 4 <= len; i++)
+        if (d[i] == 'U' && d[i + 1] == 'P' && d[i + 2] == 'X' && d[i + 3] == '!')
+            return SK_UPX_PACKED;
+    phoff = L->c64 ? eread(&e, 32, 8) : eread(&e, 28, 4);
+    phent = eread(&e, L->c64 ? 54 : 42, 2);
+    phnum = eread(&e, L->c64 ? 56 : 44, 2);
+    if (phoff != (L->c64 ? 64u : 52u) || phent != (L->c64 ? 56u : 32u) || phnum == 0 ||
+        !in_file(phoff, phnum * phent, len))
+        return SK_UPX_PHDRS;
+    L->hdr_len = phoff + phnum * phent;
     for (k = 0; k < phnum; k++) {
-        uint64_t b = phoff + k * phentsize, type, flags, off, fsz, end;
-        if (!in_file(b, phentsize, len)) break;
+        uint64_t b = phoff + k * phent, type, off, fsz, va, al;
+        uint32_t fl;
         type = eread(&e, b, 4);
-        flags = eread(&e, c64 ? b + 4 : b + 24, 4);
-        off = c64 ? eread(&e, b + 8, 8) : eread(&e, b + 4, 4);
-        fsz = c64 ? eread(&e, b + 32, 8) : eread(&e, b + 16, 4);
-        if (type != 1 || !(flags & 1) || off >= len) continue;
-        end = fsz > len - off ? len : off + fsz;
-        if (copy == NULL) {
-            copy = malloc(len);
-            if (copy == NULL) {
-                *nomem = 1;
-                return NULL;
-            }
-            memcpy(copy, data, len);
+        fl = (uint32_t)eread(&e, L->c64 ? b + 4 : b + 24, 4);
+        off = L->c64 ? eread(&e, b + 8, 8) : eread(&e, b + 4, 4);
+        va = L->c64 ? eread(&e, b + 16, 8) : eread(&e, b + 8, 4);
+        fsz = L->c64 ? eread(&e, b + 32, 8) : eread(&e, b + 16, 4);
+        al = L->c64 ? eread(&e, b + 48, 8) : eread(&e, b + 28, 4);
+        if (type == 3) interp = 1;
+        if (type == 2) {
+            dyn_off = off;
+            dyn_size = fsz;
         }
-        x86_branch_filter(copy, off, end);
+        if (type != 1) continue;
+        if (!in_file(off, fsz, len)) return SK_UPX_PHDRS;
+        if (L->nload == 0 && off != 0) return SK_UPX_FIRST_LOAD;
+        if (L->nload == EST_MAX_LOADS) return SK_UPX_PHDRS;
+        if (fl & 1) has_exec = 1;
+        L->load[L->nload].off = off;
+        L->load[L->nload].filesz = fsz;
+        L->load[L->nload].vaddr = va;
+        L->load[L->nload].align = al;
+        L->load[L->nload].flags = fl;
+        L->nload++;
     }
-    return copy;
+    if (!has_exec) return SK_UPX_NO_EXEC;
+    if (dyn_size > 0 && in_file(dyn_off, 0, len)) {
+        uint64_t ent = L->c64 ? 16 : 8, p;
+        uint64_t end = dyn_size > len - dyn_off ? len : dyn_off + dyn_size;
+        for (p = dyn_off; p + ent <= end; p += ent) {
+            uint64_t tag = L->c64 ? eread(&e, p, 8) : eread(&e, p, 4);
+            uint64_t val = L->c64 ? eread(&e, p + 8, 8) : eread(&e, p + 4, 4);
+            if (tag == 0) break;
+            if (tag == 12 || tag == 25 || tag == 32) has_init = 1;
+            if (tag == 12) init_va = val;
+            if (tag == 22) textrel = 1;
+            if (tag == 0x6ffffffbULL) flags1 = val;
+        }
+    }
+    L->shlib = etype == 3 && !interp && !(flags1 & 0x08000000ULL);
+    if (!L->shlib) return SK_UPX_OK;
+    if (!has_init) return SK_UPX_NEED_INIT;
+    if (textrel) return SK_UPX_TEXTREL;
+    /* xct_off: the lowest executable section's file offset (its address mapped through
+     * the PT_LOADs); without sections, DT_INIT's address. */
+    shoff = L->c64 ? eread(&e, 40, 8) : eread(&e, 32, 4);
+    shent = eread(&e, L->c64 ? 58 : 46, 2);
+    shnum = eread(&e, L->c64 ? 60 : 48, 2);
+    if (shoff != 0 && shent >= (L->c64 ? 64u : 40u) && shnum > 0 && shnum <= 65535 &&
+        in_file(shoff, shnum * shent, len)) {
+        for (k = 1; k < shnum; k++) {
+            uint64_t b = shoff + k * shent;
+            uint64_t fl = L->c64 ? eread(&e, b + 8, 8) : eread(&e, b + 8, 4);
+            uint64_t addr = L->c64 ? eread(&e, b + 16, 8) : eread(&e, b + 12, 4);
+            if ((fl & 4) && addr < min_exec) min_exec = addr;
+        }
+    }
+    if (min_exec == ~0ULL) min_exec = init_va;
+    for (k = 0; k < L->nload; k++) {
+        const est_seg *s = &L->load[k];
+        if (min_exec >= s->vaddr && min_exec - s->vaddr < s->filesz) {
+            L->xct_off = s->off + (min_exec - s->vaddr);
+            break;
+        }
+    }
+    if (L->xct_off == 0 || L->xct_off < L->hdr_len) return SK_UPX_NO_XCT;
+    return SK_UPX_OK;
+}
+
+/* The gap after PT_LOAD k: up to the nearest PT_LOAD starting at or after its end, or EOF. */
+static uint64_t est_gap(const est_layout *L, unsigned k, size_t len)
+{
+    uint64_t hi = L->load[k].off + L->load[k].filesz, lo = len;
+    unsigned j;
+    for (j = 0; j < L->nload; j++) {
+        uint64_t t = L->load[j].off;
+        if (j != k && t >= hi && t < lo) lo = t;
+    }
+    return lo - hi;
+}
+
+typedef struct {
+    const uint8_t *data;
+    size_t len;
+    int level, arch;
+    uint64_t nrv_far;
+    uint32_t a;
+    uint8_t *scratch;
+    sk_piece *out;
+    size_t cap, count;
+    uint64_t sum;    /* b_info headers + stored or compressed bytes of every piece */
+    uint64_t stream; /* model stream bytes of every piece */
+} est_ctx;
+
+static int est_piece(est_ctx *c, uint64_t off, uint64_t size, int filter, uint32_t kind)
+{
+    uint64_t stream = 0, packed;
+    const uint8_t *src = c->data + off;
+    int rc;
+    if (size == 0) return SK_OK;
+    if (kind == SK_PIECE_COPY) {
+        packed = size;
+    } else {
+        if (filter) {
+            memcpy(c->scratch, src, (size_t)size);
+            if (c->arch == EST_ARCH_X86_64 || c->arch == EST_ARCH_I386)
+                filter_x86(c->scratch, size);
+            else
+                filter_arm(c->scratch, size, c->arch == EST_ARCH_AARCH64);
+            src = c->scratch;
+        }
+        rc = est_stream(src, (size_t)size, c->level, c->nrv_far, &stream);
+        if (rc != SK_OK) return rc;
+        packed = stream * c->a / 1000;
+        if (packed > size) packed = size; /* UPX stores a block that does not shrink */
+        packed += 12;                      /* b_info */
+    }
+    c->sum += packed;
+    c->stream += stream;
+    if (c->count < c->cap) {
+        sk_piece *p = &c->out[c->count];
+        p->offset = off;
+        p->size = size;
+        p->kind = kind;
+        p->filter = (uint32_t)filter;
+        p->stream = stream;
+        p->packed = packed;
+    }
+    c->count++;
+    return SK_OK;
+}
+
+int sk_upx_check(const uint8_t *data, size_t len, uint32_t *reason)
+{
+    est_layout L;
+    if (reason == NULL || (data == NULL && len != 0)) return SK_ERR_ARG;
+    *reason = est_layout_read(data, len, &L);
+    return SK_OK;
+}
+
+static int est_run(const uint8_t *data, size_t len, int level, sk_piece *out, size_t cap,
+                   size_t *count, uint64_t *total, uint64_t *stream_sum)
+{
+    est_layout L;
+    est_ctx c;
+    uint32_t why;
+    int method, rc = SK_OK;
+    unsigned k, nx = 0;
+    int have_x;
+    uint64_t pos;
+
+    if (level != SK_LEVEL_BEST && level != SK_LEVEL_LZMA) return SK_ERR_ARG;
+    *count = 0;
+    *total = 0;
+    if (len == 0) return SK_ERR_EMPTY;
+    if (len > 0x7fffffffu) return SK_ERR_ARG;
+    method = level == SK_LEVEL_LZMA ? EST_M_LZMA
+                                    : (len <= EST_SMALL_FILE ? EST_M_NRV2B : EST_M_NRV2E);
+    why = est_layout_read(data, len, &L);
+    memset(&c, 0, sizeof c);
+    c.data = data;
+    c.len = len;
+    c.level = level;
+    c.arch = why == SK_UPX_OK ? L.arch : EST_ARCH_X86_64;
+    c.nrv_far = method == EST_M_NRV2B ? 0xd00 : 0x500;
+    c.a = EST_A[method];
+    c.out = out;
+    c.cap = cap;
+    if (why != SK_UPX_OK) {
+        /* Not something UPX packs: the whole file as one plain piece, so the figure still
+         * says how compressible the bytes are. */
+        rc = est_piece(&c, 0, len, 0, SK_PIECE_PLAIN);
+        *count = c.count;
+        *total = c.sum;
+        *stream_sum = c.stream;
+        return rc;
+    }
+    c.scratch = malloc(len);
+    if (c.scratch == NULL) return SK_ERR_NOMEM;
+    for (k = 0, have_x = 0; k < L.nload; k++)
+        if ((L.load[k].flags & 1) && (!have_x || L.load[k].filesz > L.load[nx].filesz)) {
+            nx = k;
+            have_x = 1;
+        }
+    if (!L.shlib) {
+        rc = est_piece(&c, 0, L.hdr_len, 0, SK_PIECE_HEADERS);
+        for (k = 0; k < L.nload && rc == SK_OK; k++) {
+            uint64_t off = L.load[k].off, size = L.load[k].filesz;
+            if (k == 0) {
+                if (L.hdr_len > size) continue;
+                off += L.hdr_len;
+                size -= L.hdr_len;
+            }
+            rc = est_piece(&c, off, size, k == nx, SK_PIECE_PLAIN);
+        }
+    } else {
+        int hdr_done = 0;
+        for (k = 0; k < L.nload && rc == SK_OK; k++) {
+            const est_seg *s = &L.load[k];
+            if (s->off < L.xct_off) {
+                uint64_t keep = s->filesz < L.xct_off - s->off ? s->filesz : L.xct_off - s->off;
+                rc = est_piece(&c, s->off, keep, 0, SK_PIECE_COPY);
+                if (!hdr_done && rc == SK_OK) {
+                    rc = est_piece(&c, 0, L.hdr_len, 0, SK_PIECE_HEADERS);
+                    hdr_done = 1;
+                }
+                if (rc == SK_OK && s->filesz > L.xct_off - s->off)
+                    rc = est_piece(&c, L.xct_off, s->filesz - (L.xct_off - s->off), 1,
+                                   SK_PIECE_PLAIN);
+            } else if (!(s->flags & 2)) {
+                rc = est_piece(&c, s->off, s->filesz, 1, SK_PIECE_PLAIN);
+            }
+        }
+    }
+    for (k = 0; k < L.nload && rc == SK_OK; k++) {
+        uint64_t g = est_gap(&L, k, len);
+        rc = est_piece(&c, L.load[k].off + L.load[k].filesz, g, 0, SK_PIECE_GAP);
+    }
+    pos = c.sum + EST_STUB[L.arch][L.shlib][method] - (L.shlib ? EST_SHLIB_TAIL : 0);
+    if (L.shlib) {
+        /* writable PT_LOADs follow the loader, each at its offset modulo p_align */
+        for (k = 0; k < L.nload && rc == SK_OK; k++) {
+            const est_seg *s = &L.load[k];
+            uint64_t align = s->align, pad;
+            if (s->off < L.xct_off || !(s->flags & 2)) continue;
+            if (L.arch == EST_ARCH_X86_64 && align > 4096) align = 4096;
+            if (align == 0 || (align & (align - 1)) != 0) align = 1;
+            pad = (s->off - pos) & (align - 1);
+            c.sum += pad;
+            pos += pad;
+            rc = est_piece(&c, s->off, s->filesz, 0, SK_PIECE_COPY);
+            pos += s->filesz;
+        }
+        pos += EST_SHLIB_TAIL;
+    }
+    free(c.scratch);
+    if (rc != SK_OK) return rc;
+    *count = c.count;
+    *total = pos;
+    *stream_sum = c.stream;
+    return SK_OK;
+}
+
+int sk_estimate_pieces(const uint8_t *data, size_t len, int level, sk_piece *out, size_t cap,
+                       size_t *count, uint64_t *total)
+{
+    uint64_t s;
+    int rc;
+    if (count == NULL || total == NULL || (data == NULL && len != 0) ||
+        (out == NULL && cap != 0))
+        return SK_ERR_ARG;
+    rc = est_run(data, len, level, out, cap, count, total, &s);
+    return rc == SK_OK && *count > cap ? SK_ERR_CAPACITY : rc;
 }
 
 int sk_estimate_packed(const uint8_t *data, size_t len, int level, uint64_t *out_bytes,
                        uint64_t *stream_bytes)
 {
-    uint64_t s = 0;
-    uint8_t *filtered;
-    int rc, nomem;
+    size_t n = 0;
+    uint64_t total = 0, s = 0;
+    int rc;
     if (out_bytes == NULL || (data == NULL && len != 0)) return SK_ERR_ARG;
-    if (level != SK_LEVEL_BEST && level != SK_LEVEL_LZMA) return SK_ERR_ARG;
     *out_bytes = 0;
     if (stream_bytes) *stream_bytes = 0;
-    if (len == 0) return SK_ERR_EMPTY;
-    if (len > 0x7fffffffu) return SK_ERR_ARG;
-    filtered = est_filtered_copy(data, len, &nomem);
-    if (nomem) return SK_ERR_NOMEM;
-    rc = est_stream(filtered ? filtered : data, len, level, &s);
-    free(filtered);
+    rc = est_run(data, len, level, NULL, 0, &n, &total, &s);
     if (rc != SK_OK) return rc;
+    *out_bytes = total;
     if (stream_bytes) *stream_bytes = s;
-    if (level == SK_LEVEL_BEST)
-        *out_bytes = s * EST_CAL_BEST_A / 1000 + EST_CAL_BEST_B;
-    else
-        *out_bytes = s * EST_CAL_LZMA_A / 1000 + EST_CAL_LZMA_B;
     return SK_OK;
 }

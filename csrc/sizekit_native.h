@@ -1,7 +1,7 @@
 /* sizekit native module: content hash, ELF section table, UPX packed-size estimate.
  *
  * Every function except sk_hash64 returns 0 (SK_OK) or a negative SK_ERR_* code and writes
- * its results through pointers. sizekit/native_ref.py mirrors each function bit for bit.
+ * its results through pointers. sizekit/elf/twin.py mirrors each function bit for bit.
  * This header is also the cffi cdef: keep it free of macros (cffi drops '#' lines).
  */
 #ifndef SIZEKIT_NATIVE_H
@@ -68,8 +68,45 @@ int sk_elf_info_read(const uint8_t *data, size_t len, sk_elf_info *info);
 int sk_elf_sections(const uint8_t *data, size_t len, sk_section *out, size_t cap,
                     size_t *count);
 
+/* Why UPX 4.2.4 would refuse to pack a file (SK_UPX_OK: it would pack it). */
+enum {
+    SK_UPX_OK = 0,
+    SK_UPX_NOT_ELF = 1,      /* no ELF magic, or shorter than an ELF header */
+    SK_UPX_MACHINE = 2,      /* not x86-64, i386, ARM (little-endian) or AArch64 */
+    SK_UPX_TYPE = 3,         /* neither a program nor a shared library (e_type) */
+    SK_UPX_TOO_SMALL = 4,    /* under 4096 bytes */
+    SK_UPX_PACKED = 5,       /* "UPX!" in the last 256 bytes: already packed */
+    SK_UPX_PHDRS = 6,        /* program headers not right after the ELF header, or past EOF */
+    SK_UPX_FIRST_LOAD = 7,   /* the first PT_LOAD does not start at offset 0 */
+    SK_UPX_NO_EXEC = 8,      /* no PT_LOAD has PF_X */
+    SK_UPX_NEED_INIT = 9,    /* shared library without DT_INIT, DT_INIT_ARRAY or DT_PREINIT_ARRAY */
+    SK_UPX_TEXTREL = 10,     /* shared library with DT_TEXTREL */
+    SK_UPX_NO_XCT = 11       /* shared library whose code starts inside its headers */
+};
+
+/* One piece of UPX's output, in file order except that copied writable segments of a
+ * shared library come last. */
+enum { SK_PIECE_HEADERS = 1, SK_PIECE_PLAIN = 2, SK_PIECE_GAP = 3, SK_PIECE_COPY = 4 };
+typedef struct {
+    uint64_t offset;   /* in the input file */
+    uint64_t size;     /* input bytes */
+    uint64_t stream;   /* model size of the (filtered) bytes, before calibration; 0 for COPY */
+    uint64_t packed;   /* output bytes: b_info + min(compressed, size), or size for COPY */
+    uint32_t kind;     /* SK_PIECE_* */
+    uint32_t filter;   /* 1 if the branch filter ran over it */
+} sk_piece;
+
+/* *reason gets SK_UPX_* for this file; returns SK_OK or SK_ERR_ARG. */
+int sk_upx_check(const uint8_t *data, size_t len, uint32_t *reason);
+
+/* UPX's pieces for this file and level and the estimated output size in *total. A file UPX
+ * would refuse is one plain piece (see sk_upx_check). On SK_ERR_CAPACITY, *count is the
+ * number of pieces and *total is still set. */
+int sk_estimate_pieces(const uint8_t *data, size_t len, int level, sk_piece *out, size_t cap,
+                       size_t *count, uint64_t *total);
+
 /* Estimated size of `upx --best` (SK_LEVEL_BEST) or `upx --best --lzma` (SK_LEVEL_LZMA)
- * output for this file. *stream_bytes (may be NULL) gets the uncalibrated model size. */
+ * output for this file. *stream_bytes (may be NULL) gets the summed model stream sizes. */
 int sk_estimate_packed(const uint8_t *data, size_t len, int level, uint64_t *out_bytes,
                        uint64_t *stream_bytes);
 

@@ -29,7 +29,7 @@ size-check: sizes
 size-report: sizes
 	@results='$(SIZEKIT_RESULTS)'; \
 	if [ -z "$$results" ]; then \
-		results=$$($(PYTHON) -c 'import sys; from sizekit.matrix import load_matrix; from sizekit.results import results_path; print(results_path(load_matrix(sys.argv[1])))' '$(SIZEKIT_MATRIX)') || exit 2; \
+		results=$$($(PYTHON) -c 'import sys; from sizekit.config.load import load_matrix; from sizekit.plan.layout import Layout; print(Layout.of(load_matrix(sys.argv[1])).results_json)' '$(SIZEKIT_MATRIX)') || exit 2; \
 	fi; \
 	files=$$($(SIZEKIT) report "$$results") || exit $$?; \
 	for f in $$files; do case "$$f" in *.md) cat "$$f"; echo;; esac; done

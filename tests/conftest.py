@@ -1,5 +1,7 @@
 import os
 import shutil
+import subprocess
+import sys
 import textwrap
 
 import pytest
@@ -38,3 +40,23 @@ def tiny_project(folder, matrix_text, crate_dirs=("tiny",)):
 def require_tool(name):
     if shutil.which(name) is None:
         pytest.skip(f"{name} is not installed (scripts/install installs it)")
+
+
+def doit(folder, *args, check=True, env=None, timeout=900):
+    """Run `python -m doit ARGS` in folder; raise with its output when check and it fails."""
+    proc = subprocess.run([sys.executable, "-m", "doit", *args], cwd=folder, capture_output=True, text=True,
+                          timeout=timeout, env=env)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"doit {args} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def ran(proc):
+    """Names of the tasks doit executed (lines starting with '.  ')."""
+    return [line[3:].strip() for line in proc.stdout.splitlines() if line.startswith(".  ")]
+
+
+def sizekit(*args, cwd=None, env=None, timeout=120):
+    """Run the real command line, `python -m sizekit ARGS`, and return the finished process."""
+    return subprocess.run([sys.executable, "-m", "sizekit", *map(str, args)], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout)

@@ -11,8 +11,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 DRIVER = textwrap.dedent("""
     import glob, importlib.util, random, sys
-    path = glob.glob(sys.argv[1] + "/sizekit/_native*.so")[0]
-    spec = importlib.util.spec_from_file_location("sizekit._native", path)
+    path = glob.glob(sys.argv[1] + "/sizekit/elf/_native*.so")[0]
+    spec = importlib.util.spec_from_file_location("sizekit.elf._native", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     ffi, lib = mod.ffi, mod.lib
@@ -48,11 +48,11 @@ def test_asan_build_of_the_module_survives_hostile_input(tmp_path):
     if not os.path.isabs(libasan):
         pytest.skip("gcc has no libasan (apt-get install libasan8)")
     build = subprocess.run(
-        [sys.executable, "-c", f"import sys; sys.path.insert(0, {os.path.join(ROOT, 'sizekit')!r}); "
-                              f"import _native_build as b; b.ffibuilder.compile(tmpdir={str(tmp_path)!r})"],
+        [sys.executable, "-c", f"import sys; sys.path.insert(0, {os.path.join(ROOT, 'sizekit', 'elf')!r}); "
+                              f"import _build as b; b.ffibuilder.compile(tmpdir={str(tmp_path)!r})"],
         env=dict(os.environ, SIZEKIT_SANITIZE="address"), capture_output=True, text=True, cwd=ROOT)
     assert build.returncode == 0, build.stderr[-2000:]
-    built = list((tmp_path / "sizekit").glob("_native*.so"))
+    built = list((tmp_path / "sizekit" / "elf").glob("_native*.so"))
     assert len(built) == 1 and b"__asan_init" in built[0].read_bytes()  # really instrumented
     (tmp_path / "driver.py").write_text(DRIVER)
     run = subprocess.run([sys.executable, str(tmp_path / "driver.py"), str(tmp_path)], capture_output=True, text=True,

@@ -8,9 +8,11 @@ import subprocess
 import pytest
 
 from conftest import ROOT, require_tool, write
-from sizekit import bloat, demangle as dm, native
-from sizekit.cli import main
-from sizekit.errors import ElfError, UsageError
+from sizekit.elf import bloat
+from sizekit.elf import demangle as dm
+from sizekit.elf import native
+from sizekit.cli.main import main
+from sizekit.utils.errors import ElfError, UsageError
 
 BACKENDS = ["pyderust", "c++filt"]
 

@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
-from sizekit.budget import budget_rows
-from sizekit.errors import UsageError
-from sizekit.matrix import load_matrix
+from sizekit.results.budget import budget_rows
+from sizekit.utils.errors import UsageError
+from sizekit.config.load import load_matrix
 
 from conftest import ROOT, TINY, write
 

@@ -5,8 +5,7 @@ import shutil
 
 import pytest
 
-from conftest import ROOT, copy_tiny, write
-from test_pipeline import DODO, doit
+from conftest import DODO, ROOT, copy_tiny, doit, write
 
 SYSROOT = os.path.join(ROOT, ".sizekit", "sysroot")
 
@@ -87,9 +86,9 @@ def test_each_toolchain_keeps_its_own_lockfile(cross):
     root, _, cells, lock = cross
     assert cells[("x86_64-unknown-linux-gnu", "stable")]["status"] == "ok"
     assert (root / "tiny" / "Cargo.lock").read_text() == lock
-    saved = root / "out" / ".sizekit" / "lockfiles" / "tiny"
-    assert "version = 3" in (saved / "debian.lock").read_text()
-    assert "version = 4" in (saved / "stable.lock").read_text()
+    overlays = root / "out" / ".sizekit" / "overlay" / "tiny"
+    assert "version = 3" in (overlays / "debian" / "Cargo.lock").read_text()
+    assert "version = 4" in (overlays / "stable" / "Cargo.lock").read_text()
 
 
 def test_report_compares_targets(cross):

@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from sizekit.diff import diff_markdown, diff_results, summary_line, top_moves
-from sizekit.results import load_results
+from sizekit.results.diff import diff_markdown, diff_results, summary_line, top_moves
+from sizekit.results.format import load_results
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GOLDEN = os.path.join(ROOT, "tests", "golden")

@@ -6,8 +6,7 @@ import shutil
 
 import pytest
 
-from conftest import ROOT, tiny_project, write
-from test_pipeline import doit
+from conftest import ROOT, doit, tiny_project, write
 
 
 def test_compile_error_missing_linker_and_failing_smoke_leave_the_rest_built(tmp_path):

@@ -5,10 +5,9 @@ import time
 
 import pytest
 
-from sizekit.checker import ContentHashChecker
+from sizekit.drivers.doit.uptodate import ContentHashChecker
 
-from conftest import tiny_project
-from test_pipeline import doit, ran
+from conftest import doit, ran, tiny_project
 
 
 @pytest.fixture

@@ -9,8 +9,7 @@ import time
 
 import pytest
 
-from conftest import tiny_project
-from test_pipeline import doit, ran
+from conftest import doit, ran, tiny_project
 
 BUILD_RS = r'''
 use std::{path::Path, thread, time::Duration};

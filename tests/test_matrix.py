@@ -3,9 +3,10 @@ import os
 
 import pytest
 
-from sizekit.errors import MatrixError
-from sizekit.matrix import load_matrix
-from sizekit.units import parse_size
+from sizekit.utils.errors import MatrixError
+from sizekit.config.load import load_matrix
+from sizekit.config.model import Strip, Upx
+from sizekit.utils.units import parse_size
 
 from conftest import TINY, write
 
@@ -68,10 +69,12 @@ def test_from_single_and_list_merge_settings(tmp_path):
     assert all_.settings == {"profile": "release", "rustflags": ["-Cdebuginfo=0"],
                              "cargo": {"panic": "abort", "lto": "fat", "codegen-units": 1,
                                        "incremental": False, "opt-level": "z"}}
-    assert all_.post == [{"strip": {"args": []}}]
+    assert all_.post == [Strip()]
     assert all_.label == "lto + opt-level z + panic abort + codegen-units 1 + rustflags -Cdebuginfo=0 + stripped"
     upx = m.variant("all-upx")
-    assert upx.post[1] == {"upx": {"level": "best", "lzma": True, "brute": False, "ultra-brute": False}}
+    assert upx.post[1] == Upx(level="best", lzma=True)
+    assert upx.post[1].argv("upx", "in", "out") == ["upx", "--best", "--lzma", "-q", "--force", "-o", "out", "in"]
+    assert upx.post[1].label == "upx --best --lzma"
     assert upx.label.endswith("+ stripped + upx --best --lzma")
     assert upx.settings == all_.settings
 
@@ -81,7 +84,7 @@ def test_post_is_inherited_unless_given(tmp_path):
   - {name: s, from: release, post: [strip]}
   - {name: s-z, from: s, cargo: {opt-level: z}}
 """)
-    assert m.variant("s-z").post == [{"strip": {"args": []}}]
+    assert m.variant("s-z").post == [Strip()]
 
 
 def test_row_can_settle_a_parent_conflict(tmp_path):

@@ -7,16 +7,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sizekit import native, native_ref
-from sizekit.errors import ElfError, UsageError
+from sizekit.elf import native
+from sizekit.elf import twin as native_ref
+from sizekit.utils.errors import ElfError, UsageError
 
 try:
-    from sizekit import _native as _cmod
+    from sizekit.elf import _native as _cmod
 except ImportError:  # pragma: no cover - the C module is built by `pip install -e .`
     _cmod = None
 
 C = native._CBackend(_cmod) if _cmod is not None else None
-needs_c = pytest.mark.skipif(C is None, reason="C module sizekit._native not built")
+needs_c = pytest.mark.skipif(C is None, reason="C module sizekit.elf._native not built")
 FAST = settings(max_examples=150, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
@@ -24,7 +25,7 @@ FAST = settings(max_examples=150, deadline=None,
 @pytest.fixture(params=["c", "python"])
 def backend(request):
     if request.param == "c" and C is None:
-        pytest.skip("C module sizekit._native not built")
+        pytest.skip("C module sizekit.elf._native not built")
     native.set_backend(request.param)
     assert native.BACKEND == request.param
     yield request.param

@@ -7,21 +7,8 @@ import sys
 
 import pytest
 
-from conftest import DODO, copy_tiny, tiny_project, write
+from conftest import DODO, copy_tiny, doit, ran, tiny_project, write
 HOST = "x86_64-unknown-linux-gnu"
-
-
-def doit(folder, *args, check=True):
-    proc = subprocess.run([sys.executable, "-m", "doit", *args], cwd=folder, capture_output=True, text=True,
-                          timeout=900)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"doit {args} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return proc
-
-
-def ran(proc):
-    """Names of the tasks doit executed (lines starting with '.  ')."""
-    return [line[3:].strip() for line in proc.stdout.splitlines() if line.startswith(".  ")]
 
 
 @pytest.fixture(scope="module")

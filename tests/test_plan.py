@@ -1,10 +1,10 @@
 """Cells, shared builds, step sharing, task names and the exact cargo command lines."""
 import os
 
-from sizekit import cargo
-from sizekit.matrix import load_matrix
-from sizekit.plan import make_plan
-from sizekit.toolchain import ToolchainInfo
+from sizekit.stages import cargo
+from sizekit.config.load import load_matrix
+from sizekit.plan.cells import make_plan
+from sizekit.plan.toolchains import ToolchainInfo
 
 from conftest import ROOT, TINY, write
 
@@ -71,7 +71,9 @@ def test_release_lto_command_line(tmp_path):
     build = plan.builds[0]
     argv, env = cargo.command(plan, build)
     p = f"sk-{build.key}"
-    assert argv == ["/tc/bin/cargo", "build", "--manifest-path", f"{TINY}/Cargo.toml",
+    # cargo builds a private view of the crate folder, so it never writes the user's Cargo.lock.
+    overlay = tmp_path / "out" / ".sizekit" / "overlay" / "tiny" / "default"
+    assert argv == ["/tc/bin/cargo", "build", "--manifest-path", str(overlay / "Cargo.toml"),
                     "--target", HOST, "--profile", p,
                     "--target-dir", str(tmp_path / "out" / "target" / "default"),
                     "--message-format=json-render-diagnostics",
@@ -112,7 +114,8 @@ def test_cross_target_with_debian_sysroot(tmp_path):
     build = plan.builds[0]
     assert build.problem is None
     argv, env = cargo.command(plan, build)
-    assert argv[:6] == ["/usr/bin/cargo", "build", "--manifest-path", f"{TINY}/Cargo.toml",
+    overlay = tmp_path / "out" / ".sizekit" / "overlay" / "tiny" / "debian"
+    assert argv[:6] == ["/usr/bin/cargo", "build", "--manifest-path", str(overlay / "Cargo.toml"),
                         "--target", "armv7-unknown-linux-gnueabihf"]
     assert env == {"RUSTC": "/usr/bin/rustc", "CARGO_TERM_COLOR": "never",
                    "CARGO_ENCODED_RUSTFLAGS": "--sysroot=/sys/root",

@@ -10,7 +10,7 @@ import pytest
 from doit.exceptions import TaskFailed
 from doit.task import Task
 
-from sizekit.progress import REPORTER, SizekitReporter, ci_set, fmt_duration
+from sizekit.drivers.doit.progress import REPORTER, SizekitReporter, ci_set, fmt_duration
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ANSI = "\x1b"
@@ -296,7 +296,7 @@ DODO = """
     import sys
     sys.path.insert(0, {root!r})
     from doit.tools import run_once
-    from sizekit.progress import SizekitReporter
+    from sizekit.drivers.doit.progress import SizekitReporter
 
     DOIT_CONFIG = {{"reporter": SizekitReporter, "dep_file": {db!r}, "verbosity": 0}}
 

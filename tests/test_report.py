@@ -4,10 +4,10 @@ import os
 
 import pytest
 
-from sizekit.errors import ResultsError
-from sizekit.report import crate_markdown, sizes_csv, write_reports
-from sizekit.results import load_results
-from sizekit.units import human, pct_change
+from sizekit.utils.errors import ResultsError
+from sizekit.report.markdown import crate_markdown, sizes_csv, write_reports
+from sizekit.results.format import load_results
+from sizekit.utils.units import human, pct_change
 
 GOLDEN = os.path.join(os.path.dirname(__file__), "golden")
 
@@ -64,7 +64,7 @@ def test_missing_results_file(tmp_path):
 
 
 def test_all_crates_table_matches_golden():
-    from sizekit.report import crates_markdown
+    from sizekit.report.markdown import crates_markdown
     results = load_results(os.path.join(GOLDEN, "results_crates.json"))
     assert crates_markdown(results) == golden("crates.md")
 

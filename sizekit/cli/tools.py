@@ -1,0 +1,89 @@
+"""Subcommands over single files: `sizekit sections` and `sizekit estimate`."""
+import json
+import os
+import sys
+
+from ..elf import native
+from ..utils.errors import UsageError
+from ..utils.units import human
+
+
+def _print_json(obj):
+    json.dump(obj, sys.stdout, indent=1)
+    sys.stdout.write("\n")
+
+
+def _section_dict(s):
+    return {"index": s.index, "name": s.name, "type": s.type_name, "flags": s.flags, "addr": s.addr,
+            "offset": s.offset, "size": s.size, "alloc": s.alloc, "hash": native.hash_hex(s.hash)}
+
+
+def cmd_sections(args):
+    if len(args.files) == 1:
+        info = native.read_sections(args.files[0])
+        if args.json:
+            _print_json({"file": args.files[0], "class": info.elfclass, "endian": info.endian,
+                         "machine": info.machine, "sections": [_section_dict(s) for s in info.sections]})
+            return 0
+        print(f"{args.files[0]}: ELF{info.elfclass} {info.endian}-endian, machine {info.machine}, "
+              f"{len(info.sections)} sections")
+        print(f"{'idx':>3}  {'name':<24} {'type':<14} {'offset':>10} {'size':>10}  hash")
+        for s in info.sections:
+            print(f"{s.index:>3}  {s.name[:24]:<24} {s.type_name[:14]:<14} {s.offset:>#10x} {s.size:>10}  "
+                  f"{native.hash_hex(s.hash)}")
+        return 0
+    old, new = (native.read_sections(p) for p in args.files)
+    rows = native.diff_sections(old, new)
+    changed = [r for r in rows if r[3]]
+    if args.json:
+        _print_json({"old": args.files[0], "new": args.files[1], "sections": [
+            {"name": n, "old_size": a, "new_size": b, "changed": c,
+             "delta": (b or 0) - (a or 0)} for n, a, b, c in rows]})
+        return 0
+    print(f"{len(changed)} of {len(rows)} sections differ between {args.files[0]} and {args.files[1]}")
+    if changed:
+        print(f"{'name':<24} {'old':>10} {'new':>10} {'delta':>10}")
+    for name, a, b, _ in changed:
+        delta = (b or 0) - (a or 0)
+        print(f"{name[:24]:<24} {'-' if a is None else a:>10} {'-' if b is None else b:>10} {delta:>+10}")
+    return 0
+
+
+def cmd_estimate(args):
+    size = os.path.getsize(args.file) if os.path.isfile(args.file) else None
+    estimate = native.estimate_file(args.file, args.upx)
+    if args.json:
+        _print_json({"file": args.file, "bytes": size, "level": args.upx, "estimate_bytes": estimate,
+                     "ratio": round(estimate / size, 4) if size else None})
+        return 0
+    ratio = f" ({estimate * 100 / size:.1f}%)" if size else ""
+    flags = "--best" + (" --lzma" if args.upx == "lzma" else "")
+    print(f"{args.file}: {size:,} bytes; upx {flags} estimate {estimate:,} bytes{ratio}, {human(estimate)}")
+    return 0
+
+
+def _register_sections(sub):
+    p = sub.add_parser("sections", help="list an ELF's sections with hashes, or compare two ELFs")
+    p.add_argument("files", nargs="+", metavar="FILE", help="one ELF to list, or OLD NEW to compare")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_checked(cmd_sections, lambda a: len(a.files) in (1, 2), "give one FILE, or two to compare"))
+
+
+def _register_estimate(sub):
+    p = sub.add_parser("estimate", help="estimate the UPX-packed size of a file without running UPX")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--upx", choices=sorted(native.LEVELS), default="best",
+                   help="best = upx --best, lzma = upx --best --lzma")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_estimate)
+
+
+def _checked(func, ok, message):
+    def run(args):
+        if not ok(args):
+            raise UsageError(message)
+        return func(args)
+    return run
+
+
+REGISTER = [_register_sections, _register_estimate]

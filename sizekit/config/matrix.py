@@ -1,0 +1,261 @@
+"""Load and validate matrix.yaml (format version 1) into a Matrix.
+
+Validation gathers every problem first, each as "file:line: key.path: what; fix",
+then raises one MatrixError. Nothing is built from an invalid matrix.
+"""
+import os
+import re
+
+from ..utils.errors import MatrixError
+from ..utils.units import parse_size
+from . import schema
+from .checker import NAME_RE, Checker, suggest, typename
+from .model import Crate, Matrix, Target, Toolchain
+from .variants import resolve_variants
+from .yamlsafe import load_located
+
+TRIPLE_RE = re.compile(r"^[a-z0-9_]+(-[a-z0-9_.]+){1,3}$")
+
+
+def parse_matrix(text, filename, root, host=None, abspath=None):
+    located = load_located(text, filename)
+    c = Checker(located)
+    data = located.data
+    if data is None:
+        raise MatrixError([f"{filename}:1: (top level): the file is empty; "
+                           f"a matrix needs at least version, crates and variants"])
+    if not isinstance(data, dict):
+        raise MatrixError([f"{filename}:1: (top level): expected a mapping with version, crates and variants, "
+                           f"got {typename(data)}"])
+    top = c.mapping(data, (), schema.TOP_KEYS, required=("version", "crates", "variants"))
+    if "version" in top and top["version"] != 1:
+        if str(top["version"]).strip() == "1":
+            c.err(("version",), f"expected the number 1, got {typename(top['version'])}; write version: 1")
+        else:
+            c.err(("version",), f"unsupported version {top['version']!r}; this sizekit reads version 1")
+
+    output = top.get("output", "out")
+    if c.string(output, ("output",)):
+        output = _resolve(root, output)
+    else:
+        output = os.path.join(root, "out")
+
+    toolchains = _toolchains(c, top.get("toolchains", {}), root)
+    targets = _targets(c, top.get("targets", {}))
+    crates = _crates(c, top.get("crates", {}), root, toolchains, targets, host)
+    variants = resolve_variants(c, top.get("variants", []), toolchains, crates, targets)
+
+    for crate in crates.values():
+        if os.path.realpath(output) in (os.path.realpath(root), "/") or \
+                _is_inside(crate.path, output):
+            c.err(("output",), f"output folder {output} would contain the crate {crate.name}'s sources; "
+                               f"choose a separate folder such as out")
+            break
+
+    names = [v.name for v in variants]
+    baseline = top.get("baseline")
+    if baseline is None:
+        baseline = "release" if "release" in names else (names[0] if names else None)
+    elif not isinstance(baseline, str) or baseline not in names:
+        c.err(("baseline",), f"baseline {baseline!r} is not a variant name{suggest(baseline, names)}; "
+                             f"use one of: {', '.join(names)}")
+    if c.problems:
+        raise MatrixError(c.problems)
+    return Matrix(path=abspath or os.path.join(root, filename), root=root, output=output,
+                  baseline=baseline, toolchains=toolchains, targets=targets, crates=crates,
+                  variants=variants, host=host)
+
+
+def _resolve(root, p):
+    return os.path.normpath(os.path.join(root, os.path.expanduser(p)))
+
+
+def _is_inside(child, parent):
+    child, parent = os.path.realpath(child), os.path.realpath(parent)
+    return child == parent or child.startswith(parent.rstrip("/") + "/")
+
+
+def _toolchains(c, raw, root):
+    out = {}
+    path = ("toolchains",)
+    if not isinstance(raw, dict):
+        c.err(path, f"expected a mapping of toolchain names, got {typename(raw)}")
+        return out
+    for name, spec in raw.items():
+        p = path + (name,)
+        if not c.name(name, p, "toolchain"):
+            continue
+        spec = c.mapping(spec, p, schema.TOOLCHAIN_KEYS)
+        tc = Toolchain(name=name)
+        if "rustup" in spec:
+            if c.string(spec["rustup"], p + ("rustup",)):
+                tc.rustup = spec["rustup"]
+            if "cargo" in spec or "rustc" in spec:
+                c.err(p, "give either rustup: or cargo:/rustc: paths, not both")
+        elif spec:
+            if "cargo" not in spec:
+                c.err(p, "missing \"cargo\" (path to cargo) or \"rustup\" (toolchain name)")
+            for key in ("cargo", "rustc"):
+                if key in spec and c.string(spec[key], p + (key,)):
+                    setattr(tc, key, _resolve(root, spec[key]) if "/" in spec[key] else spec[key])
+        if "sysroot" in spec and c.string(spec["sysroot"], p + ("sysroot",)):
+            tc.sysroot = _resolve(root, spec["sysroot"])
+        out[name] = tc
+    return out
+
+
+def _targets(c, raw, ):
+    out = {}
+    path = ("targets",)
+    if not isinstance(raw, dict):
+        c.err(path, f"expected a mapping of target triples, got {typename(raw)}")
+        return out
+    for triple, spec in raw.items():
+        p = path + (triple,)
+        if not TRIPLE_RE.match(triple):
+            c.err(p, f"{triple!r} does not look like a target triple such as armv7-unknown-linux-gnueabihf")
+            continue
+        spec = c.mapping(spec if spec is not None else {}, p, schema.TARGET_KEYS)
+        t = Target(triple=triple)
+        for key in ("linker", "strip"):
+            if key in spec and c.string(spec[key], p + (key,)):
+                setattr(t, key, spec[key])
+        if "runner" in spec:
+            t.runner = c.str_list(spec["runner"], p + ("runner",), allow_scalar=True) or None
+        if "rustflags" in spec:
+            t.rustflags = c.str_list(spec["rustflags"], p + ("rustflags",))
+        if "env" in spec:
+            t.env = c.str_map(spec["env"], p + ("env",))
+        out[triple] = t
+    return out
+
+
+def _crates(c, raw, root, toolchains, targets, host):
+    out = {}
+    path = ("crates",)
+    if not isinstance(raw, dict) or not raw:
+        c.err(path, "expected a mapping with at least one crate (name: {path: ...})")
+        return out
+    for name, spec in raw.items():
+        p = path + (name,)
+        if not c.name(name, p, "crate"):
+            continue
+        spec = c.mapping(spec, p, schema.CRATE_KEYS, required=("path",))
+        crate = Crate(name=name, path="", kind="bin", artifact=name)
+        if "path" in spec and c.string(spec["path"], p + ("path",)):
+            crate.path = _resolve(root, spec["path"])
+            if not os.path.isdir(crate.path):
+                c.err(p + ("path",), f"crate folder {spec['path']!r} does not exist "
+                                     f"(looked in {crate.path}); fix the path")
+            elif not os.path.isfile(os.path.join(crate.path, "Cargo.toml")):
+                c.err(p + ("path",), f"{spec['path']!r} has no Cargo.toml; point path at the crate's folder")
+        if "artifact" in spec and c.string(spec["artifact"], p + ("artifact",)):
+            kind, _, art = spec["artifact"].partition(":")
+            if kind not in schema.ARTIFACT_KINDS or not art:
+                c.err(p + ("artifact",), f"expected <kind>:<name> with kind one of "
+                                         f"{', '.join(schema.ARTIFACT_KINDS)} (e.g. bin:hello), got {spec['artifact']!r}")
+            elif not NAME_RE.match(art) or ".." in art:
+                c.err(p + ("artifact",), f"artifact name {art!r} may only use letters, digits, '.', '_', '+' and '-'")
+            else:
+                crate.kind, crate.artifact = kind, art
+        if "toolchain" in spec and c.string(spec["toolchain"], p + ("toolchain",)):
+            _check_toolchain(c, spec["toolchain"], p + ("toolchain",), toolchains)
+            crate.toolchain = spec["toolchain"]
+        if "targets" in spec:
+            crate.targets = []
+            for i, triple in enumerate(c.str_list(spec["targets"], p + ("targets",))):
+                if triple not in targets and triple != host:
+                    known = sorted(set(targets) | ({host} if host else set()))
+                    c.err(p + ("targets", i), f"unknown target {triple!r}{suggest(triple, known, 0.9)}; "
+                                              f"add it under the top-level targets: map")
+                crate.targets.append(triple)
+        if "smoke" in spec:
+            crate.smoke = _smoke(c, spec["smoke"], p + ("smoke",))
+        if "budget" in spec:
+            crate.budget = _budget(c, spec["budget"], p + ("budget",))
+        if "features" in spec:
+            crate.features = c.str_list(spec["features"], p + ("features",))
+        if "default-features" in spec and c.boolean(spec["default-features"], p + ("default-features",)):
+            crate.default_features = spec["default-features"]
+        if "env" in spec:
+            crate.env = c.str_map(spec["env"], p + ("env",))
+        if "rustflags" in spec:
+            crate.rustflags = c.str_list(spec["rustflags"], p + ("rustflags",))
+        if "reference" in spec:
+            crate.reference = _reference(c, spec["reference"], p + ("reference",), root)
+        out[name] = crate
+    return out
+
+
+def _check_toolchain(c, name, path, toolchains):
+    if name not in toolchains:
+        c.err(path, f"unknown toolchain {name!r}{suggest(name, toolchains)}; "
+                    f"define it under toolchains: (e.g. {name}: {{rustup: {name}}})")
+
+
+def _smoke(c, raw, path):
+    spec = c.mapping(raw, path, schema.SMOKE_KEYS)
+    out = {}
+    if "http" in spec:
+        http = c.mapping(spec["http"], path + ("http",), schema.HTTP_KEYS)
+        out["http"] = {"path": http.get("path", "/"), "expect": http.get("expect"),
+                       "port-env": http.get("port-env", "PORT"), "port-arg": http.get("port-arg", False)}
+        if not isinstance(out["http"]["path"], str) or not out["http"]["path"].startswith("/"):
+            c.err(path + ("http", "path"), f"expected a URL path starting with '/', got {out['http']['path']!r}")
+        if "args" in spec:
+            c.err(path, "give either http: or args:, not both")
+    else:
+        out["args"] = c.str_list(spec.get("args", []), path + ("args",))
+    if "expect" in spec:
+        if c.string(spec["expect"], path + ("expect",)):
+            out["expect"] = spec["expect"]
+    if "http" in out and out["http"]["expect"] is not None:
+        c.string(out["http"]["expect"], path + ("http", "expect"))
+    timeout = spec.get("timeout", 10)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        c.err(path + ("timeout",), f"expected a number of seconds > 0, got {typename(timeout)}")
+        timeout = 10
+    out["timeout"] = timeout
+    out["env"] = c.str_map(spec.get("env", {}), path + ("env",))
+    exit_code = spec.get("exit", 0)
+    if isinstance(exit_code, bool) or not isinstance(exit_code, int):
+        c.err(path + ("exit",), f"expected an exit status number, got {typename(exit_code)}")
+    out["exit"] = exit_code
+    return out
+
+
+def _reference(c, raw, path, root):
+    """A reference implementation (e.g. the same plugin in C) built with make: {make, artifact, name}."""
+    spec = c.mapping(raw, path, schema.REFERENCE_KEYS, required=("make", "artifact"))
+    out = {"name": spec.get("name", "C")}
+    if "make" in spec and c.string(spec["make"], path + ("make",)):
+        out["make"] = _resolve(root, spec["make"])
+        if not os.path.isfile(os.path.join(out["make"], "Makefile")):
+            c.err(path + ("make",), f"no Makefile in {spec['make']!r} (looked in {out['make']}); fix the path")
+    if "artifact" in spec and c.string(spec["artifact"], path + ("artifact",)):
+        if not NAME_RE.match(spec["artifact"]) or ".." in spec["artifact"]:
+            c.err(path + ("artifact",), f"artifact {spec['artifact']!r} must be a plain file name")
+        out["artifact"] = spec["artifact"]
+    return out
+
+
+def _budget(c, raw, path):
+    """Budget: a size, or {max: size, targets: {triple: size}, variants: {name: size}}."""
+    def size(v, p):
+        try:
+            return parse_size(v)
+        except ValueError as exc:
+            c.err(p, f"{exc}")
+            return None
+    if not isinstance(raw, dict):
+        return {"max": size(raw, path), "targets": {}, "variants": {}}
+    spec = c.mapping(raw, path, schema.BUDGET_KEYS)
+    out = {"max": size(spec["max"], path + ("max",)) if "max" in spec else None, "targets": {}, "variants": {}}
+    for key in ("targets", "variants"):
+        sub = spec.get(key, {})
+        if not isinstance(sub, dict):
+            c.err(path + (key,), f"expected a mapping of {key[:-1]} names to sizes, got {typename(sub)}")
+            continue
+        for k, v in sub.items():
+            out[key][k] = size(v, path + (key, k))
+    return out

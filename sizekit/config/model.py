@@ -1,0 +1,132 @@
+"""The matrix as sizekit uses it: plain objects made by the validator, read by everything else.
+
+Every field here comes from a schema key (config/schema.py), and every schema key lands in a
+field that something reads.
+"""
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+
+@dataclass(frozen=True)
+class Strip:
+    """`strip` or `{strip: {args: [...], tool: llvm-strip}}`: strip a copy of the artifact."""
+    kind: ClassVar[str] = "strip"
+    args: tuple = ()
+    tool: str = None  # overrides the target's strip tool for this step
+
+    @property
+    def options(self):
+        """Settings as JSON, for step keys and up-to-date checks."""
+        out = {"args": list(self.args)}
+        if self.tool:
+            out["tool"] = self.tool
+        return out
+
+    def argv(self, tool, src, dst):
+        return [self.tool or tool, *self.args, "-o", dst, src]
+
+    @property
+    def label(self):
+        return "stripped"
+
+
+@dataclass(frozen=True)
+class Upx:
+    """`upx` or `{upx: {level: 1-9|best, lzma, brute, ultra-brute}}`: pack a copy with UPX."""
+    kind: ClassVar[str] = "upx"
+    level: object = "best"
+    lzma: bool = False
+    brute: bool = False
+    ultra_brute: bool = False
+
+    @property
+    def options(self):
+        return {"level": self.level, "lzma": self.lzma, "brute": self.brute, "ultra-brute": self.ultra_brute}
+
+    @property
+    def flags(self):
+        out = ["--best" if self.level == "best" else f"-{self.level}"]
+        out += [f"--{name}" for name, on in (("lzma", self.lzma), ("brute", self.brute),
+                                             ("ultra-brute", self.ultra_brute)) if on]
+        return out
+
+    def argv(self, upx, src, dst):
+        return [upx, *self.flags, "-q", "--force", "-o", dst, src]
+
+    @property
+    def label(self):
+        return "upx " + " ".join(self.flags)
+
+    @property
+    def estimate_level(self):
+        """The native estimator's level that models these flags."""
+        return "lzma" if self.lzma else "best"
+
+
+POST_STEPS = {"strip": Strip, "upx": Upx}
+
+
+@dataclass
+class Toolchain:
+    name: str
+    rustup: str = None
+    cargo: str = None
+    rustc: str = None
+    sysroot: str = None
+
+
+@dataclass
+class Target:
+    triple: str
+    linker: str = None
+    strip: str = None
+    runner: list = None
+    rustflags: list = field(default_factory=list)
+    env: dict = field(default_factory=dict)
+
+
+@dataclass
+class Crate:
+    name: str
+    path: str
+    kind: str
+    artifact: str
+    toolchain: str = None
+    targets: list = None
+    smoke: dict = None
+    budget: dict = None
+    features: list = field(default_factory=list)
+    default_features: bool = True
+    env: dict = field(default_factory=dict)
+    rustflags: list = field(default_factory=list)
+    reference: str = None
+
+
+@dataclass
+class Variant:
+    name: str
+    index: int
+    settings: dict
+    post: list
+    label: str = None
+    only: dict = None
+    parents: list = field(default_factory=list)
+
+
+@dataclass
+class Matrix:
+    path: str
+    root: str
+    output: str
+    baseline: str
+    toolchains: dict
+    targets: dict
+    crates: dict
+    variants: list
+    host: str = None
+
+    def variant(self, name):
+        for v in self.variants:
+            if v.name == name:
+                return v
+        raise KeyError(name)

@@ -1,0 +1,236 @@
+"""doit tasks for a size matrix: each task calls one stage function.
+
+A project's dodo.py needs two lines:
+
+    from sizekit.tasks import matrix_tasks
+    globals().update(matrix_tasks("matrix.yaml"))
+
+`doit` then builds every cell; `doit matrix=other.yaml` picks another matrix.
+doit's own state lives in the matrix's output folder.
+"""
+import os
+import shutil
+import sys
+from importlib.metadata import entry_points
+
+from doit import get_var
+from doit.exceptions import TaskFailed
+from doit.tools import config_changed
+
+from ...config.load import load_matrix
+from ...plan.availability import smoke_runner
+from ...plan.cells import make_plan
+from ...plan.layout import Layout
+from ...stages import cargo
+from ...stages.build import run_build
+from ...stages.measure import run_measure
+from ...stages.post import run_post
+from ...stages.reference import run_reference, sources
+from ...stages.smoke import run_smoke_stage, wants_smoke
+from ...utils.errors import SizekitError
+from ..finish import finish
+from .progress import SizekitReporter
+from .runlock import doit_command, hold_run_lock
+from .uptodate import ContentHashChecker, estimator_fingerprint, smoke_ok, sources_same, stage_ok
+
+
+# --- actions: module-level so doit -n N can hand them to worker processes ---
+
+def do_build(plan, build):
+    run_build(plan, build)
+    return True
+
+
+def do_post(plan, step):
+    run_post(plan, step)
+    return True
+
+
+def do_measure(plan, cell):
+    run_measure(plan, cell)
+    return True
+
+
+def do_smoke(plan, cell):
+    run_smoke_stage(plan, cell)
+    return True
+
+
+def do_reference(plan, crate, target):
+    run_reference(plan, crate, target)
+    return True
+
+
+def do_report(plan):
+    problem = finish(plan)
+    return TaskFailed(problem) if problem else True
+
+
+def clean_paths(*paths):
+    """doit clean action: remove these files and folders (missing ones are fine)."""
+    for path in paths:
+        if os.path.isdir(path):
+            shutil.rmtree(path, ignore_errors=True)
+        elif os.path.lexists(path):
+            os.unlink(path)
+    return True
+
+
+# --- task generation ---
+
+def build_tasks(plan):
+    layout = plan.layout
+    for build in plan.builds:
+        info = plan.toolchains[build.toolchain]
+        config = {"settings": build.settings, "rustc": info.rustc_version, "cargo": info.cargo,
+                  "problem": build.problem,
+                  "command": cargo.command(plan, build) if not build.problem else None}
+        yield {
+            "basename": "build", "name": build.name,
+            "doc": f"cargo build for {', '.join(build.variants)}",
+            "actions": [(do_build, (plan, build))],
+            "targets": [layout.stage_record(build.key)],
+            "uptodate": [config_changed(config), stage_ok(layout, build.key)]
+            + ([] if build.problem else [sources_same(layout, build.key)]),
+            "clean": [(clean_paths, [layout.stage_record(build.key), layout.build_meta(build.key),
+                                     os.path.dirname(layout.build_artifact(build, "x"))])],
+            "verbosity": 1,
+        }
+
+
+def post_tasks(plan):
+    layout = plan.layout
+    for step in plan.steps:
+        parent_key = step.parent.key if step.parent else step.build.key
+        yield {
+            "basename": "post", "name": step.name,
+            "doc": f"{step.kind} for {', '.join(step.variants)}",
+            "actions": [(do_post, (plan, step))],
+            "file_dep": [layout.stage_record(parent_key)],
+            "targets": [layout.stage_record(step.key)],
+            "uptodate": [config_changed({"options": step.options, "problem": step.problem}),
+                         stage_ok(layout, step.key)],
+            "clean": [(clean_paths, [layout.stage_record(step.key),
+                                     os.path.dirname(layout.step_artifact(step, "x"))])],
+            "verbosity": 1,
+        }
+
+
+def measure_tasks(plan):
+    layout = plan.layout
+    for cell in plan.cells:
+        yield {
+            "basename": "measure", "name": cell.name,
+            "doc": f"measure {cell.variant.label}",
+            "actions": [(do_measure, (plan, cell))],
+            "file_dep": [layout.stage_record(s.key) for s in [cell.build, *cell.steps]],
+            "targets": [layout.cell_record(cell)],
+            "uptodate": [config_changed({"label": cell.variant.label, "variant": cell.variant.name,
+                                         "version": 2, "estimator": estimator_fingerprint()})],
+            "clean": True,
+        }
+
+
+def smoke_tasks(plan):
+    layout = plan.layout
+    for cell in plan.cells:
+        if not wants_smoke(cell):
+            continue
+        yield {
+            "basename": "smoke", "name": cell.name,
+            "doc": f"run {cell.variant.name} and check its answer",
+            "actions": [(do_smoke, (plan, cell))],
+            "file_dep": [layout.stage_record(cell.last.key)],
+            "targets": [layout.smoke_record(cell)],
+            "uptodate": [config_changed({"smoke": cell.crate.smoke,
+                                         "runner": smoke_runner(plan.matrix, cell.target, plan.host)}),
+                         smoke_ok(layout.smoke_record(cell))],
+            "clean": True,
+        }
+
+
+def reference_tasks(plan):
+    matrix, layout = plan.matrix, plan.layout
+    for crate in matrix.crates.values():
+        if not crate.reference:
+            continue
+        for target in crate.targets or [plan.host]:
+            spec = matrix.targets.get(target)
+            yield {
+                "basename": "reference", "name": f"{crate.name}/{target}",
+                "doc": f"build the {crate.reference['name']} reference of {crate.name} with make",
+                "actions": [(do_reference, (plan, crate, target))],
+                "file_dep": sources(crate),
+                "targets": [layout.reference_record(crate, target)],
+                "uptodate": [config_changed({"reference": crate.reference,
+                                             "target": spec.__dict__ if spec else None})],
+                "clean": True,
+            }
+
+
+def report_task(plan):
+    matrix, layout = plan.matrix, plan.layout
+    deps = [layout.cell_record(c) for c in plan.cells]
+    deps += [layout.smoke_record(c) for c in plan.cells if wants_smoke(c)]
+    deps += [layout.reference_record(crate, t) for crate in matrix.crates.values() if crate.reference
+             for t in crate.targets or [plan.host]]
+    deps += [layout.build_meta(b.key) for b in plan.builds]
+    return {
+        "basename": "report",
+        "doc": "write results.json and the reports",
+        "actions": [(do_report, (plan,))],
+        "file_dep": deps,
+        "targets": [layout.results_json] + layout.report_files(list(matrix.crates)),
+        "uptodate": [config_changed({"baseline": matrix.baseline,
+                                     "order": [v.name for v in matrix.variants]})],
+        "clean": True,
+    }
+
+
+def generate(plan):
+    """Yield doit task dicts for every build, post step, measurement, smoke, reference and the report."""
+    yield from build_tasks(plan)
+    yield from post_tasks(plan)
+    yield from measure_tasks(plan)
+    yield from smoke_tasks(plan)
+    yield from reference_tasks(plan)
+    yield report_task(plan)
+
+
+def load_plan(path):
+    matrix = load_matrix(path)
+    return make_plan(matrix, cache_dir=Layout.of(matrix).toolchain_cache)
+
+
+def state_backend():
+    """sizekit's durable doit backend when its entry point is installed, else doit's sqlite3."""
+    found = any(ep.name == "sizekit" for ep in entry_points(group="doit.BACKEND"))
+    return "sizekit" if found else "sqlite3"
+
+
+def matrix_tasks(default="matrix.yaml", command=None):
+    """Globals for a dodo.py: DOIT_CONFIG and task_sizekit for the matrix file.
+
+    The matrix is `doit matrix=PATH` when given, else `default`. An invalid matrix
+    prints every problem and exits with status 2 before any task runs.
+    """
+    path = get_var("matrix", default) or default
+    try:
+        plan = load_plan(path)
+    except SizekitError as exc:
+        print(str(exc), file=sys.stderr)
+        sys.exit(exc.exit_code)
+    os.makedirs(plan.layout.state_dir, exist_ok=True)
+    hold_run_lock(plan.layout, command or doit_command(sys.argv[1:]))
+    config = {
+        "dep_file": plan.layout.doit_db,
+        "backend": state_backend(),
+        "check_file_uptodate": ContentHashChecker,
+        "reporter": SizekitReporter,
+    }
+
+    def task_sizekit():
+        """Build, shrink, measure and report every cell of the matrix."""
+        yield from generate(plan)
+
+    return {"DOIT_CONFIG": config, "task_sizekit": task_sizekit}

@@ -1,0 +1,32 @@
+"""The last step every driver runs: results.json, the reports, and the list of failed cells."""
+import os
+import sys
+
+from ..report.markdown import write_reports
+from ..report.page import write_html
+from ..results.collect import collect
+from ..results.format import write_results
+
+
+def failed_cells(results):
+    """Cells that failed to build or step, and ok cells whose smoke check failed."""
+    failed = [c for c in results["cells"] if c["status"] == "failed"]
+    failed += [dict(c, reason=f"smoke test failed: {c['smoke']['detail']}", log=c["smoke"].get("log"))
+               for c in results["cells"] if c["status"] == "ok" and (c.get("smoke") or {}).get("ok") is False]
+    return failed
+
+
+def finish(plan):
+    """Write results.json and every report. Returns a failure text, or None when all passed."""
+    results = collect(plan)
+    write_results(plan.layout.results_json, results)
+    write_reports(plan.layout.output, results)
+    write_html(plan.layout.output, results)
+    failed = failed_cells(results)
+    print(f"sizekit: {len(results['cells'])} cells, {len(failed)} failed; "
+          f"reports in {os.path.relpath(plan.layout.reports_dir)}", file=sys.stderr)
+    if not failed:
+        return None
+    lines = [f"  {c['crate']}/{c['target']}/{c['variant']}: {c['reason']}"
+             + (f" (log: {c['log']})" if c.get("log") else "") for c in failed]
+    return f"{len(failed)} cell(s) failed:\n" + "\n".join(lines)

@@ -1,0 +1,338 @@
+"""Content hash, ELF section table and UPX size estimate, over the C module or its Python twin.
+
+``SIZEKIT_BACKEND=c`` (default) uses the cffi module ``sizekit.elf._native``;
+``SIZEKIT_BACKEND=python`` uses ``sizekit.elf.twin``. If the C module cannot be imported,
+the Python backend is used. ``BACKEND`` names the one in use.
+"""
+import mmap
+import os
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+from . import twin as _ref
+from ..utils.errors import ElfError, UsageError
+
+LEVELS = {"best": _ref.SK_LEVEL_BEST, "lzma": _ref.SK_LEVEL_LZMA}
+
+SECTION_TYPES = {
+    0: "NULL", 1: "PROGBITS", 2: "SYMTAB", 3: "STRTAB", 4: "RELA", 5: "HASH", 6: "DYNAMIC",
+    7: "NOTE", 8: "NOBITS", 9: "REL", 10: "SHLIB", 11: "DYNSYM", 14: "INIT_ARRAY",
+    15: "FINI_ARRAY", 16: "PREINIT_ARRAY", 17: "GROUP", 18: "SYMTAB_SHNDX", 19: "RELR",
+    0x6FFFFFF5: "GNU_ATTRIBUTES", 0x6FFFFFF6: "GNU_HASH", 0x6FFFFFF7: "GNU_LIBLIST",
+    0x6FFFFFFD: "GNU_verdef", 0x6FFFFFFE: "GNU_verneed", 0x6FFFFFFF: "GNU_versym",
+    0x70000001: "X86_64_UNWIND", 0x70000003: "ARM_ATTRIBUTES",
+}
+SHF_ALLOC = 0x2
+
+
+class NativeFileError(UsageError):
+    """A file to hash or estimate cannot be read (missing, a directory, unreadable)."""
+
+    def __init__(self, path, reason):
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
+@dataclass
+class Section:
+    index: int
+    name: str
+    type: int
+    type_name: str
+    flags: int
+    addr: int
+    offset: int
+    size: int
+    hash: int
+    alloc: bool
+
+
+@dataclass
+class ElfInfo:
+    elfclass: int
+    endian: str
+    machine: int
+    sections: List[Section] = field(default_factory=list)
+
+    def get_section(self, name) -> Optional[Section]:
+        """The first section called `name`, or None."""
+        for s in self.sections:
+            if s.name == name:
+                return s
+        return None
+
+
+# ---------------------------------------------------------------------------------------
+# backends: both expose the signatures of native_ref (return codes, no exceptions)
+
+class _CBackend:
+    name = "c"
+
+    def __init__(self, mod):
+        self.ffi = mod.ffi
+        self.lib = mod.lib
+
+    def _buf(self, data):
+        # from_buffer wants a non-empty or any bytes-like object; it does not copy
+        return self.ffi.from_buffer(data) if len(data) else self.ffi.NULL
+
+    def hash64(self, data, seed=0):
+        return self.lib.sk_hash64(self._buf(data), len(data), seed)
+
+    @staticmethod
+    def _info_dict(info):
+        return {k: getattr(info, k) for k in ("elfclass", "endian", "machine", "type",
+                                               "shoff", "shnum", "shentsize", "shstrndx")}
+
+    def elf_info_read(self, data):
+        info = self.ffi.new("sk_elf_info *")
+        rc = self.lib.sk_elf_info_read(self._buf(data), len(data), info)
+        return rc, self._info_dict(info)
+
+    def elf_sections(self, data):
+        rc, info = self.elf_info_read(data)
+        if rc != 0:
+            return rc, 0, [], info
+        n = info["shnum"]
+        out = self.ffi.new("sk_section[]", max(n, 1))
+        count = self.ffi.new("size_t *")
+        rc = self.lib.sk_elf_sections(self._buf(data), len(data), out, n, count)
+        if rc != 0:
+            return rc, count[0], [], info
+        keys = ("index", "type", "flags", "addr", "offset", "size", "link", "info",
+                "addralign", "entsize", "name_off", "name_len", "hash")
+        secs = [{k: getattr(out[i], k) for k in keys} for i in range(count[0])]
+        return rc, count[0], secs, info
+
+    def estimate_packed(self, data, level):
+        out = self.ffi.new("uint64_t *")
+        stream = self.ffi.new("uint64_t *")
+        rc = self.lib.sk_estimate_packed(self._buf(data), len(data), level, out, stream)
+        return rc, out[0], stream[0]
+
+
+def _pick_backend():
+    want = os.environ.get("SIZEKIT_BACKEND", "c").strip().lower() or "c"
+    if want not in ("c", "python"):
+        raise UsageError(f"SIZEKIT_BACKEND must be 'c' or 'python', not {want!r}")
+    if want == "c":
+        try:
+            from . import _native
+        except ImportError:
+            return _ref, "python"
+        return _CBackend(_native), "c"
+    return _ref, "python"
+
+
+_impl, BACKEND = _pick_backend()
+
+
+def set_backend(name):
+    """Switch backends at run time (tests); returns the name now in use."""
+    global _impl, BACKEND
+    old = os.environ.get("SIZEKIT_BACKEND")
+    os.environ["SIZEKIT_BACKEND"] = name
+    try:
+        _impl, BACKEND = _pick_backend()
+    finally:
+        if old is None:
+            del os.environ["SIZEKIT_BACKEND"]
+        else:
+            os.environ["SIZEKIT_BACKEND"] = old
+    return BACKEND
+
+
+# ---------------------------------------------------------------------------------------
+# files
+
+class _Mapped:
+    """A read-only view of a file: mmap for non-empty files, b'' for empty ones."""
+
+    def __init__(self, path):
+        self.path = os.fspath(path)
+        self._f = self._m = None
+
+    def __enter__(self):
+        if os.path.isdir(self.path):
+            raise NativeFileError(self.path, "is a directory")
+        try:
+            self._f = open(self.path, "rb")
+            size = os.fstat(self._f.fileno()).st_size
+        except FileNotFoundError:
+            raise NativeFileError(self.path, "no such file") from None
+        except OSError as e:
+            raise NativeFileError(self.path, e.strerror or str(e)) from None
+        if size == 0:
+            return b""
+        self._m = mmap.mmap(self._f.fileno(), 0, access=mmap.ACCESS_READ)
+        return self._m
+
+    def __exit__(self, *exc):
+        # cffi's from_buffer keeps no reference after the call returns, so closing is safe;
+        # a BufferError here would mean a caller kept a memoryview into the map.
+        if self._m is not None:
+            self._m.close()
+        if self._f is not None:
+            self._f.close()
+
+
+def _as_buffer(data):
+    """A flat byte buffer both backends accept, without copying when possible."""
+    if isinstance(data, (bytes, bytearray, mmap.mmap)):
+        return data
+    if isinstance(data, str):
+        raise TypeError("expected bytes-like data, not str")
+    mv = memoryview(data)
+    if not mv.c_contiguous:
+        return mv.tobytes()
+    return mv if (mv.ndim == 1 and mv.format == "B") else mv.cast("B")
+
+
+# ---------------------------------------------------------------------------------------
+# public API
+
+def hash_bytes(data) -> int:
+    """Unsigned 64-bit content hash of a bytes-like object."""
+    return _impl.hash64(_as_buffer(data), 0)
+
+
+def hash_file(path) -> int:
+    """Content hash of a file's bytes (mapped, not read into memory)."""
+    with _Mapped(path) as buf:
+        return _impl.hash64(buf, 0)
+
+
+def hash_hex(value: int) -> str:
+    """16 lowercase hex digits."""
+    return format(value & 0xFFFFFFFFFFFFFFFF, "016x")
+
+
+def _elf_reason(rc, count, info, size):
+    if rc == _ref.SK_ERR_EMPTY:
+        return "empty file"
+    if rc == _ref.SK_ERR_BADMAGIC:
+        return "not an ELF file (bad magic)"
+    if rc == _ref.SK_ERR_TRUNCATED:
+        return f"truncated ELF header ({size} bytes)"
+    if rc == _ref.SK_ERR_BADCLASS:
+        return "bad ELF class (EI_CLASS is not 1 or 2)"
+    if rc == _ref.SK_ERR_BADDATA:
+        return "bad ELF data encoding (EI_DATA is not 1 or 2)"
+    if rc == _ref.SK_ERR_SHENTSIZE:
+        return f"section header entry size {info['shentsize']} too small"
+    if rc == _ref.SK_ERR_SHTABLE:
+        return "section header table past end of file"
+    if rc == _ref.SK_ERR_TOOMANY:
+        return f"too many sections ({info['shnum']})"
+    if rc == _ref.SK_ERR_SHSTRNDX:
+        return f"section name table index {info['shstrndx']} out of range"
+    if rc == _ref.SK_ERR_NAME:
+        return f"section {count} name is not a NUL-terminated string in the name table"
+    if rc == _ref.SK_ERR_RANGE:
+        return f"section {count} data past end of file"
+    if rc == _ref.SK_ERR_NOMEM:
+        return "out of memory"
+    return f"native error {rc}"
+
+
+def parse_sections(data, path="<bytes>") -> ElfInfo:
+    """The section table of an ELF image held in memory. Raises ElfError."""
+    buf = _as_buffer(data)
+    rc, count, secs, info = _impl.elf_sections(buf)
+    if rc != 0:
+        raise ElfError(path, _elf_reason(rc, count, info, len(buf)))
+    sections = []
+    for s in secs:
+        name = bytes(buf[s["name_off"]:s["name_off"] + s["name_len"]])
+        sections.append(Section(
+            index=s["index"], name=name.decode("utf-8", "replace"), type=s["type"],
+            type_name=SECTION_TYPES.get(s["type"], f"0x{s['type']:x}"), flags=s["flags"],
+            addr=s["addr"], offset=s["offset"], size=s["size"], hash=s["hash"],
+            alloc=bool(s["flags"] & SHF_ALLOC)))
+    return ElfInfo(elfclass=info["elfclass"], endian="big" if info["endian"] == 2 else "little",
+                   machine=info["machine"], sections=sections)
+
+
+def read_sections(path) -> ElfInfo:
+    """The section table of an ELF file. Raises ElfError (or NativeFileError)."""
+    p = os.fspath(path)
+    if os.path.isdir(p):
+        raise ElfError(p, "is a directory")
+    if not os.path.exists(p):
+        raise ElfError(p, "no such file")
+    with _Mapped(p) as buf:
+        info = parse_sections(buf, p)
+        del buf
+    return info
+
+
+def _level(level):
+    try:
+        return LEVELS[level]
+    except KeyError:
+        raise UsageError(f"unknown UPX level {level!r}; expected one of "
+                         f"{', '.join(sorted(LEVELS))}") from None
+
+
+def estimate_packed(data, level="best") -> int:
+    """Estimated size of `upx --best` ("best") or `upx --best --lzma` ("lzma") output."""
+    lv = _level(level)
+    buf = _as_buffer(data)
+    rc, est, _ = _impl.estimate_packed(buf, lv)
+    if rc == _ref.SK_ERR_EMPTY:
+        return 0
+    if rc != 0:
+        raise UsageError(f"packed-size estimate failed (native error {rc})")
+    return est
+
+
+def estimate_stream(data, level="best") -> int:
+    """The uncalibrated model size (for calibration against real UPX runs)."""
+    lv = _level(level)
+    rc, _, stream = _impl.estimate_packed(_as_buffer(data), lv)
+    if rc not in (0, _ref.SK_ERR_EMPTY):
+        raise UsageError(f"packed-size estimate failed (native error {rc})")
+    return stream
+
+
+def estimate_file(path, level="best") -> int:
+    """estimate_packed over a file's bytes."""
+    lv = _level(level)
+    with _Mapped(path) as buf:
+        rc, est, _ = _impl.estimate_packed(buf, lv)
+    if rc == _ref.SK_ERR_EMPTY:
+        return 0
+    if rc != 0:
+        raise NativeFileError(os.fspath(path), f"packed-size estimate failed (error {rc})")
+    return est
+
+
+def diff_sections(a: ElfInfo, b: ElfInfo) -> list:
+    """(name, size_a or None, size_b or None, changed) per named section, a's order first.
+
+    `changed` compares content hashes, so a same-size section with new bytes is changed.
+    Sections without a name (index 0) are left out; a repeated name pairs up in order.
+    """
+    def by_name(info):
+        out = {}
+        for s in info.sections:
+            if s.name:
+                out.setdefault(s.name, []).append(s)
+        return out
+
+    ma, mb = by_name(a), by_name(b)
+    rows = []
+    seen = set()
+    order = [s.name for s in a.sections if s.name] + [s.name for s in b.sections if s.name]
+    for name in order:
+        if name in seen:
+            continue
+        seen.add(name)
+        la, lb = ma.get(name, []), mb.get(name, [])
+        for i in range(max(len(la), len(lb))):
+            sa = la[i] if i < len(la) else None
+            sb = lb[i] if i < len(lb) else None
+            changed = sa is None or sb is None or sa.hash != sb.hash or sa.size != sb.size
+            rows.append((name, sa.size if sa else None, sb.size if sb else None, changed))
+    return rows

@@ -1,0 +1,104 @@
+"""Markdown and CSV reports from results.json: a table per crate and target (the seeds' format)."""
+import csv
+import io
+
+from ..plan.layout import Layout
+from ..utils.errors import ResultsError
+from ..utils.fsutil import atomic_write_text
+from .tables import (all_crates_tables, baseline_of, changes, crates_table, groups, overhead_table, runs,
+                     seed_table, targets_table)
+
+
+def _md_cell(cell):
+    text = cell.text + (" " if cell.text and cell.code else "") + (f"`{cell.code}`" if cell.code else "")
+    return text.replace("|", "\\|")
+
+
+def table_markdown(table):
+    """A table model as a GitHub markdown table."""
+    out = ["| " + " | ".join(c.title for c in table.columns) + " |",
+           "|" + "|".join(" --- " for _ in table.columns) + "|"]
+    out += ["| " + " | ".join(_md_cell(c) for c in row.cells) + " |" for row in table.rows]
+    return "\n".join(out)
+
+
+def failure_notes(table):
+    """The list under a seed table saying why each row without a size has none."""
+    notes = []
+    for row in table.rows:
+        f = row.failure
+        if f is not None:
+            notes.append(f"- `{row.cells[0].text}` {f.status}: {f.reason}" + (f" (log: `{f.log}`)" if f.log else ""))
+    return notes
+
+
+def crate_markdown(results, crate):
+    """The markdown report of one crate: one size table per target."""
+    targets = dict(next((t for name, t in groups(results) if name == crate), []))
+    cells = [c for cs in targets.values() for c in cs]
+    parts = [f"# {crate}", "",
+             f"Sizes of the final artifact of each row; % change is against `{results['baseline']}`."]
+    for target, tcells in targets.items():
+        table = seed_table(results, tcells)
+        parts += ["", f"## {target}", "", table_markdown(table)]
+        notes = failure_notes(table)
+        if notes:
+            parts += [""] + notes
+    for target, tcells in targets.items():
+        base = baseline_of(tcells, results["baseline"])
+        if base and base.get("crates"):
+            parts += ["", f"## Biggest crates: {target}, `{base['variant']}`", "",
+                      table_markdown(crates_table(base["crates"]))]
+    if len(targets) > 1:
+        parts += ["", "## Targets compared", "", table_markdown(targets_table(cells, list(targets)))]
+    refs = [r for r in results.get("references", []) if r["crate"] == crate]
+    if refs:
+        parts += ["", "## Size overhead against the reference", "",
+                  table_markdown(overhead_table(results, cells, refs))]
+    return "\n".join(parts) + "\n"
+
+
+def crates_markdown(results):
+    """The seed's all-plugins table: every crate's baseline size and stripped size, per target."""
+    parts = ["# All crates", "", f"Row `{results['baseline']}` of each crate, as built and stripped."]
+    for target, table in all_crates_tables(results):
+        parts += ["", f"## {target}", "", table_markdown(table)]
+    return "\n".join(parts) + "\n"
+
+
+CSV_FIELDS = ["crate", "target", "variant", "label", "status", "final_bytes", "change_pct",
+              "upx_estimate_bytes", "runs", "reason"]
+
+
+def sizes_csv(results):
+    """One line per cell; change_pct is recomputed from the bytes, like every report's."""
+    pct = changes(results)
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    for c in results["cells"]:
+        w.writerow({**{k: c.get(k) for k in CSV_FIELDS}, "runs": runs(c),
+                    "change_pct": pct[(c["crate"], c["target"], c["variant"])]})
+    return buf.getvalue()
+
+
+def write_reports(matrix_or_output, results):
+    """Write <crate>.md for every crate, sizes.csv, and crates.md when there are several crates."""
+    output = getattr(matrix_or_output, "output", matrix_or_output)
+    layout = Layout(output)
+    crates = list(dict.fromkeys(c["crate"] for c in results["cells"]))
+    reports = [(f"{crate}.md", crate_markdown(results, crate)) for crate in crates]
+    reports.append(("sizes.csv", sizes_csv(results)))
+    if len(crates) > 1:
+        reports.append(("crates.md", crates_markdown(results)))
+    written = []
+    for name, text in reports:
+        try:
+            path = layout.report(name)
+        except ValueError as exc:
+            # Crate names come from results.json, which may not be ours: never write outside reports/.
+            raise ResultsError(f"results: crate name {name[:-3]!r} cannot name a report file ({exc}); "
+                               f"rename the crate in the matrix") from None
+        atomic_write_text(path, text)
+        written.append(path)
+    return written

@@ -1,0 +1,189 @@
+"""Size budgets from matrix.yaml, checked against results.json: `sizekit check`.
+
+A crate's budget is `budget: 1MiB` or `budget: {max: 1MiB, targets: {triple: size},
+variants: {name: size}}`. Which cells it applies to:
+
+- `variants: {name: size}` applies to that variant's row, on every target of the crate.
+- `max` and `targets: {triple: size}` apply to the crate's *final row* on each target: the
+  last variant in matrix order whose cell is ok for that crate and target. The rows above
+  it (dev, unstripped release, ...) are steps of the recipe, not what ships, so they get
+  no budget unless named under `variants:`. When the last row failed or is unavailable,
+  the last row that built is checked, and a note says so.
+- The most specific budget wins: variant, then target, then max.
+
+A budgeted cell that did not build is listed as NOT CHECKED; it only fails the check
+with `--strict`. Exit status: 0 all within budget, 1 any over, 2 bad input.
+"""
+import os
+import sys
+
+from ..utils.errors import ResultsError, UsageError
+from ..config.load import load_matrix
+from ..config.matrix import suggest
+from ..plan.layout import Layout
+from .format import load_results
+from ..utils.units import human
+
+OK, OVER, NOT_CHECKED = "OK", "OVER", "NOT CHECKED"
+
+
+def find_matrix(results_file, results):
+    """The matrix that wrote results_file: its "matrix" name, looked up from the file's folder upwards.
+
+    results.json lives in <matrix folder>/<output>/ and names the matrix relative to the
+    matrix folder, so the first ancestor holding that name whose `output:` is the results
+    folder is the one. Failing that, the nearest ancestor holding that name.
+    """
+    name = results.get("matrix") or "matrix.yaml"
+    folder = os.path.dirname(os.path.abspath(results_file))
+    if os.path.isabs(name):
+        candidates = [name] if os.path.isfile(name) else []
+    else:
+        candidates, d = [], folder
+        while True:
+            if os.path.isfile(os.path.join(d, name)):
+                candidates.append(os.path.join(d, name))
+            parent = os.path.dirname(d)
+            if parent == d:
+                break
+            d = parent
+    if not candidates:
+        raise UsageError(f"{results_file}: cannot find its matrix {name!r} in {folder} or the folders above; "
+                         f"pass --matrix PATH")
+    first = None
+    for path in candidates:
+        matrix = load_matrix(path)
+        if os.path.realpath(matrix.output) == os.path.realpath(folder):
+            return matrix
+        first = first or matrix
+    print(f"sizekit: note: using {os.path.relpath(first.path)} for budgets; its output is "
+          f"{os.path.relpath(first.output)}, not the results' folder", file=sys.stderr)
+    return first
+
+
+def _check_names(matrix, crate, targets):
+    """A budget naming an unknown variant or target would silently check nothing: refuse it."""
+    problems = []
+    names = [v.name for v in matrix.variants]
+    where = f"{os.path.relpath(matrix.path)}: crates.{crate.name}.budget"
+    for v in crate.budget["variants"]:
+        if v not in names:
+            problems.append(f"{where}.variants.{v}: no variant named {v!r}{suggest(v, names)}; "
+                            f"use one of: {', '.join(names)}")
+    for t in crate.budget["targets"]:
+        if t not in targets:
+            problems.append(f"{where}.targets.{t}: {crate.name} is not built for {t!r}{suggest(t, targets, 0.9)}; "
+                            f"its targets: {', '.join(targets)}")
+    if problems:
+        raise UsageError("\n".join(problems))
+
+
+def _excluded(variant, crate, target):
+    only = variant.only or {}
+    return ("crates" in only and crate not in only["crates"]) or ("targets" in only and target not in only["targets"])
+
+
+def _row(crate, target, cell, variant, budget, source, note=None):
+    size = cell["final_bytes"] if cell and cell["status"] == "ok" else None
+    if size is None:
+        status = NOT_CHECKED
+        note = note or (f"{cell['status']}: {cell.get('reason')}" if cell else "not in results.json; build it again")
+    else:
+        status = OK if size <= budget else OVER
+    return {"crate": crate, "target": target, "variant": variant, "bytes": size, "budget": budget,
+            "source": source, "headroom": budget - size if size is not None else None,
+            "status": status, "note": note}
+
+
+def budget_rows(matrix, results):
+    """One row per budgeted cell, in matrix order. Raises UsageError for budgets naming unknown rows."""
+    # Rows of variants no longer in the matrix (stale results) have no place in its order.
+    rank = {v.name: i for i, v in enumerate(matrix.variants)}
+    by_key = {(c["crate"], c["target"], c["variant"]): c for c in results["cells"]}
+    rows = []
+    for crate in matrix.crates.values():
+        budget = crate.budget
+        if not budget:
+            continue
+        seen = list(dict.fromkeys(c["target"] for c in results["cells"] if c["crate"] == crate.name))
+        targets = crate.targets or seen or [matrix.host]
+        _check_names(matrix, crate, targets)
+        for target in targets:
+            cells = sorted((c for c in results["cells"] if c["crate"] == crate.name and c["target"] == target
+                            and c["variant"] in rank), key=lambda c: rank[c["variant"]])
+            ok = [c for c in cells if c["status"] == "ok"]
+            final = ok[-1] if ok else None
+            fallback = budget["targets"].get(target, budget["max"])
+            source = "target" if target in budget["targets"] else "max"
+            for variant in matrix.variants:
+                cell = by_key.get((crate.name, target, variant.name))
+                if variant.name in budget["variants"]:
+                    if cell is None and _excluded(variant, crate.name, target):
+                        continue
+                    rows.append(_row(crate.name, target, cell, variant.name, budget["variants"][variant.name],
+                                     "variant"))
+                elif final is not None and cell is final and fallback is not None:
+                    note = None
+                    if cells[-1] is not final:
+                        note = (f"last row {cells[-1]['variant']} is {cells[-1]['status']}; "
+                                f"checked {final['variant']} instead")
+                    rows.append(_row(crate.name, target, cell, variant.name, fallback, source, note))
+            if final is None and fallback is not None:
+                rows.append(_row(crate.name, target, None, "-", fallback, source,
+                                 "no row of this crate and target built" if cells else None))
+    return rows
+
+
+def _bytes(n):
+    return "-" if n is None else f"{n:,} ({human(n)})"
+
+
+def _headroom(row):
+    if row["headroom"] is None:
+        return "-"
+    return f"{row['headroom']:+,} ({row['headroom'] * 100.0 / row['budget']:+.1f}%)" if row["budget"] \
+        else f"{row['headroom']:+,}"
+
+
+def format_table(rows):
+    header = ["crate", "target", "variant", "size", "budget", "headroom", "status"]
+    body = [[r["crate"], r["target"], r["variant"], _bytes(r["bytes"]),
+             f"{_bytes(r['budget'])} {r['source']}", _headroom(r), r["status"]] for r in rows]
+    widths = [max(len(x) for x in col) for col in zip(header, *body)]
+    lines = ["  ".join(x.ljust(w) for x, w in zip(line, widths)).rstrip() for line in [header] + body]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def check(results_file=None, matrix_file=None, strict=False, out=sys.stdout):
+    """Run `sizekit check`; returns the exit status (0 within budget, 1 over). Bad input raises."""
+    if matrix_file is not None:
+        matrix = load_matrix(matrix_file)
+        results_file = results_file or Layout.of(matrix).results_json
+        results = load_results(results_file)
+    else:
+        results_file = results_file or os.path.join("out", "results.json")
+        results = load_results(results_file)
+        matrix = find_matrix(results_file, results)
+    try:
+        rows = budget_rows(matrix, results)
+    except (KeyError, TypeError) as exc:
+        raise ResultsError(f"{results_file}: unexpected cell contents ({exc!r})") from None
+    shown = os.path.relpath(matrix.path)
+    if not rows:
+        print(f"sizekit: no budgets in {shown}; add `budget: 1MiB` to a crate to check its size", file=out)
+        return 0
+    print(format_table(rows), file=out)
+    notes = [r for r in rows if r["note"]]
+    if notes:
+        print("", file=out)
+        for r in notes:
+            print(f"- {r['crate']}/{r['target']}/{r['variant']}: {r['note']}", file=out)
+    over = sum(r["status"] == OVER for r in rows)
+    unchecked = sum(r["status"] == NOT_CHECKED for r in rows)
+    within = len(rows) - over - unchecked
+    summary = f"{within} within budget, {over} over"
+    if unchecked:
+        summary += f", {unchecked} not checked" + (" (--strict: counts as a failure)" if strict else "")
+    print(f"\n{summary} ({shown} against {os.path.relpath(results_file)})", file=out)
+    return 1 if over or (strict and unchecked) else 0

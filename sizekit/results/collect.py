@@ -1,0 +1,42 @@
+"""Assemble results.json from the records the stages left under the output folder."""
+import os
+
+from ..utils.fsutil import read_json
+from ..utils.units import pct_change
+from .format import VERSION
+
+
+def collect(plan):
+    matrix, layout = plan.matrix, plan.layout
+    cells = []
+    for cell in plan.cells:
+        rec = read_json(layout.cell_record(cell)) or {
+            "crate": cell.crate.name, "target": cell.target, "variant": cell.variant.name,
+            "label": cell.variant.label, "status": "failed", "reason": "not measured; run doit again",
+            "stages": [], "final_bytes": None}
+        meta = read_json(layout.build_meta(cell.build.key)) or {}
+        info = plan.toolchains[cell.build.toolchain]
+        rec = dict(rec)
+        rec["toolchain"] = {"name": cell.build.toolchain or "PATH", "rustc": info.rustc_version}
+        rec["build"] = {"key": cell.build.key, "seconds": meta.get("seconds"),
+                        "command": meta.get("command"), "shared_with": [
+                            v for v in cell.build.variants if v != cell.variant.name]}
+        rec["smoke"] = read_json(layout.smoke_record(cell)) if cell.crate.smoke else None
+        cells.append(rec)
+    base = {(c["crate"], c["target"]): c["final_bytes"] for c in cells if c["variant"] == matrix.baseline}
+    for c in cells:
+        c["change_pct"] = pct_change(c["final_bytes"], base.get((c["crate"], c["target"])))
+    references = []
+    for crate in matrix.crates.values():
+        if crate.reference:
+            for target in crate.targets or [plan.toolchains[None].host]:
+                rec = read_json(layout.reference_record(crate, target))
+                if rec:
+                    references.append({"crate": crate.name, "target": target, **rec})
+    out = {"version": VERSION, "matrix": os.path.relpath(matrix.path, matrix.root),
+           "baseline": matrix.baseline, "variants": [v.name for v in matrix.variants], "cells": cells}
+    if references:
+        out["references"] = references
+    return out
+
+

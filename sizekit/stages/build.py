@@ -1,0 +1,55 @@
+"""The build stage: one cargo build, its artifact copied under the output folder.
+
+The build's meta record (command, seconds, and the sources cargo's dep-info lists) lets a
+driver skip cargo entirely when none of those sources moved.
+"""
+import os
+import sys
+
+from ..utils.fsutil import copy_file, read_json, write_json_if_changed
+from ..utils.procs import tail
+from . import cargo, records
+
+
+def source_stamp(path):
+    """What "unchanged" means for a source file: its mtime and size, or None when gone."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_mtime_ns, st.st_size]
+
+
+def sources_unchanged(layout, key):
+    """True when every source the last build's dep-info listed is as it was then."""
+    meta = read_json(layout.build_meta(key))
+    if not isinstance(meta, dict) or not isinstance(meta.get("deps"), dict) or not meta["deps"]:
+        return False
+    return all(source_stamp(p) == stamp for p, stamp in meta["deps"].items())
+
+
+def run_build(plan, build):
+    """Build with cargo (or record why not). Returns the stage record."""
+    layout = plan.layout
+    log = layout.log("build", build.key)
+    meta = {"key": build.key, "name": build.name, "variants": build.variants,
+            "toolchain": build.toolchain, "rustc": plan.toolchains[build.toolchain].rustc_version}
+    if build.problem:
+        write_json_if_changed(layout.build_meta(build.key), {**meta, "seconds": None, "command": None})
+        return records.write_problem(layout, build.key, "build", "unavailable", build.problem)
+    print(f"sizekit: cargo build {build.name} (profile sk-{build.key}; log {os.path.relpath(log)})",
+          file=sys.stderr)
+    artifact, seconds, argv, env, problem = cargo.run(plan, build, log)
+    command = [f"{k}={v!r}" if "\x1f" in v else f"{k}={v}" for k, v in sorted(env.items())] + argv
+    meta.update({"seconds": seconds, "command": command, "log": layout.rel(log)})
+    if problem:
+        write_json_if_changed(layout.build_meta(build.key), meta)
+        return records.write_problem(layout, build.key, "build", "failed", problem, log=log, tail=tail(log))
+    dest = layout.build_artifact(build, os.path.basename(artifact))
+    copy_file(artifact, dest)
+    meta["artifact"] = artifact
+    deps = cargo.dep_info_files(artifact) + [os.path.join(build.crate.path, "Cargo.toml")]
+    meta["deps"] = {p: source_stamp(p) for p in sorted(set(deps))}
+    record = records.write_ok(layout, build.key, "build", dest, log=log)
+    write_json_if_changed(layout.build_meta(build.key), meta)
+    return record

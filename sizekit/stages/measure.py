@@ -1,0 +1,56 @@
+"""The measure stage: one cell's sizes, sections, crates and UPX estimate, from its stage records."""
+from ..utils.errors import SizekitError
+from ..utils.fsutil import write_json_if_changed
+from . import records
+
+
+def _stage_view(record):
+    view = {"step": record["step"], "path": record["path"], "bytes": record["bytes"]}
+    if "sections" in record:
+        view["sections"] = record["sections"]
+        view["vm_bytes"] = record["vm_bytes"]
+    return view
+
+
+def run_measure(plan, cell):
+    """Measure the cell and write its record. Returns the record."""
+    record = measure_cell(plan, cell)
+    write_json_if_changed(plan.layout.cell_record(cell), record)
+    return record
+
+
+def measure_cell(plan, cell):
+    # The native module and pyelftools load only when a cell is measured.
+    from ..elf import native
+    from ..elf.bloat import crates_summary
+    layout = plan.layout
+    stage_records = [records.read(layout, s.key) for s in [cell.build, *cell.steps]]
+    out = {"crate": cell.crate.name, "target": cell.target, "variant": cell.variant.name,
+           "label": cell.variant.label, "status": "ok", "reason": None, "log": None, "tail": None,
+           "stages": [], "final_bytes": None, "upx_estimate_bytes": None}
+    for record in stage_records:
+        if record is None:
+            record = {"status": "failed", "reason": "stage record missing; run doit again", "step": "?"}
+        if record["status"] != "ok":
+            out.update(status=record["status"], reason=record["reason"],
+                       log=record.get("log"), tail=record.get("tail"))
+            return out
+        out["stages"].append(_stage_view(record))
+    out["final_bytes"] = out["stages"][-1]["bytes"]
+    # Attribution reads the unstripped build artifact, even for stripped rows.
+    try:
+        out["crates"] = crates_summary(layout.absolute(stage_records[0]["path"]))
+    except SizekitError as exc:
+        out["crates"] = None
+        out["crates_error"] = str(exc)
+    # The estimate answers "what would UPX give for this row", so it reads the
+    # last stage before any real UPX step.
+    unpacked = [r for r in stage_records if r["step"] != "upx"][-1]
+    upx = next((s for s in cell.variant.post if s.kind == "upx"), None)
+    level = upx.estimate_level if upx else "best"
+    try:
+        out["upx_estimate_bytes"] = native.estimate_file(layout.absolute(unpacked["path"]), level)
+        out["upx_estimate_level"] = level
+    except Exception as exc:  # an estimate must never sink a measured cell
+        out["upx_estimate_error"] = str(exc)
+    return out
