@@ -7,6 +7,9 @@ import pytest
 
 from conftest import DODO, ROOT, copy_tiny, doit, write
 
+# Builds real crates with cargo (and strip, UPX, qemu): deselect with -m "not slow".
+pytestmark = pytest.mark.slow
+
 SYSROOT = os.path.join(ROOT, ".sizekit", "sysroot")
 
 

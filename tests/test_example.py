@@ -8,6 +8,9 @@ import pytest
 
 from conftest import ROOT, write
 
+# Builds real crates with cargo (and strip, UPX, qemu): deselect with -m "not slow".
+pytestmark = pytest.mark.slow
+
 EXAMPLE = os.path.join(ROOT, "examples", "hello-hyper")
 
 

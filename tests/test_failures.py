@@ -8,6 +8,9 @@ import pytest
 
 from conftest import ROOT, doit, tiny_project, write
 
+# Builds real crates with cargo (and strip, UPX, qemu): deselect with -m "not slow".
+pytestmark = pytest.mark.slow
+
 
 def test_compile_error_missing_linker_and_failing_smoke_leave_the_rest_built(tmp_path):
     tiny_project(tmp_path, """

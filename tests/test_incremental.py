@@ -9,6 +9,9 @@ from sizekit.drivers.doit.uptodate import ContentHashChecker
 
 from conftest import doit, ran, tiny_project
 
+# Builds real crates with cargo (and strip, UPX, qemu): deselect with -m "not slow".
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def project(tmp_path):

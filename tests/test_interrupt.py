@@ -11,6 +11,9 @@ import pytest
 
 from conftest import doit, ran, tiny_project
 
+# Builds real crates with cargo (and strip, UPX, qemu): deselect with -m "not slow".
+pytestmark = pytest.mark.slow
+
 BUILD_RS = r'''
 use std::{path::Path, thread, time::Duration};
 fn main() {

@@ -12,6 +12,9 @@ import pytest
 
 from conftest import ROOT, copy_tiny, require_tool
 
+# Builds real crates with cargo (and strip, UPX, qemu): deselect with -m "not slow".
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def firmware(tmp_path_factory):

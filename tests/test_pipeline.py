@@ -8,6 +8,9 @@ import sys
 import pytest
 
 from conftest import DODO, copy_tiny, doit, ran, tiny_project, write
+
+# Builds real crates with cargo (and strip, UPX, qemu): deselect with -m "not slow".
+pytestmark = pytest.mark.slow
 HOST = "x86_64-unknown-linux-gnu"
 
 

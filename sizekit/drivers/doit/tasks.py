@@ -31,7 +31,8 @@ from ...utils.errors import SizekitError
 from ..finish import finish
 from .progress import SizekitReporter
 from .runlock import doit_command, hold_run_lock
-from .uptodate import ContentHashChecker, estimator_fingerprint, smoke_ok, sources_same, stage_ok
+from .uptodate import (ContentHashChecker, estimator_fingerprint, results_valid, smoke_ok, sources_same,
+                       stage_ok)
 
 
 # --- actions: module-level so doit -n N can hand them to worker processes ---
@@ -182,7 +183,8 @@ def report_task(plan):
         "file_dep": deps,
         "targets": [layout.results_json] + layout.report_files(list(matrix.crates)),
         "uptodate": [config_changed({"baseline": matrix.baseline,
-                                     "order": [v.name for v in matrix.variants]})],
+                                     "order": [v.name for v in matrix.variants]}),
+                     results_valid(layout)],
         "clean": True,
     }
 

@@ -86,6 +86,21 @@ class sources_same:
         return f"sources_same({self.key})"
 
 
+class results_valid:
+    """False when results.json is missing or not a results file (say, cut short or edited), so
+    the report task rewrites it from the records."""
+
+    def __init__(self, layout):
+        self.layout = layout
+
+    def __call__(self, task, values):
+        data = read_json(self.layout.results_json)
+        return isinstance(data, dict) and isinstance(data.get("cells"), list)
+
+    def __repr__(self):
+        return f"results_valid({self.layout.results_json})"
+
+
 _fingerprint = []
 
 
