@@ -64,15 +64,19 @@ def elf_class(path):
         return None
     kind = "exec"
     if etype == 3:
-        # a PIE program has PT_INTERP; a shared library does not
-        kind = "exec" if _has_interp(path) else "shlib"
+        # as UPX sees it: an ET_DYN file is a program only with DF_1_PIE
+        kind = "exec" if _is_pie(path) else "shlib"
     return kind, arch, not _has_symtab(path)
 
 
-def _has_interp(path):
+def _is_pie(path):
     from elftools.elf.elffile import ELFFile  # lazy: pyelftools is slow to import
     with open(path, "rb") as f:
-        return any(s["p_type"] == "PT_INTERP" for s in ELFFile(f).iter_segments())
+        dyn = ELFFile(f).get_section_by_name(".dynamic")
+        if dyn is None:
+            return False
+        return any(t.entry.d_tag == "DT_FLAGS_1" and t.entry.d_val & 0x08000000
+                   for t in dyn.iter_tags())
 
 
 def _has_symtab(path):

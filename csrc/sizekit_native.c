@@ -334,7 +334,8 @@ int sk_elf_sections(const uint8_t *data, size_t len, sk_section *out, size_t cap
 /* ------------------------------------------------------------------------------------ */
 /* Packed-size estimate                                                                   */
 /*                                                                                        */
-/* x86 ELF input first goes through UPX's branch filter (on a copy; est_filtered_copy).   */
+/* The file is cut into the pieces UPX compresses separately (est_run, below); pieces     */
+/* UPX may filter are priced with and without the branch filter.                         */
 /* One greedy LZ77 parse (bucketed match finder, repeat-offset check: rep0 for BEST,      */
 /* rep0-rep3 plus LZMA's one-byte short rep for LZMA) feeds one of two cost models:       */
 /*  - SK_LEVEL_BEST: fixed bit costs shaped like UCL's NRV2E codes (flag bit per token,   */
@@ -342,8 +343,8 @@ int sk_elf_sections(const uint8_t *data, size_t len, sk_section *out, size_t cap
 /*  - SK_LEVEL_LZMA: adaptive binary models updated like LZMA's range coder (11-bit       */
 /*    probabilities, shift-5 updates), literal trees with a 3-bit previous-byte context,  */
 /*    LZMA's length coder and distance slots; costs come from a -log2 price table.        */
-/* Costs are integers in 1/64 bit so C and Python agree exactly. The calibration maps the */
-/* model size to UPX's output size (see EST_CAL_* below).                                 */
+/* Costs are integers in 1/64 bit so C and Python agree exactly. EST_A maps the model    */
+/* size to UPX's compressed size; EST_STUB adds UPX's loader and headers.                 */
 
 #define EST_MINMATCH 4
 #define EST_REPMIN 2
@@ -354,35 +355,6 @@ int sk_elf_sections(const uint8_t *data, size_t len, sk_section *out, size_t cap
 #define EST_WINDOW (1u << 22)
 #define EST_PRICE_BITS 6 /* prices in 1/64 bit */
 
-/* Calibration: packed = stream * A / 1000 + B, with UPX 4.2.4 (built from Debian's
- * upx-ucl 4.2.4 source) on this project's 2-core Debian 12 machine, 2026-11-21, after the
- * x86 branch filter and the LZMA rep0-rep3/short-rep pricing were added.
- * Fit data: 25 stripped x86-64 executables: 7 hello-hyper builds from the example matrix
- * (dev 4,425,384; release 1,389,744; malloc 914,728; abort 1,251,928; lto 1,119,624;
- * opt-level z 1,075,216; all-above 510,856), the stable toolchain's rustc 586,272,
- * cargo-clippy 1,106,752, cargo-fmt 1,130,064, rustfmt 4,399,328, and 14 /usr/bin programs
- * (xprop, login, hexdump, sha384sum, wdctl, factor, df, appstreamcli, strip, less,
- * gpg-agent, readelf, arm-linux-gnueabihf-cpp-12, qemu-s390x; 50 KB - 2.4 MB).
- * Fit: minimum mean |relative error| over a grid (A step 2, B step 200).
- *   upx --best:        A 878, B 3600 -> median |err| 0.44 %, worst 5.7 % (hello-hyper dev);
- *                      leave-one-out median 0.63 %
- *   upx --best --lzma: A 872, B 6600 -> median |err| 0.58 %, worst 15.3 % (hello-hyper dev);
- *                      leave-one-out median 0.58 %
- * Held-out check (15 files not in the fit: 12 other /usr/bin programs 44 KB - 1.9 MB and
- * three hello-hyper builds made with Debian's toolchain, 522,664 / 3,794,552 / 14,048,000):
- *   best median |err| 0.96 % (worst 3.2 %), lzma 0.75 % (worst 8.4 %).
- * Before the filter (A 828/796, B 3600/7000) the same fit set gave best median 1.0 %, lzma
- * 1.7 %, with the hello-hyper dev build at +3.9 % / +24.7 %.
- * B is roughly UPX's loader stub plus the ELF headers it keeps; A < 1 because UPX's
- * optimal parse and longer matches beat this greedy model. What remains: big, highly
- * repetitive binaries (Rust debug builds, 4-14 MB) come out +3..6 % (best) and +8..15 %
- * (lzma) too high; LZMA's optimal parse gains more there than on release code (xz -9e
- * on the filtered dev build is 14 % smaller than a greedy xz, 6-7 % on release builds).
- * Rerun benchmarks/bench_estimate.py --json and refit when the model changes. */
-#define EST_CAL_BEST_A 878
-#define EST_CAL_BEST_B 3600
-#define EST_CAL_LZMA_A 872
-#define EST_CAL_LZMA_B 6600
 
 /* log2(x) in 16.16 fixed point for x >= 1, integer-only so Python reproduces it. */
 static uint64_t ilog2_fp16(uint64_t x)
@@ -776,19 +748,28 @@ enum { EST_M_NRV2B = 0, EST_M_NRV2E = 1, EST_M_LZMA = 2 };
 #define EST_SMALL_FILE (512u * 1024u)
 #define EST_MAX_LOADS 64
 
-/* Compressed size = model stream * A / 1000, per method: A < 1000 because UCL's and     */
-/* LZMA's optimal parses beat this greedy one. Fitted on the calibration half of the      */
-/* corpus (benchmarks/bench_estimate.py --fit); see the figures there and in README.md.   */
-static const uint32_t EST_A[3] = {1000, 1000, 1000};
-/* Bytes UPX adds besides pieces and copied bytes: [arch][kind: 0 program, 1 shlib][method] */
+/* Compressed size = model stream * A / 1000, per method (NRV2B, NRV2E, LZMA): A < 1000
+ * because UCL's and LZMA's optimal parses beat this greedy one. Fitted on the calibration
+ * half of benchmarks/estimate_corpus.py's files (crc32(name) even; programs, whose layout
+ * has no alignment padding): the A with the smallest median |error|, UPX 4.2.4, 2026-11-23.
+ * NRV2B 904 (9 files), NRV2E 882 (3), LZMA 902 (12). */
+static const uint32_t EST_A[3] = {904, 882, 902};
+/* Bytes UPX adds besides pieces and copied bytes, [arch][0 program, 1 shlib][method]:
+ * the loader stub (l_lsize in the packed file's l_info, the same for every file of an
+ * arch, kind and method: x86-64 2804/2838/5144 for programs, 2282/2302/3574 for shared
+ * libraries; ARM 2652/-/4744 and 2740/-/4128; AArch64 2912/2968/5080 and 2666/-/4286;
+ * "-": not seen, taken as NRV2B + 40) plus what UPX writes around it: for a program the
+ * new ELF header and program headers, l_info, p_info, the end marker and the PackHeader
+ * (310 bytes for ELF64, 230 for ELF32); for a shared library l_info, p_info, the end
+ * marker, the loader's offset words and the PackHeader (90). i386 is taken as x86-64. */
 static const uint32_t EST_STUB[4][2][3] = {
-    {{0, 0, 0}, {0, 0, 0}},
-    {{0, 0, 0}, {0, 0, 0}},
-    {{0, 0, 0}, {0, 0, 0}},
-    {{0, 0, 0}, {0, 0, 0}},
+    {{3114, 3148, 5454}, {2372, 2392, 3664}},
+    {{2882, 2922, 4974}, {2830, 2870, 4218}},
+    {{3222, 3278, 5390}, {2756, 2812, 4376}},
+    {{3114, 3148, 5454}, {2372, 2392, 3664}},
 };
 /* Of that, the part after the copied writable PT_LOADs of a shared library (PackHeader). */
-#define EST_SHLIB_TAIL 0
+#define EST_SHLIB_TAIL 36
 
 typedef struct {
     uint64_t off, filesz, vaddr, align;
@@ -809,7 +790,7 @@ static uint32_t est_layout_read(const uint8_t *d, size_t len, est_layout *L)
     uint64_t phoff, phent, phnum, k, dyn_off = 0, dyn_size = 0, min_exec = ~0ULL;
     uint64_t shoff, shent, shnum, flags1 = 0, init_va = 0;
     uint32_t etype, machine;
-    int interp = 0, has_init = 0, textrel = 0, has_exec = 0;
+    int has_init = 0, textrel = 0, has_exec = 0;
     size_t i;
 
     memset(L, 0, sizeof *L);
@@ -848,7 +829,6 @@ static uint32_t est_layout_read(const uint8_t *d, size_t len, est_layout *L)
         va = L->c64 ? eread(&e, b + 16, 8) : eread(&e, b + 8, 4);
         fsz = L->c64 ? eread(&e, b + 32, 8) : eread(&e, b + 16, 4);
         al = L->c64 ? eread(&e, b + 48, 8) : eread(&e, b + 28, 4);
-        if (type == 3) interp = 1;
         if (type == 2) {
             dyn_off = off;
             dyn_size = fsz;
@@ -879,7 +859,9 @@ static uint32_t est_layout_read(const uint8_t *d, size_t len, est_layout *L)
             if (tag == 0x6ffffffbULL) flags1 = val;
         }
     }
-    L->shlib = etype == 3 && !interp && !(flags1 & 0x08000000ULL);
+    /* UPX takes an ET_DYN file for a program only when DF_1_PIE says so (a library with
+     * PT_INTERP, like libc.so.6, is still a library) */
+    L->shlib = etype == 3 && !(flags1 & 0x08000000ULL);
     if (!L->shlib) return SK_UPX_OK;
     if (!has_init) return SK_UPX_NEED_INIT;
     if (textrel) return SK_UPX_TEXTREL;
@@ -943,16 +925,22 @@ static int est_piece(est_ctx *c, uint64_t off, uint64_t size, int filter, uint32
     if (kind == SK_PIECE_COPY) {
         packed = size;
     } else {
+        rc = est_stream(src, (size_t)size, c->level, c->nrv_far, &stream);
+        if (rc != SK_OK) return rc;
         if (filter) {
+            /* UPX compresses a filtered piece twice, with the filter and without, and
+             * keeps the smaller (Packer::compressWithFilters, filter strategy 2) */
+            uint64_t fs = 0;
             memcpy(c->scratch, src, (size_t)size);
             if (c->arch == EST_ARCH_X86_64 || c->arch == EST_ARCH_I386)
                 filter_x86(c->scratch, size);
             else
                 filter_arm(c->scratch, size, c->arch == EST_ARCH_AARCH64);
-            src = c->scratch;
+            rc = est_stream(c->scratch, (size_t)size, c->level, c->nrv_far, &fs);
+            if (rc != SK_OK) return rc;
+            if (fs < stream) stream = fs;
+            else filter = 0;
         }
-        rc = est_stream(src, (size_t)size, c->level, c->nrv_far, &stream);
-        if (rc != SK_OK) return rc;
         packed = stream * c->a / 1000;
         if (packed > size) packed = size; /* UPX stores a block that does not shrink */
         packed += 12;                      /* b_info */

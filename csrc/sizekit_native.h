@@ -93,7 +93,7 @@ typedef struct {
     uint64_t stream;   /* model size of the (filtered) bytes, before calibration; 0 for COPY */
     uint64_t packed;   /* output bytes: b_info + min(compressed, size), or size for COPY */
     uint32_t kind;     /* SK_PIECE_* */
-    uint32_t filter;   /* 1 if the branch filter ran over it */
+    uint32_t filter;   /* 1 if the branch-filtered bytes compressed smaller (UPX keeps them) */
 } sk_piece;
 
 /* *reason gets SK_UPX_* for this file; returns SK_OK or SK_ERR_ARG. */

@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from sizekit.report.budget import budget_table
 from sizekit.results.budget import budget_rows
 from sizekit.utils.errors import UsageError
 from sizekit.config.load import load_matrix
@@ -257,3 +258,12 @@ def test_budget_rows_raise_usage_error_for_unknown_names(tmp_path):
     mpath, _ = setup(tmp_path, "{variants: {nope: 1MB}}")
     with pytest.raises(UsageError, match="no variant named 'nope'"):
         budget_rows(load_matrix(mpath, host=X86), {"cells": sizes()})
+
+
+def test_table_recomputes_headroom_from_the_bytes():
+    row = {"crate": "app", "target": X86, "variant": "upx", "bytes": 300_000, "budget": 280_000, "source": "max",
+           "headroom": 123, "status": "OVER", "note": None}
+    cells = budget_table([row]).rows[0].cells
+    assert cells[5].value == 280_000 - 300_000
+    assert cells[5].text == f"{-20_000:+,} ({-20_000 * 100 / 280_000:+.1f}%)" == "-20,000 (-7.1%)"
+    assert cells[3].text == "300,000 (293K)" and cells[4].text == "280,000 (273K) max"

@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from sizekit.results.diff import diff_markdown, diff_results, summary_line, top_moves
+from sizekit.report.diff import diff_markdown, summary_line
+from sizekit.results.diff import diff_results, top_moves
 from sizekit.results.format import load_results
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -175,3 +176,16 @@ def test_malformed_cell_contents_exit_2(files, tmp_path):
     r = sizekit("diff", files[0], str(bad))
     assert r.returncode == 2
     assert r.stderr.startswith(f"sizekit: {files[0]} or {bad}: unexpected cell contents")
+
+
+def test_markdown_recomputes_deltas_from_the_bytes(files):
+    old, new = (load_results(p) for p in files)
+    diff = diff_results(old, new)
+    # A comparison read back from JSON with its derived figures tampered with prints the same.
+    for c in diff["cells"]:
+        c["delta_bytes"] = 12345 if c["delta_bytes"] is not None else None
+        c["delta_pct"] = 99.9 if c["delta_pct"] is not None else None
+    diff["summary"]["total_delta_bytes"] = 1
+    text = diff_markdown(diff)
+    assert text == golden("diff_basic.md")
+    assert f"| release | 1,065,432 | 1,053,000 | -12,432 B (-12K) | {(1053000 - 1065432) * 100 / 1065432:+.1f}% |" in text

@@ -1,9 +1,13 @@
-"""100,000+ hostile inputs through every exported C function under ASan + UBSan.
+"""100,000 hostile inputs under ASan + UBSan.
 
 The harness mutates in C (a seeded xorshift), so no input corpus is written: real
-and crafted ELFs are truncated, have header and random bytes flipped, or are
-replaced by random bytes. Each input lives in a malloc'd block of exactly its
-length, so a one-byte over-read aborts. SIZEKIT_FUZZ_INPUTS (default 100000) and
+and crafted ELFs (/bin/true and /usr/bin/ls among them) are truncated, have header
+and random bytes flipped, or are replaced by random bytes. Each input lives in a
+malloc'd block of exactly its length, so a one-byte over-read aborts. Every input goes
+through sk_elf_info_read, sk_elf_sections, sk_hash64 and sk_upx_check; every 16th
+(6,250 of 100,000) also through sk_estimate_packed and sk_estimate_pieces, because the
+estimate reads every byte and would make the run exceed the CI cap; the harness prints
+the real counts and the test checks them. SIZEKIT_FUZZ_INPUTS (default 100000) and
 SIZEKIT_FUZZ_SECONDS (default 240, the CI cap) bound the run.
 """
 import os
@@ -14,6 +18,9 @@ import pytest
 
 from test_native import SAMPLE_SECTIONS, build_elf
 from test_native_fuzz import asan_compile
+
+# Builds with sanitizers or fuzzes many inputs: deselect with -m "not slow".
+pytestmark = pytest.mark.slow
 
 
 HARNESS = r"""
@@ -42,7 +49,8 @@ static unsigned char *slurp(const char *path, size_t *len)
 
 int main(int argc, char **argv)
 {
-    long want = atol(argv[1]), seconds = atol(argv[2]), done = 0, ok_elf = 0;
+    long want = atol(argv[1]), seconds = atol(argv[2]), done = 0, ok_elf = 0, estimated = 0;
+    long refused = 0;
     int nbases = argc - 3;
     unsigned char *bases[16];
     size_t lens[16];
@@ -73,15 +81,21 @@ int main(int argc, char **argv)
         sk_section *out = malloc(sizeof(sk_section) * (cap ? cap : 1));
         if (sk_elf_sections(buf, n, out, cap, &cnt) == 0) ok_elf++;
         (void)sk_hash64(buf, n, (uint64_t)done);
+        uint32_t why = 0;
+        if (sk_upx_check(buf, n, &why) == 0 && why != 0) refused++;
         if (done % 16 == 0) {
-            uint64_t est = 0, stream = 0;
-            sk_estimate_packed(buf, n, 1 + (int)(done & 1), &est, &stream);
+            uint64_t est = 0, stream = 0, tot = 0;
+            sk_piece pc[4];
+            size_t np = 0;
+            sk_estimate_packed(buf, n, 1 + (int)((done >> 4) & 1), &est, &stream);
+            sk_estimate_pieces(buf, n, 2 - (int)((done >> 4) & 1), pc, 4, &np, &tot);
+            estimated++;
         }
         free(out);
         free(buf);
         done++;
     }
-    printf("%ld %ld\n", done, ok_elf);
+    printf("%ld %ld %ld %ld\n", done, ok_elf, estimated, refused);
     for (int i = 0; i < nbases; i++) free(bases[i]);
     return 0;
 }
@@ -101,7 +115,7 @@ def test_100k_hostile_inputs_no_crash_no_asan_report(tmp_path):
         p = tmp_path / f"crafted{i}.elf"
         p.write_bytes(build_elf(cls, endian, sections=SAMPLE_SECTIONS))
         bases.append(str(p))
-    bases.append("/bin/true")
+    bases += ["/bin/true", "/usr/bin/ls"]
     want = int(os.environ.get("SIZEKIT_FUZZ_INPUTS", "100000"))
     seconds = int(os.environ.get("SIZEKIT_FUZZ_SECONDS", "240"))
     run = subprocess.run([str(exe), str(want), str(seconds), *bases], capture_output=True, text=True,
@@ -109,6 +123,8 @@ def test_100k_hostile_inputs_no_crash_no_asan_report(tmp_path):
                          timeout=seconds + 60)
     assert run.returncode == 0, run.stderr[-3000:]
     assert "ERROR: AddressSanitizer" not in run.stderr and "runtime error" not in run.stderr
-    done, ok_elf = map(int, run.stdout.split())
+    done, ok_elf, estimated, refused = map(int, run.stdout.split())
     assert done == want, f"only {done} inputs ran within the {seconds} s cap"
     assert 0 < ok_elf < done  # both parsable and rejected inputs were exercised
+    assert estimated == (want + 15) // 16
+    assert 0 < refused < done  # both UPX-packable and refused layouts were exercised

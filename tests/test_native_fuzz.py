@@ -1,9 +1,14 @@
 """Memory safety of csrc/ under AddressSanitizer + UBSan, on hostile ELF bytes.
 
 The C file is compiled into a small harness with -fsanitize=address,undefined. Each input
-is copied into a malloc'd block of exactly its size, so a one-byte over-read aborts. Inputs:
-truncations and byte mutations of real and crafted ELFs, and random bytes.
-SIZEKIT_FUZZ_ROUNDS (default 3000) sets how many mutated inputs run.
+is copied into a malloc'd block of exactly its size, so a one-byte over-read aborts, and
+goes through every exported function: sk_elf_info_read, sk_elf_sections, sk_hash64,
+sk_upx_check, sk_estimate_pieces (with too small a buffer, then a big enough one) and
+sk_estimate_packed at both levels. Inputs: truncations and byte mutations of real and
+crafted ELFs (/bin/true, 40 KB, and /usr/bin/ls, 150 KB, so matches reach past NRV's far
+offsets and LZMA's high distance slots), random bytes, and one 4.3 MB input whose repeat
+lies beyond the match window. SIZEKIT_FUZZ_ROUNDS (default 3000) sets how many mutated
+inputs run.
 """
 import os
 import random
@@ -14,6 +19,9 @@ import subprocess
 import pytest
 
 from test_native import SAMPLE_SECTIONS, build_elf  # pytest puts tests/ on sys.path
+
+# Builds with sanitizers or fuzzes many inputs: deselect with -m "not slow".
+pytestmark = pytest.mark.slow
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CSRC = os.path.join(ROOT, "csrc")
@@ -29,7 +37,7 @@ int main(int argc, char **argv)
 {
     FILE *f = fopen(argv[1], "rb");
     unsigned char lenb[4];
-    int est = argc > 2;
+    (void)argc;
     if (!f) return 2;
     while (fread(lenb, 1, 4, f) == 4) {
         size_t n = lenb[0] | (lenb[1] << 8) | (lenb[2] << 16) | ((size_t)lenb[3] << 24);
@@ -37,17 +45,29 @@ int main(int argc, char **argv)
         size_t cnt = 0, cap;
         sk_section *out;
         sk_elf_info info;
-        uint64_t h = 0, o = 0, s = 0;
-        int rc, rc2;
+        uint64_t h = 0, o = 0, s = 0, o2 = 0, tot = 0;
+        uint32_t why = 0;
+        sk_piece pieces[2];
+        sk_piece *all;
+        size_t np = 0;
+        int rc, rc2, rc3, rc4;
         if (fread(buf, 1, n, f) != n) return 3;
         rc = sk_elf_info_read(buf, n, &info);
         cap = rc == 0 ? info.shnum : 0;
         out = malloc(sizeof(sk_section) * (cap ? cap : 1));
         rc2 = sk_elf_sections(buf, n, out, cap, &cnt);
         h = sk_hash64(buf, n, 7);
-        if (est) sk_estimate_packed(buf, n, 1 + (int)(n & 1), &o, &s);
-        printf("%d %d %zu %llx %llu\n", rc, rc2, cnt, (unsigned long long)h,
-               (unsigned long long)o);
+        rc3 = sk_upx_check(buf, n, &why);
+        sk_estimate_packed(buf, n, 1, &o, &s);
+        sk_estimate_packed(buf, n, 2, &o2, &s);
+        rc4 = sk_estimate_pieces(buf, n, 1 + (int)(n & 1), pieces, 2, &np, &tot);
+        if (rc4 == SK_ERR_CAPACITY) {
+            all = malloc(sizeof(sk_piece) * np);
+            rc4 = sk_estimate_pieces(buf, n, 1 + (int)(n & 1), all, np, &np, &tot);
+            free(all);
+        }
+        printf("%d %d %zu %llx %llu %llu %d %u %d %zu\n", rc, rc2, cnt, (unsigned long long)h,
+               (unsigned long long)o, (unsigned long long)o2, rc3, why, rc4, np);
         free(out);
         free(buf);
     }
@@ -79,7 +99,7 @@ def harness(tmp_path_factory):
     return str(exe), d
 
 
-def run_inputs(harness, inputs, estimate=False):
+def run_inputs(harness, inputs):
     exe, d = harness
     path = d / "inputs.bin"
     with open(path, "wb") as f:
@@ -87,7 +107,7 @@ def run_inputs(harness, inputs, estimate=False):
             f.write(struct.pack("<I", len(b)) + b)
     env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0",
                UBSAN_OPTIONS="print_stacktrace=1")
-    r = subprocess.run([exe, str(path)] + (["est"] if estimate else []), env=env,
+    r = subprocess.run([exe, str(path)], env=env,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert r.returncode == 0, r.stderr[-3000:]
     lines = r.stdout.splitlines()
@@ -100,15 +120,16 @@ def bases():
            build_elf(32, ">", sections=SAMPLE_SECTIONS),
            build_elf(64, ">", sections=SAMPLE_SECTIONS),
            build_elf(32, "<", sections=SAMPLE_SECTIONS)]
-    with open("/bin/true", "rb") as f:
-        out.append(f.read())
+    for p in ("/bin/true", "/usr/bin/ls"):
+        with open(p, "rb") as f:
+            out.append(f.read())
     return out
 
 
 def test_truncations_are_memory_safe(harness):
     inputs = []
     for b in bases():
-        step = 1 if len(b) < 5000 else 7
+        step = 1 if len(b) < 5000 else (7 if len(b) < 100_000 else 997)
         inputs += [b[:n] for n in range(0, len(b) + 1, step)]
     run_inputs(harness, inputs)
 
@@ -139,4 +160,11 @@ def test_random_bytes_and_estimates_are_memory_safe(harness):
               for _ in range(300)]
     inputs += [b"\x7fELF" + x for x in inputs[:100]]
     inputs += [bytes(n) for n in range(0, 300, 7)] + [b"ab" * n for n in range(0, 300, 11)]
-    run_inputs(harness, inputs, estimate=True)
+    head = rng.randbytes(65536)
+    inputs.append(head + rng.randbytes(4_300_000) + head)  # repeat beyond EST_WINDOW
+    lines = run_inputs(harness, inputs)
+    # every input reached the estimator: a positive estimate, or EMPTY for empty input
+    for b, line in zip(inputs, lines):
+        f = line.split()
+        assert (int(f[4]) > 0 and int(f[5]) > 0) == (len(b) > 0)
+        assert int(f[8]) == (0 if b else -2)

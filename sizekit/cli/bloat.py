@@ -2,13 +2,14 @@
 import json
 import sys
 
-from ..utils.units import human
+from ..elf.bloat import attribute
+from ..report.tables import Cell, Table, columns
+from ..report.terminal import table_text
+from ..utils.errors import UsageError
+from ..utils.units import count, human, percent, share_text
 
 
 def cmd_bloat(args):
-    from ..elf.bloat import attribute
-    from ..utils.errors import UsageError
-
     if args.n < 1:
         raise UsageError(f"-n must be at least 1, not {args.n}")
     att = attribute(args.file, split_std=args.split_std)
@@ -26,40 +27,46 @@ def cmd_bloat(args):
 
 
 def _share(nbytes, total):
-    return f"{nbytes * 100 / total:5.1f}%" if total else "    -"
+    pct = percent(nbytes, total)
+    return Cell(share_text(pct), pct)
+
+
+def _sizes(nbytes):
+    return [Cell(count(nbytes), nbytes), Cell(human(nbytes), nbytes)]
 
 
 def _print_crates(att, n):
     text = att.sections.get(".text", {})
     text_total = att.section_sizes.get(".text", 0)
-    print(f"{'Share':>6} {'.text%':>6} {'Bytes':>12} {'Size':>6}  Crate")
+    table = Table("crates", columns(("Share", "share"), (".text%", "share"), ("Bytes", "bytes"), ("Size", "size"),
+                                    ("Crate", "name")))
     rows = list(att.crates.items())
     for crate, nbytes in rows[:n]:
-        print(f"{_share(nbytes, att.total)} {_share(text.get(crate, 0), text_total)} {nbytes:>12,} "
-              f"{human(nbytes):>6}  {crate}")
+        table.add([_share(nbytes, att.total), _share(text.get(crate, 0), text_total), *_sizes(nbytes), Cell(crate)])
     rest = rows[n:]
     if rest:
         nbytes = sum(b for _, b in rest)
-        tb = sum(text.get(c, 0) for c, _ in rest)
-        print(f"{_share(nbytes, att.total)} {_share(tb, text_total)} {nbytes:>12,} {human(nbytes):>6}  "
-              f"And {len(rest)} more crates. Use -n N to show more.")
-    print(f"{_share(att.total, att.total)} {_share(text_total, text_total)} {att.total:>12,} "
-          f"{human(att.total):>6}  total ({'std split' if att.split_std else 'std grouped'}; "
-          f"[Unknown] = bytes no symbol covers)")
+        table.add([_share(nbytes, att.total), _share(sum(text.get(c, 0) for c, _ in rest), text_total),
+                   *_sizes(nbytes), Cell(f"And {len(rest)} more crates. Use -n N to show more.")], "rest")
+    table.add([_share(att.total, att.total), _share(text_total, text_total), *_sizes(att.total),
+               Cell(f"total ({'std split' if att.split_std else 'std grouped'}; [Unknown] = bytes no symbol covers)")],
+              "total")
+    print(table_text(table, rule=False))
 
 
 def _print_functions(att, n):
-    print(f"{'Share':>6} {'Bytes':>12} {'Size':>6}  {'Section':<14} {'Crate':<20} Name")
-    shown = att.functions[:n]
-    for name, crate, nbytes, sec in shown:
-        print(f"{_share(nbytes, att.total)} {nbytes:>12,} {human(nbytes):>6}  {sec:<14} {crate:<20} {name}")
+    table = Table("functions", columns(("Share", "share"), ("Bytes", "bytes"), ("Size", "size"), "Section", "Crate",
+                                       "Name"))
+    for name, crate, nbytes, sec in att.functions[:n]:
+        table.add([_share(nbytes, att.total), *_sizes(nbytes), Cell(sec), Cell(crate), Cell(name)])
     rest = att.functions[n:]
     if rest:
         nbytes = sum(f[2] for f in rest)
-        print(f"{_share(nbytes, att.total)} {nbytes:>12,} {human(nbytes):>6}  "
-              f"And {len(rest)} smaller symbols. Use -n N to show more.")
-    print(f"{_share(att.total, att.total)} {att.total:>12,} {human(att.total):>6}  "
-          f"total (with bytes no symbol covers)")
+        table.add([_share(nbytes, att.total), *_sizes(nbytes), Cell(""), Cell(""),
+                   Cell(f"And {len(rest)} smaller symbols. Use -n N to show more.")], "rest")
+    table.add([_share(att.total, att.total), *_sizes(att.total), Cell(""), Cell(""),
+               Cell("total (with bytes no symbol covers)")], "total")
+    print(table_text(table, rule=False))
 
 
 def _register_bloat(sub):

@@ -1,7 +1,15 @@
 """Subcommands over results.json files: `sizekit diff` and `sizekit check`."""
 import argparse
 import json
+import os
 import sys
+
+from ..report.budget import check_report
+from ..report.diff import diff_markdown
+from ..results.budget import exit_status, load_rows
+from ..results.diff import diff_results
+from ..results.format import load_results
+from ..utils.errors import ResultsError
 
 CHECK_RULE = """\
 budgets come from each crate's `budget:` in the matrix: `budget: 1MiB`, or
@@ -16,9 +24,6 @@ exit status: 0 all within budget, 1 any over (or not built, with --strict), 2 ba
 
 
 def cmd_diff(args):
-    from ..results.diff import diff_markdown, diff_results
-    from ..utils.errors import ResultsError
-    from ..results.format import load_results
     old, new = load_results(args.old), load_results(args.new)
     try:
         diff = diff_results(old, new)
@@ -32,8 +37,18 @@ def cmd_diff(args):
     return 0
 
 
+def check(results_file=None, matrix_file=None, strict=False, out=sys.stdout):
+    """Run `sizekit check`; returns the exit status (0 within budget, 1 over). Bad input raises."""
+    matrix, results_file, rows = load_rows(results_file, matrix_file)
+    shown = os.path.relpath(matrix.path)
+    if not rows:
+        print(f"sizekit: no budgets in {shown}; add `budget: 1MiB` to a crate to check its size", file=out)
+        return 0
+    out.write(check_report(rows, shown, os.path.relpath(results_file), strict))
+    return exit_status(rows, strict)
+
+
 def cmd_check(args):
-    from ..results.budget import check
     return check(args.results, args.matrix, strict=args.strict)
 
 

@@ -2,15 +2,17 @@
 
 ``SIZEKIT_BACKEND=c`` (default) uses the cffi module ``sizekit.elf._native``;
 ``SIZEKIT_BACKEND=python`` uses ``sizekit.elf.twin``. If the C module cannot be imported,
-the Python backend is used. ``BACKEND`` names the one in use.
+the Python backend is used and one line on stderr says so (chosen explicitly, it is silent).
+``BACKEND`` names the one in use.
 """
 import mmap
 import os
+import sys
 from dataclasses import dataclass, field
 from typing import List, Optional
 
 from . import twin as _ref
-from ..utils.errors import ElfError, UsageError
+from ..utils.errors import ElfError, SizekitError, UsageError
 
 LEVELS = {"best": _ref.SK_LEVEL_BEST, "lzma": _ref.SK_LEVEL_LZMA}
 
@@ -32,6 +34,39 @@ class NativeFileError(UsageError):
         self.path = path
         self.reason = reason
         super().__init__(f"{path}: {reason}")
+
+
+class UpxRefuses(SizekitError):
+    """UPX would refuse to pack the file; `reason` says why in UPX's terms."""
+
+    def __init__(self, path, reason):
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: UPX cannot pack this: {reason}")
+
+
+# sk_upx_check's reasons, worded like UPX's own messages where it has one
+UPX_REASONS = {
+    _ref.SK_UPX_NOT_ELF: "not an ELF file (UPX: UnknownExecutableFormatException)",
+    _ref.SK_UPX_MACHINE: "not an x86-64, i386, little-endian ARM or AArch64 ELF "
+                         "(UPX: UnknownExecutableFormatException)",
+    _ref.SK_UPX_TYPE: "neither a program nor a shared library (UPX: "
+                      "UnknownExecutableFormatException)",
+    _ref.SK_UPX_TOO_SMALL: "file too small (UPX: NotCompressibleException / file is too small, "
+                           "under 4096 bytes)",
+    _ref.SK_UPX_PACKED: "already packed (UPX: AlreadyPackedException)",
+    _ref.SK_UPX_PHDRS: "program headers not right after the ELF header or past the end of "
+                       "the file (UPX: CantPackException)",
+    _ref.SK_UPX_FIRST_LOAD: "first PT_LOAD does not start at offset 0 (UPX: first "
+                            "PT_LOAD.p_offset != 0)",
+    _ref.SK_UPX_NO_EXEC: "no executable PT_LOAD (UPX: No PT_LOAD has (p_flags & PF_X))",
+    _ref.SK_UPX_NEED_INIT: "shared library without DT_INIT (UPX: need DT_INIT; try "
+                           "\"void _init(void){}\")",
+    _ref.SK_UPX_TEXTREL: "shared library with text relocations (UPX: DT_TEXTREL found; "
+                         "re-compile with -fPIC)",
+    _ref.SK_UPX_NO_XCT: "shared library whose code starts inside its headers "
+                        "(UPX: CantPackException)",
+}
 
 
 @dataclass
@@ -111,6 +146,27 @@ class _CBackend:
         rc = self.lib.sk_estimate_packed(self._buf(data), len(data), level, out, stream)
         return rc, out[0], stream[0]
 
+    def upx_check(self, data):
+        reason = self.ffi.new("uint32_t *")
+        rc = self.lib.sk_upx_check(self._buf(data), len(data), reason)
+        return rc, reason[0]
+
+    def estimate_pieces(self, data, level):
+        count = self.ffi.new("size_t *")
+        total = self.ffi.new("uint64_t *")
+        cap = 16
+        while True:
+            out = self.ffi.new("sk_piece[]", cap)
+            rc = self.lib.sk_estimate_pieces(self._buf(data), len(data), level, out, cap,
+                                             count, total)
+            if rc != _ref.SK_ERR_CAPACITY:
+                break
+            cap = count[0]
+        if rc != 0:
+            return rc, [], 0
+        keys = ("offset", "size", "stream", "packed", "kind", "filter")
+        return rc, [{k: getattr(out[i], k) for k in keys} for i in range(count[0])], total[0]
+
 
 def _pick_backend():
     want = os.environ.get("SIZEKIT_BACKEND", "c").strip().lower() or "c"
@@ -119,7 +175,10 @@ def _pick_backend():
     if want == "c":
         try:
             from . import _native
-        except ImportError:
+        except ImportError as e:
+            # the C module is part of the product: running 100x slower must not go unnoticed
+            print(f"sizekit: the C module sizekit.elf._native failed to load ({e}); using the "
+                  f"slow Python backend (SIZEKIT_BACKEND=python silences this)", file=sys.stderr)
             return _ref, "python"
         return _CBackend(_native), "c"
     return _ref, "python"
@@ -306,6 +365,70 @@ def estimate_file(path, level="best") -> int:
     if rc != 0:
         raise NativeFileError(os.fspath(path), f"packed-size estimate failed (error {rc})")
     return est
+
+
+def upx_check_bytes(data) -> Optional[str]:
+    """Why UPX would refuse these bytes for structural reasons, or None."""
+    rc, reason = _impl.upx_check(_as_buffer(data))
+    if rc != 0:
+        raise UsageError(f"UPX check failed (native error {rc})")
+    return UPX_REASONS.get(reason, f"UPX check reason {reason}") if reason else None
+
+
+def _ratio_refusal(size, estimate):
+    # Packer::checkDefaultCompressionRatio: UPX throws NotCompressibleException unless the
+    # output is 512 bytes smaller, and either 4096 bytes or 1/16 of the input smaller
+    gain = size - estimate
+    if estimate >= size or gain < 512 or (gain < 4096 and gain < size // 16):
+        return (f"not compressible enough: estimated {estimate:,} of {size:,} bytes "
+                f"(UPX: NotCompressibleException)")
+    return None
+
+
+def upx_refusal(path, level="best") -> Optional[str]:
+    """UPX's reason for refusing to pack the file (structure, or too little gain), or None.
+
+    An estimate near UPX's gain threshold may be on the wrong side of it.
+    """
+    lv = _level(level)
+    p = os.fspath(path)
+    if not os.path.isdir(p) and os.path.exists(p) and not os.access(p, os.X_OK):
+        return "file not executable (UPX: file not executable; try 'chmod +x')"
+    with _Mapped(p) as buf:
+        if len(buf) == 0:
+            return "empty file (UPX: file is too small)"
+        rc, reason = _impl.upx_check(buf)
+        if rc == 0 and reason:
+            return UPX_REASONS.get(reason, f"UPX check reason {reason}")
+        rc, est, _ = _impl.estimate_packed(buf, lv)
+        size = len(buf)
+    if rc != 0:
+        raise NativeFileError(p, f"packed-size estimate failed (error {rc})")
+    return _ratio_refusal(size, est)
+
+
+def estimate_file_checked(path, level="best") -> int:
+    """estimate_file, raising UpxRefuses where UPX would refuse the file."""
+    why = upx_refusal(path, level)
+    if why is not None:
+        raise UpxRefuses(os.fspath(path), why)
+    return estimate_file(path, level)
+
+
+PIECE_KINDS = {_ref.SK_PIECE_HEADERS: "headers", _ref.SK_PIECE_PLAIN: "segment",
+               _ref.SK_PIECE_GAP: "gap", _ref.SK_PIECE_COPY: "copied"}
+
+
+def estimate_pieces(data, level="best") -> list:
+    """UPX's pieces of this file: dicts with offset, size, stream, packed, kind, filter."""
+    rc, pieces, _ = _impl.estimate_pieces(_as_buffer(data), _level(level))
+    if rc == _ref.SK_ERR_EMPTY:
+        return []
+    if rc != 0:
+        raise UsageError(f"packed-size estimate failed (native error {rc})")
+    for p in pieces:
+        p["kind"] = PIECE_KINDS.get(p["kind"], str(p["kind"]))
+    return pieces
 
 
 def diff_sections(a: ElfInfo, b: ElfInfo) -> list:

@@ -534,10 +534,10 @@ EST_M_NRV2B, EST_M_NRV2E, EST_M_LZMA = 0, 1, 2
 EST_SMALL_FILE = 512 * 1024
 EST_MAX_LOADS = 64
 # EST_A, EST_STUB, EST_SHLIB_TAIL: see csrc/sizekit_native.c
-EST_A = (1000, 1000, 1000)
-EST_STUB = (((0, 0, 0), (0, 0, 0)), ((0, 0, 0), (0, 0, 0)), ((0, 0, 0), (0, 0, 0)),
-            ((0, 0, 0), (0, 0, 0)))
-EST_SHLIB_TAIL = 0
+EST_A = (904, 882, 902)
+EST_STUB = (((3114, 3148, 5454), (2372, 2392, 3664)), ((2882, 2922, 4974), (2830, 2870, 4218)),
+            ((3222, 3278, 5390), (2756, 2812, 4376)), ((3114, 3148, 5454), (2372, 2392, 3664)))
+EST_SHLIB_TAIL = 36
 
 
 class _Layout:
@@ -578,7 +578,7 @@ def _layout_read(d):
             not _in_file(phoff, phnum * phent, n):
         return SK_UPX_PHDRS, L
     L.hdr_len = phoff + phnum * phent
-    interp = has_init = textrel = has_exec = 0
+    has_init = textrel = has_exec = 0
     dyn_off = dyn_size = flags1 = init_va = 0
     for k in range(phnum):
         b = phoff + k * phent
@@ -590,8 +590,6 @@ def _layout_read(d):
             typ, off, va = struct.unpack_from("<III", d, b)
             fsz, = struct.unpack_from("<I", d, b + 16)
             fl, al = struct.unpack_from("<II", d, b + 24)
-        if typ == 3:
-            interp = 1
         if typ == 2:
             dyn_off, dyn_size = off, fsz
         if typ != 1:
@@ -624,7 +622,7 @@ def _layout_read(d):
             if tag == 0x6FFFFFFB:
                 flags1 = val
             p += ent
-    L.shlib = etype == 3 and not interp and not flags1 & 0x08000000
+    L.shlib = etype == 3 and not flags1 & 0x08000000
     if not L.shlib:
         return SK_UPX_OK, L
     if not has_init:
@@ -696,14 +694,18 @@ def _pieces(d, level):
             packed = size
         else:
             buf = d[off:off + size]
+            stream = _est_stream(buf, level, far)
             if filt:
                 buf = bytearray(buf)
                 if arch in (EST_ARCH_X86_64, EST_ARCH_I386):
                     _filter_x86(buf)
                 else:
                     _filter_arm(buf, arch == EST_ARCH_AARCH64)
-                buf = bytes(buf)
-            stream = _est_stream(buf, level, far)
+                fs = _est_stream(bytes(buf), level, far)
+                if fs < stream:
+                    stream = fs
+                else:
+                    filt = 0
             packed = min(stream * a // 1000, size) + 12
         out.append({"offset": off, "size": size, "stream": stream, "packed": packed,
                     "kind": kind, "filter": 1 if filt else 0})

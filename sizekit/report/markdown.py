@@ -97,7 +97,7 @@ def write_reports(matrix_or_output, results):
             path = layout.report(name)
         except ValueError as exc:
             # Crate names come from results.json, which may not be ours: never write outside reports/.
-            raise ResultsError(f"results: crate name {name[:-3]!r} cannot name a report file ({exc}); "
+            raise ResultsError(f"results.json: crate name {name[:-3]!r} cannot name a report file ({exc}); "
                                f"rename the crate in the matrix") from None
         atomic_write_text(path, text)
         written.append(path)

@@ -12,7 +12,8 @@ variants: {name: size}}`. Which cells it applies to:
 - The most specific budget wins: variant, then target, then max.
 
 A budgeted cell that did not build is listed as NOT CHECKED; it only fails the check
-with `--strict`. Exit status: 0 all within budget, 1 any over, 2 bad input.
+with `--strict`. Exit status: 0 all within budget, 1 any over, 2 bad input. This module
+finds the rows; sizekit.report.budget prints them and sizekit.cli.results runs the command.
 """
 import os
 import sys
@@ -22,7 +23,6 @@ from ..config.load import load_matrix
 from ..config.matrix import suggest
 from ..plan.layout import Layout
 from .format import load_results
-from ..utils.units import human
 
 OK, OVER, NOT_CHECKED = "OK", "OVER", "NOT CHECKED"
 
@@ -134,29 +134,8 @@ def budget_rows(matrix, results):
     return rows
 
 
-def _bytes(n):
-    return "-" if n is None else f"{n:,} ({human(n)})"
-
-
-def _headroom(row):
-    if row["headroom"] is None:
-        return "-"
-    return f"{row['headroom']:+,} ({row['headroom'] * 100.0 / row['budget']:+.1f}%)" if row["budget"] \
-        else f"{row['headroom']:+,}"
-
-
-def format_table(rows):
-    header = ["crate", "target", "variant", "size", "budget", "headroom", "status"]
-    body = [[r["crate"], r["target"], r["variant"], _bytes(r["bytes"]),
-             f"{_bytes(r['budget'])} {r['source']}", _headroom(r), r["status"]] for r in rows]
-    widths = [max(len(x) for x in col) for col in zip(header, *body)]
-    lines = ["  ".join(x.ljust(w) for x, w in zip(line, widths)).rstrip() for line in [header] + body]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
-def check(results_file=None, matrix_file=None, strict=False, out=sys.stdout):
-    """Run `sizekit check`; returns the exit status (0 within budget, 1 over). Bad input raises."""
+def load_rows(results_file=None, matrix_file=None):
+    """(matrix, results file, budget rows) for `sizekit check`. Bad input raises UsageError or ResultsError."""
     if matrix_file is not None:
         matrix = load_matrix(matrix_file)
         results_file = results_file or Layout.of(matrix).results_json
@@ -166,24 +145,13 @@ def check(results_file=None, matrix_file=None, strict=False, out=sys.stdout):
         results = load_results(results_file)
         matrix = find_matrix(results_file, results)
     try:
-        rows = budget_rows(matrix, results)
+        return matrix, results_file, budget_rows(matrix, results)
     except (KeyError, TypeError) as exc:
         raise ResultsError(f"{results_file}: unexpected cell contents ({exc!r})") from None
-    shown = os.path.relpath(matrix.path)
-    if not rows:
-        print(f"sizekit: no budgets in {shown}; add `budget: 1MiB` to a crate to check its size", file=out)
-        return 0
-    print(format_table(rows), file=out)
-    notes = [r for r in rows if r["note"]]
-    if notes:
-        print("", file=out)
-        for r in notes:
-            print(f"- {r['crate']}/{r['target']}/{r['variant']}: {r['note']}", file=out)
-    over = sum(r["status"] == OVER for r in rows)
-    unchecked = sum(r["status"] == NOT_CHECKED for r in rows)
-    within = len(rows) - over - unchecked
-    summary = f"{within} within budget, {over} over"
-    if unchecked:
-        summary += f", {unchecked} not checked" + (" (--strict: counts as a failure)" if strict else "")
-    print(f"\n{summary} ({shown} against {os.path.relpath(results_file)})", file=out)
+
+
+def exit_status(rows, strict=False):
+    """0 when every budgeted row is within budget, 1 when one is over (or, with strict, did not build)."""
+    over = any(r["status"] == OVER for r in rows)
+    unchecked = any(r["status"] == NOT_CHECKED for r in rows)
     return 1 if over or (strict and unchecked) else 0

@@ -3,9 +3,9 @@
 Cells are matched by (crate, target, variant). A cell on one side only is "added" or
 "removed", never dropped. For every cell whose size or status changed, the details name
 the ELF sections (of the build stage and of the final stage) and the crates that moved
-most. The markdown is meant to be pasted as a pull-request comment.
+most. sizekit.report.diff turns the comparison into the markdown of a pull-request comment.
 """
-from ..utils.units import human, pct_change
+from ..utils.units import pct_change
 
 TOP = 3
 
@@ -110,90 +110,3 @@ def diff_results(old, new):
     return {"version": 1, "summary": {**{k.replace(" ", "_"): v for k, v in counts.items()},
                                       "total_delta_bytes": total},
             "cells": cells}
-
-
-# --- markdown ---
-
-def signed(n):
-    """+1,234 B style, with the human size for anything over a KiB."""
-    if n is None:
-        return "-"
-    if n == 0:
-        return "0 B"
-    text = f"{n:+,} B"
-    if abs(n) >= 1024:
-        text += f" ({'+' if n > 0 else '-'}{human(abs(n))})"
-    return text
-
-
-def _pct(p):
-    if p is None:
-        return "-"
-    return f"{p:+.1f}%" if p else "0%"
-
-
-def _size(status, nbytes):
-    if status is None:
-        return "-"
-    if status != "ok":
-        return status
-    return f"{nbytes:,}" if nbytes is not None else "-"
-
-
-def _table(header, rows):
-    out = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
-    out += ["| " + " | ".join(str(x).replace("|", "\\|") for x in row) + " |" for row in rows]
-    return out
-
-
-def summary_line(summary):
-    """E.g. "3 cells grew, 1 shrank, 2 unchanged; total -12,595 B (-12K)"."""
-    parts = []
-    for kind in KINDS:
-        n = summary[kind.replace(" ", "_")]
-        if n or kind in ("grew", "shrank"):
-            parts.append(f"{n} {kind}")
-    first, _, rest = parts[0].partition(" ")
-    parts[0] = f"{first} {'cell' if first == '1' else 'cells'} {rest}"
-    return ", ".join(parts) + f"; total {signed(summary['total_delta_bytes'])}"
-
-
-def _change_text(c):
-    if c["change"] == "changed status":
-        return f"{c['old_status']} → {c['new_status']}"
-    return c["change"]
-
-
-def _moves_table(moves):
-    return _table(["name", "before", "after", "delta"],
-                  [[f"`{m['name']}`", "-" if m["old"] is None else f"{m['old']:,}",
-                    "-" if m["new"] is None else f"{m['new']:,}", signed(m["delta"])] for m in moves])
-
-
-def diff_markdown(diff, title="Binary size diff"):
-    """The PR comment: heading, summary line, one table of every cell, then details."""
-    lines = [f"## {title}", "", summary_line(diff["summary"]), ""]
-    lines += _table(["crate", "target", "variant", "before", "after", "delta", "%", "change"],
-                    [[c["crate"], c["target"], c["variant"], _size(c["old_status"], c["old_bytes"]),
-                      _size(c["new_status"], c["new_bytes"]), signed(c["delta_bytes"]), _pct(c["delta_pct"]),
-                      _change_text(c)] for c in diff["cells"]])
-    details = [c for c in diff["cells"] if c["change"] in ("grew", "shrank", "changed status")]
-    for c in details:
-        lines += ["", f"### {c['crate']} · {c['target']} · {c['variant']}", ""]
-        if c["delta_bytes"] is not None:
-            lines.append(f"{c['old_bytes']:,} → {c['new_bytes']:,} bytes: {signed(c['delta_bytes'])} "
-                         f"({_pct(c['delta_pct'])})")
-        else:
-            lines.append(f"{_change_text(c)}" + (f": {c['reason']}" if c.get("reason") else ""))
-        for stage, info in (c.get("sections") or {}).items():
-            where = "build stage"
-            if stage == "final":
-                step = info["new_step"] if info["new_step"] == info["old_step"] \
-                    else f"{info['old_step']}` → `{info['new_step']}"
-                where = f"final stage, after `{step}`"
-            lines += ["", f"Sections that moved most ({where}):", ""]
-            lines += _moves_table(info["moves"])
-        if c.get("crates"):
-            lines += ["", "Crates that moved most:", ""]
-            lines += _moves_table(c["crates"])
-    return "\n".join(lines) + "\n"

@@ -1,0 +1,247 @@
+"""The UPX model behind the estimate: refusals, pieces, ARM filters, C == Python, real UPX."""
+import glob
+import os
+import shutil
+import struct
+import subprocess
+import sys
+
+import pytest
+
+from sizekit.elf import native
+from sizekit.elf import twin
+from sizekit.elf import _native as _cmod  # no skip: the C module is part of the product
+from sizekit.utils.errors import SizekitError
+from test_native import build_exec_elf
+
+C = native._CBackend(_cmod)
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ARMHF = "/usr/arm-linux-gnueabihf/lib"
+ARM64 = "/usr/aarch64-linux-gnu/lib"
+
+
+@pytest.fixture(params=["c", "python"])
+def backend(request):
+    native.set_backend(request.param)
+    yield request.param
+    native.set_backend("c")
+
+
+@pytest.fixture(scope="session")
+def gcc_lib(tmp_path_factory):
+    """A gcc-built x86-64 shared library (has DT_INIT from crti.o) and its sources' folder."""
+    d = tmp_path_factory.mktemp("solib")
+    src = d / "lib.c"
+    body = "".join(f"int f{i}(int x) {{ return x * {i} + f{i - 1}(x ^ {i}); }}\n"
+                   for i in range(1, 300))
+    src.write_text("int f0(int x) { return x; }\n" + body +
+                   "int table[4096] = {1, 2, 3};\n")
+    lib = d / "libdemo.so"
+    subprocess.run(["gcc", "-O1", "-shared", "-fPIC", "-o", str(lib), str(src)], check=True)
+    return str(lib)
+
+
+def first_existing(*paths):
+    for p in paths:
+        hits = sorted(glob.glob(p))
+        if hits:
+            return hits[0]
+    raise AssertionError(f"none of {paths} exists (scripts/install installs the cross packages)")
+
+
+# ---------------------------------------------------------------------------------------
+# refusals
+
+def test_refusal_reasons_crafted(backend):
+    code = bytes(range(256)) * 40
+    assert native.upx_check_bytes(build_exec_elf(code)) is None
+    assert native.upx_check_bytes(build_exec_elf(code[:1000])).startswith("file too small")
+    packed = build_exec_elf(code) + b"\0" * 40 + b"UPX!" + b"\0" * 28
+    assert native.upx_check_bytes(packed).startswith("already packed")
+    assert native.upx_check_bytes(build_exec_elf(code, flags=4)).startswith(
+        "no executable PT_LOAD")
+    assert native.upx_check_bytes(build_exec_elf(code, machine=8)).startswith(
+        "not an x86-64, i386")
+    assert native.upx_check_bytes(build_exec_elf(code, phoff=200)).startswith(
+        "program headers not right after")
+    assert native.upx_check_bytes(b"#!/bin/sh\n" * 1000) == \
+        "not an ELF file (UPX: UnknownExecutableFormatException)"
+
+
+def test_refusal_shared_library_without_init(backend):
+    ld = first_existing(os.path.join(ARMHF, "ld-linux-armhf.so.3"))
+    assert native.upx_refusal(ld) == \
+        'shared library without DT_INIT (UPX: need DT_INIT; try "void _init(void){}")'
+
+
+def test_refusal_not_executable_and_ratio(tmp_path, gcc_lib):
+    p = tmp_path / "lib.so"
+    shutil.copyfile(gcc_lib, p)
+    os.chmod(p, 0o644)
+    assert native.upx_refusal(p) == "file not executable (UPX: file not executable; try 'chmod +x')"
+    os.chmod(p, 0o755)
+    assert native.upx_refusal(p) is None
+    assert native.estimate_file_checked(p) == native.estimate_file(p)
+    # a file of random bytes in a valid program cannot gain 512 bytes
+    rnd = tmp_path / "rnd"
+    rnd.write_bytes(build_exec_elf(os.urandom(20_000)))
+    rnd.chmod(0o755)
+    assert native.upx_refusal(rnd).startswith("not compressible enough")
+    with pytest.raises(native.UpxRefuses) as ei:
+        native.estimate_file_checked(rnd)
+    assert isinstance(ei.value, SizekitError) and "UPX cannot pack this" in str(ei.value)
+
+
+@pytest.mark.slow
+def test_refusals_agree_with_upx(tmp_path):
+    upx = shutil.which("upx")
+    if upx is None:
+        pytest.skip("upx is not installed (scripts/install builds it)")
+    ls = tmp_path / "ls"
+    shutil.copyfile("/usr/bin/ls", ls)
+    ls.chmod(0o755)
+    packed = tmp_path / "ls.upx"
+    subprocess.run([upx, "-q", "-q", "--best", "-o", str(packed), str(ls)], check=True)
+    cases = {str(ls): None, str(packed): "already packed",
+             os.path.join(ARMHF, "ld-linux-armhf.so.3"): "shared library without DT_INIT",
+             first_existing(os.path.join(ARMHF, "libanl.so.1")): "not compressible enough"}
+    for path, want in cases.items():
+        src = tmp_path / ("in-" + os.path.basename(path))
+        shutil.copyfile(path, src)
+        src.chmod(0o755)
+        r = subprocess.run([upx, "-q", "-q", "--best", "-o", str(tmp_path / "out"), str(src)],
+                           capture_output=True, text=True)
+        if (tmp_path / "out").exists():
+            os.unlink(tmp_path / "out")
+        why = native.upx_refusal(src)
+        assert (r.returncode == 0) == (why is None), (path, r.stdout + r.stderr, why)
+        if want:
+            assert why.startswith(want), why
+
+
+# ---------------------------------------------------------------------------------------
+# pieces
+
+def test_shared_library_pieces(backend, gcc_lib):
+    from elftools.elf.elffile import ELFFile  # lazy: pyelftools is slow to import
+    with open(gcc_lib, "rb") as f:
+        data = f.read()
+        e = ELFFile(f)
+        xct = min(s["sh_offset"] for s in e.iter_sections() if s["sh_flags"] & 4)
+        loads = [s for s in e.iter_segments() if s["p_type"] == "PT_LOAD"]
+        rw = [s for s in loads if s["p_flags"] & 2]
+    pieces = native.estimate_pieces(data)
+    # ld.so reads everything below the first code: UPX keeps the first PT_LOAD's part of it
+    # as it is (the rest up to the next PT_LOAD is a gap, compressed like any other)
+    copied = [p for p in pieces if p["kind"] == "copied"]
+    assert copied[0]["offset"] == 0 and copied[0]["size"] == min(xct, loads[0]["p_filesz"])
+    assert all(p["offset"] >= xct for p in pieces if p["kind"] == "segment")
+    # the writable segment is copied after the loader, uncompressed
+    assert copied[-1]["offset"] == rw[0]["p_offset"] and copied[-1]["size"] == rw[0]["p_filesz"]
+    assert [p["kind"] for p in pieces].count("headers") == 1
+    total = native.estimate_packed(data)
+    assert total >= sum(p["packed"] for p in pieces)
+
+
+def test_program_pieces_cover_the_file(backend):
+    with open("/usr/bin/ls", "rb") as f:
+        data = f.read()
+    pieces = native.estimate_pieces(data, "lzma")
+    assert sum(p["size"] for p in pieces) == len(data)
+    assert [p["kind"] for p in pieces][0] == "headers"
+    assert sum(p["filter"] for p in pieces) == 1  # only the code segment is filtered
+
+
+def _arm_program(machine, words, cls):
+    return build_exec_elf(b"".join(struct.pack("<I", w) for w in words), cls, machine)
+
+
+@pytest.mark.parametrize("machine,cls,bl", [(40, 32, 0xEB000000), (183, 64, 0x94000000)])
+def test_arm_branch_filter(backend, machine, cls, bl):
+    # calls from everywhere to four functions: relative offsets differ at every call site,
+    # the filter turns them into four absolute targets
+    words = []
+    for i in range(6000):
+        target = (i * 7919) % 4 * 1000
+        words += [0xE1A00000 + (i & 0xF), bl | ((target - len(words)) & 0xFFFFFF)]
+    elf = _arm_program(machine, words, cls)
+    pieces = native.estimate_pieces(elf)
+    seg = [p for p in pieces if p["kind"] == "segment"][0]
+    assert seg["filter"] == 1
+    assert seg["stream"] < 0.8 * native.estimate_stream(elf[seg["offset"]:], "best")
+
+
+@pytest.mark.parametrize("level", [1, 2])
+def test_filters_c_equals_python_edges(level):
+    for machine, cls in ((40, 32), (183, 64), (62, 64), (3, 32)):
+        for n in (4100, 4101, 4102, 4103, 5000):
+            code = bytes((i * 37) & 0xFF if i % 4 != 3 else 0xEB for i in range(n))
+            elf = build_exec_elf(code, cls, machine)
+            assert C.estimate_pieces(elf, level) == twin.estimate_pieces(elf, level)
+
+
+def _real_files(gcc_lib):
+    return ["/usr/bin/ls", gcc_lib,
+            first_existing(os.path.join(ARMHF, "libthread_db.so.1")),
+            first_existing(os.path.join(ARM64, "libgcc_s.so.1")),
+            first_existing("/usr/lib/x86_64-linux-gnu/libcap.so.2*")]
+
+
+@pytest.mark.parametrize("level", [1, 2])
+def test_pieces_c_equals_python_real(gcc_lib, level):
+    for p in _real_files(gcc_lib):
+        with open(p, "rb") as f:
+            data = f.read()
+        assert C.estimate_pieces(data, level) == twin.estimate_pieces(data, level), p
+        assert C.upx_check(data) == twin.upx_check(data), p
+        assert C.estimate_packed(data, level) == twin.estimate_packed(data, level), p
+
+
+# ---------------------------------------------------------------------------------------
+# against real UPX
+
+@pytest.mark.slow
+def test_estimate_close_to_upx(tmp_path, gcc_lib):
+    upx = shutil.which("upx")
+    if upx is None:
+        pytest.skip("upx is not installed (scripts/install builds it)")
+    files = ["/usr/bin/ls", first_existing(os.path.join(ARMHF, "libresolv.so.2"))]
+    for path in files:
+        src = tmp_path / "in"
+        shutil.copyfile(path, src)
+        src.chmod(0o755)
+        for level, flags in (("best", ["--best"]), ("lzma", ["--best", "--lzma"])):
+            out = tmp_path / "out"
+            subprocess.run([upx, "-q", "-q", *flags, "-o", str(out), str(src)], check=True)
+            real = out.stat().st_size
+            out.unlink()
+            est = native.estimate_file(src, level)
+            assert abs(est - real) <= 0.05 * real, (path, level, est, real)
+
+
+# ---------------------------------------------------------------------------------------
+# backend choice
+
+BLOCK_C = ("import sys\n"
+           "class Block:\n"
+           "    def find_spec(self, name, path=None, target=None):\n"
+           "        if name == 'sizekit.elf._native':\n"
+           "            raise ImportError('blocked for the test')\n"
+           "sys.meta_path.insert(0, Block())\n"
+           "from sizekit.elf import native\n"
+           "print(native.BACKEND)\n")
+
+
+def test_fallback_to_python_is_loud():
+    env = dict(os.environ)
+    env.pop("SIZEKIT_BACKEND", None)
+    r = subprocess.run([sys.executable, "-c", BLOCK_C], capture_output=True, text=True, env=env,
+                       cwd=ROOT)
+    assert r.stdout.strip() == "python"
+    assert r.stderr == ("sizekit: the C module sizekit.elf._native failed to load (blocked for "
+                        "the test); using the slow Python backend (SIZEKIT_BACKEND=python "
+                        "silences this)\n")
+    env["SIZEKIT_BACKEND"] = "python"
+    r = subprocess.run([sys.executable, "-c", BLOCK_C], capture_output=True, text=True, env=env,
+                       cwd=ROOT)
+    assert r.stdout.strip() == "python" and r.stderr == ""
