@@ -82,7 +82,8 @@ def test_release_lto_command_line(tmp_path):
                     "--config", f'profile.{p}.lto="fat"',
                     "--config", f'profile.{p}.opt-level="z"',
                     "--no-default-features", "--features", "extra", "--bin", "tiny"]
-    assert env == {"RUSTC": "/tc/bin/rustc", "CARGO_TERM_COLOR": "never"}
+    assert env == {"RUSTC": "/tc/bin/rustc", "CARGO_TERM_COLOR": "never",
+                   "CARGO_ENCODED_RUSTFLAGS": f"--remap-path-prefix={overlay}={os.path.realpath(TINY)}"}
 
 
 def test_build_std_and_nightly_flags_command_line(tmp_path):
@@ -103,7 +104,9 @@ def test_build_std_and_nightly_flags_command_line(tmp_path):
         "--config", f'profile.{p}.panic="abort"',
         "--bin", "tiny",
         "-Z", "build-std=std,panic_abort", "-Z", "build-std-features=optimize_for_size"]
-    assert env["CARGO_ENCODED_RUSTFLAGS"] == "-Zlocation-detail=none\x1f-Zfmt-debug=none"
+    overlay = tmp_path / "out" / ".sizekit" / "overlay" / "tiny" / "nightly"
+    assert env["CARGO_ENCODED_RUSTFLAGS"] == ("-Zlocation-detail=none\x1f-Zfmt-debug=none"
+                                              f"\x1f--remap-path-prefix={overlay}={os.path.realpath(TINY)}")
 
 
 def test_cross_target_with_debian_sysroot(tmp_path):
@@ -118,7 +121,8 @@ def test_cross_target_with_debian_sysroot(tmp_path):
     assert argv[:6] == ["/usr/bin/cargo", "build", "--manifest-path", str(overlay / "Cargo.toml"),
                         "--target", "armv7-unknown-linux-gnueabihf"]
     assert env == {"RUSTC": "/usr/bin/rustc", "CARGO_TERM_COLOR": "never",
-                   "CARGO_ENCODED_RUSTFLAGS": "--sysroot=/sys/root",
+                   "CARGO_ENCODED_RUSTFLAGS": "--sysroot=/sys/root\x1f"
+                                              f"--remap-path-prefix={overlay}={os.path.realpath(TINY)}",
                    "CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_LINKER": "sh"}
 
 

@@ -80,6 +80,10 @@ def rustflags(plan, build):
     flags += [f"-Z{flag}" for flag in build.settings["nightly"]]
     if info.sysroot:
         flags.append(f"--sysroot={info.sysroot}")
+    # Paths compiled into the binary (debug info, panic locations) name the user's folder, not
+    # the overlay, so every byte matches a plain cargo build in that folder.
+    overlay_dir = os.path.dirname(overlay.manifest_path(plan.layout, build))
+    flags.append(f"--remap-path-prefix={overlay_dir}={os.path.realpath(build.crate.path)}")
     return flags
 
 
