@@ -9,7 +9,7 @@ import os
 import sqlite3
 import sys
 
-from doit.dependency import SqliteDB
+from doit.dependency import DatabaseException, SqliteDB
 
 
 class DurableSqliteDB(SqliteDB):
@@ -18,14 +18,15 @@ class DurableSqliteDB(SqliteDB):
     def __init__(self, name, codec, *, module_name=None):
         try:
             self._open(name, codec, module_name)
-        except (sqlite3.DatabaseError, ValueError) as exc:
+        except (DatabaseException, sqlite3.DatabaseError, ValueError) as exc:
             # State sizekit owns heals: set the unreadable file aside and start empty. The stage
             # records still hold every finished artifact's hash, so little is redone.
             aside = name + ".corrupt"
             for suffix in ("", "-wal", "-shm"):
                 if os.path.exists(name + suffix):
                     os.replace(name + suffix, aside + suffix)
-            print(f"sizekit: doit's state {os.path.relpath(name)} was unreadable ({exc}); moved it to "
+            reason = str(exc).rsplit("Original error: ", 1)[-1]
+            print(f"sizekit: doit's state {os.path.relpath(name)} was unreadable ({reason}); moved it to "
                   f"{os.path.relpath(aside)} and starting afresh", file=sys.stderr)
             self._open(name, codec, module_name)
 
