@@ -1,6 +1,6 @@
 /* sizekit native module. See sizekit_native.h for the API and error codes.
  *
- * Everything here has a pure-Python twin in sizekit/native_ref.py that must give the same
+ * Everything here has a pure-Python twin in sizekit/elf/twin.py that must give the same
  * integers; any change to an algorithm or constant must be made in both places.
  */
 #include "sizekit_native.h"
@@ -748,12 +748,15 @@ enum { EST_M_NRV2B = 0, EST_M_NRV2E = 1, EST_M_LZMA = 2 };
 #define EST_SMALL_FILE (512u * 1024u)
 #define EST_MAX_LOADS 64
 
-/* Compressed size = model stream * A / 1000, per method (NRV2B, NRV2E, LZMA): A < 1000
- * because UCL's and LZMA's optimal parses beat this greedy one. Fitted on the calibration
- * half of benchmarks/estimate_corpus.py's files (crc32(name) even; programs, whose layout
- * has no alignment padding): the A with the smallest median |error|, UPX 4.2.4, 2026-11-23.
- * NRV2B 904 (9 files), NRV2E 882 (3), LZMA 902 (12). */
-static const uint32_t EST_A[3] = {904, 882, 902};
+/* Compressed size = model stream * A / 1000, per [arch][method (NRV2B, NRV2E, LZMA)]:
+ * A < 1000 because UCL's and LZMA's optimal parses beat this greedy one, and more so on
+ * ARM's fixed-width code. A is UPX's compressed bytes over the model's stream bytes, summed
+ * over every block of 2000+ model bytes in the calibration half of
+ * benchmarks/estimate_corpus.py's files (crc32(name) even), UPX 4.2.4, 2026-11-23:
+ * x86-64 26/8/31 blocks, ARM 8/0/8, AArch64 3/2/5 (ARM NRV2E: none, AArch64's taken).
+ * i386 is taken as x86-64. */
+static const uint32_t EST_A[4][3] = {
+    {901, 893, 885}, {879, 880, 846}, {878, 880, 845}, {901, 893, 885}};
 /* Bytes UPX adds besides pieces and copied bytes, [arch][0 program, 1 shlib][method]:
  * the loader stub (l_lsize in the packed file's l_info, the same for every file of an
  * arch, kind and method: x86-64 2804/2838/5144 for programs, 2282/2302/3574 for shared
@@ -941,8 +944,9 @@ static int est_piece(est_ctx *c, uint64_t off, uint64_t size, int filter, uint32
             if (fs < stream) stream = fs;
             else filter = 0;
         }
-        packed = stream * c->a / 1000;
-        if (packed > size) packed = size; /* UPX stores a block that does not shrink */
+        /* UPX stores a block that does not shrink; where the model cannot shrink it
+         * either, A (a gain of the optimal parse over this one) does not apply */
+        packed = stream >= size ? size : stream * c->a / 1000;
         packed += 12;                      /* b_info */
     }
     c->sum += packed;
@@ -993,7 +997,7 @@ static int est_run(const uint8_t *data, size_t len, int level, sk_piece *out, si
     c.level = level;
     c.arch = why == SK_UPX_OK ? L.arch : EST_ARCH_X86_64;
     c.nrv_far = method == EST_M_NRV2B ? 0xd00 : 0x500;
-    c.a = EST_A[method];
+    c.a = EST_A[why == SK_UPX_OK ? L.arch : EST_ARCH_X86_64][method];
     c.out = out;
     c.cap = cap;
     if (why != SK_UPX_OK) {

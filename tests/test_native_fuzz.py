@@ -5,9 +5,9 @@ is copied into a malloc'd block of exactly its size, so a one-byte over-read abo
 goes through every exported function: sk_elf_info_read, sk_elf_sections, sk_hash64,
 sk_upx_check, sk_estimate_pieces (with too small a buffer, then a big enough one) and
 sk_estimate_packed at both levels. Inputs: truncations and byte mutations of real and
-crafted ELFs (/bin/true, 40 KB, and /usr/bin/ls, 150 KB, so matches reach past NRV's far
-offsets and LZMA's high distance slots), random bytes, and one 4.3 MB input whose repeat
-lies beyond the match window. SIZEKIT_FUZZ_ROUNDS (default 3000) sets how many mutated
+crafted ELFs (/bin/true, 40 KB, so matches reach past NRV's far offsets and LZMA's high
+distance slots), random bytes, and one 4.3 MB input whose repeat lies beyond the match
+window. SIZEKIT_FUZZ_ROUNDS (default 3000) sets how many mutated
 inputs run.
 """
 import os
@@ -21,7 +21,8 @@ import pytest
 from test_native import SAMPLE_SECTIONS, build_elf  # pytest puts tests/ on sys.path
 
 # Builds with sanitizers or fuzzes many inputs: deselect with -m "not slow".
-pytestmark = pytest.mark.slow
+
+pytestmark = pytest.mark.slow  # an ASan build, then thousands of estimates
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CSRC = os.path.join(ROOT, "csrc")
@@ -120,16 +121,15 @@ def bases():
            build_elf(32, ">", sections=SAMPLE_SECTIONS),
            build_elf(64, ">", sections=SAMPLE_SECTIONS),
            build_elf(32, "<", sections=SAMPLE_SECTIONS)]
-    for p in ("/bin/true", "/usr/bin/ls"):
-        with open(p, "rb") as f:
-            out.append(f.read())
+    with open("/bin/true", "rb") as f:
+        out.append(f.read())
     return out
 
 
 def test_truncations_are_memory_safe(harness):
     inputs = []
     for b in bases():
-        step = 1 if len(b) < 5000 else (7 if len(b) < 100_000 else 997)
+        step = 1 if len(b) < 5000 else 7
         inputs += [b[:n] for n in range(0, len(b) + 1, step)]
     run_inputs(harness, inputs)
 

@@ -534,7 +534,7 @@ EST_M_NRV2B, EST_M_NRV2E, EST_M_LZMA = 0, 1, 2
 EST_SMALL_FILE = 512 * 1024
 EST_MAX_LOADS = 64
 # EST_A, EST_STUB, EST_SHLIB_TAIL: see csrc/sizekit_native.c
-EST_A = (904, 882, 902)
+EST_A = ((901, 893, 885), (879, 880, 846), (878, 880, 845), (901, 893, 885))
 EST_STUB = (((3114, 3148, 5454), (2372, 2392, 3664)), ((2882, 2922, 4974), (2830, 2870, 4218)),
             ((3222, 3278, 5390), (2756, 2812, 4376)), ((3114, 3148, 5454), (2372, 2392, 3664)))
 EST_SHLIB_TAIL = 36
@@ -683,7 +683,7 @@ def _pieces(d, level):
     why, L = _layout_read(d)
     arch = L.arch if why == SK_UPX_OK else EST_ARCH_X86_64
     far = 0xD00 if method == EST_M_NRV2B else 0x500
-    a = EST_A[method]
+    a = EST_A[arch][method]
     out = []
 
     def piece(off, size, filt, kind):
@@ -706,7 +706,7 @@ def _pieces(d, level):
                     stream = fs
                 else:
                     filt = 0
-            packed = min(stream * a // 1000, size) + 12
+            packed = (size if stream >= size else stream * a // 1000) + 12
         out.append({"offset": off, "size": size, "stream": stream, "packed": packed,
                     "kind": kind, "filter": 1 if filt else 0})
 
