@@ -5,14 +5,19 @@ clean `cargo build` with that row's profile settings, then strip/UPX, then `ls -
 sizekit runs one build per distinct build setting (rows differing only in post
 steps share it) and lets doit run two tasks at once.
 
-    python benchmarks/bench_matrix.py [--matrix matrix.yaml] [--jobs 2]
+    python benchmarks/bench_matrix.py [--matrix matrix.yaml] [--jobs 2] [--runs 3] [--crates hello-hyper]
 
-Target: sizekit's wall time <= 0.6x the peer's.
+Each round starts both sides cold (empty target folders, empty output) and the
+rounds alternate which side goes first, so neither inherits a warmer page cache.
+It prints medians and spreads, and exits 1 when a row's final size differs from
+the peer's (UPX rows may differ by --upx-slack bytes). Target: sizekit's median
+wall time <= 0.6x the peer's.
 """
 import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -114,31 +119,75 @@ def run_peer(plan, folder):
     return time.monotonic() - start, rows, sizes
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--matrix", default=os.path.join(ROOT, "matrix.yaml"))
-    ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--crates", default="hello-hyper",
-                    help="comma-separated crates of the matrix to build (default: the Tiny Rocket table)")
-    args = ap.parse_args()
+def compare_sizes(peer_sizes, sk_sizes, upx_slack):
+    """Rows whose final sizes differ: exactly for plain rows, beyond upx_slack bytes for UPX rows."""
+    bad = []
+    for name, peer in sorted(peer_sizes.items()):
+        mine = sk_sizes.get(name)
+        slack = upx_slack if "upx" in name.rsplit("/", 1)[-1] else 0
+        if mine is None or abs(mine - peer) > slack:
+            bad.append(f"{name}: peer {peer}, sizekit {mine}")
+    return bad
+
+
+def one_round(args, order):
+    """Both sides from cold (fresh target folders, fresh output), in the given order."""
     with tempfile.TemporaryDirectory(prefix="sk-bench-") as folder:
         matrix_path = bench_matrix_copy(args.matrix, folder, args.crates.split(",") if args.crates else None)
         plan = make_plan(load_matrix(matrix_path))
-        peer_s, rows, peer_sizes = run_peer(plan, folder)
-        sk_s, builds = run_sizekit(matrix_path, args.jobs)
+        times = {}
+        for side in order:
+            if side == "peer":
+                times["peer"], rows, peer_sizes = run_peer(plan, folder)
+            else:
+                times["sizekit"], builds = run_sizekit(matrix_path, args.jobs)
         with open(os.path.join(folder, "out", "results.json")) as f:
             results = json.load(f)
         sk_sizes = {f"{c['crate']}/{c['target']}/{c['variant']}": c["final_bytes"] for c in results["cells"]
                     if c["status"] == "ok"}
-    same = sum(1 for k, v in peer_sizes.items() if sk_sizes.get(k) == v)
-    ratio = sk_s / peer_s
-    print(f"matrix: {os.path.relpath(args.matrix)}: {len(plan.cells)} rows, {rows} buildable here")
-    print(f"peer (one clean cargo build per row, sequential): {peer_s:7.1f} s  ({rows} cargo builds)")
-    print(f"sizekit cold (doit -n {args.jobs}):                  {sk_s:7.1f} s  ({builds} build tasks, unavailable ones included)")
-    print(f"ratio sizekit/peer: {ratio:.2f}  (target <= 0.60: {'PASS' if ratio <= 0.6 else 'FAIL'})")
-    print(f"final sizes equal to the peer's: {same}/{len(peer_sizes)} rows "
-          f"(UPX output may differ by a few bytes between runs)")
+    return plan, rows, builds, times, compare_sizes(peer_sizes, sk_sizes, args.upx_slack), len(peer_sizes)
+
+
+def spread(values):
+    return f"median {statistics.median(values):7.1f} s, spread {min(values):.1f}-{max(values):.1f} s"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--matrix", default=os.path.join(ROOT, "matrix.yaml"))
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--runs", type=int, default=3, help="rounds, alternating which side goes first (at least 3)")
+    ap.add_argument("--upx-slack", type=int, default=64,
+                    help="bytes two UPX runs of the same input may differ by (default 64)")
+    ap.add_argument("--crates", default="hello-hyper",
+                    help="comma-separated crates of the matrix to build (default: the Tiny Rocket table)")
+    args = ap.parse_args()
+    if args.runs < 3:
+        ap.error("--runs must be at least 3: one round says nothing about a noisy machine")
+    peer_times, sk_times, mismatches = [], [], []
+    for i in range(args.runs):
+        order = ("peer", "sizekit") if i % 2 == 0 else ("sizekit", "peer")
+        plan, rows, builds, times, bad, compared = one_round(args, order)
+        peer_times.append(times["peer"])
+        sk_times.append(times["sizekit"])
+        mismatches += [f"round {i + 1}: {b}" for b in bad]
+        print(f"round {i + 1} ({' first, '.join(order)} second): peer {times['peer']:.1f} s, "
+              f"sizekit {times['sizekit']:.1f} s", flush=True)
+    ratios = [s / p for s, p in zip(sk_times, peer_times)]
+    ratio = statistics.median(ratios)
+    print(f"matrix: {os.path.relpath(args.matrix)} (crates: {args.crates or 'all'}): "
+          f"{len(plan.cells)} rows, {rows} buildable here, {args.runs} rounds")
+    print(f"peer (one clean cargo build per row, sequential): {spread(peer_times)}  ({rows} cargo builds)")
+    print(f"sizekit cold (doit -n {args.jobs}):                  {spread(sk_times)}  ({builds} build tasks)")
+    print(f"ratio sizekit/peer: median {ratio:.2f}, spread {min(ratios):.2f}-{max(ratios):.2f}  "
+          f"(target <= 0.60: {'PASS' if ratio <= 0.6 else 'FAIL'})")
+    print(f"final sizes equal to the peer's: {compared - len(mismatches) // args.runs}/{compared} rows "
+          f"(UPX rows within {args.upx_slack} bytes)")
+    if mismatches:
+        print("sizes differ:\n  " + "\n  ".join(mismatches))
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -56,7 +56,7 @@ def test_timeout_kills_the_whole_group(tmp_path):
 
 def test_http_server_and_cleanup(tmp_path):
     server = tmp_path / "serve.py"
-    server.write_text(textwrap.dedent(f"""
+    server.write_text(textwrap.dedent("""
         import http.server, os
         class H(http.server.BaseHTTPRequestHandler):
             def do_GET(self):

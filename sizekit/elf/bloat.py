@@ -133,6 +133,7 @@ def _sorted(totals):
 
 def _read_elf(path):
     """Section headers (via pyelftools) and the raw symbol table as (name, value, size, shndx)."""
+    # pyelftools is heavy; it loads only when a bloat breakdown is asked for.
     from elftools.common.exceptions import ELFError as PyElfError
     from elftools.elf.elffile import ELFFile
 

@@ -7,6 +7,7 @@ Two backends give the same names for the crate rule:
   normalised to rustc-demangle's short form: no `::h<hash>` suffix, no `[<disambiguator>]`.
 `SIZEKIT_DEMANGLER=pyderust|c++filt` picks one; the tests run against both.
 """
+import importlib.util
 import os
 import re
 import shutil
@@ -55,11 +56,8 @@ def backend_name():
         if want not in BACKENDS:
             raise UsageError(f"SIZEKIT_DEMANGLER must be one of {', '.join(BACKENDS)}, not {want!r}")
         return want
-    try:
-        import pyderust  # noqa: F401
-        return "pyderust"
-    except ImportError:
-        return "c++filt"
+    # pyderust is optional: look for it without importing it.
+    return "pyderust" if importlib.util.find_spec("pyderust") else "c++filt"
 
 
 def demangle_all(names, backend=None):
@@ -83,6 +81,7 @@ def demangle(name, backend=None):
 
 def _pyderust(names):
     try:
+        # Optional dependency, loaded only when this backend is chosen.
         from pyderust import DemangleError, demangle as rd
     except ImportError:
         raise UsageError("the pyderust demangler is not installed (pip install pyderust), "

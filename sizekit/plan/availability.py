@@ -53,7 +53,7 @@ def build_problem(matrix, toolchains, build, host):
         have = ", ".join(info.targets) or "none"
         fix = (f"rustup target add {build.target} --toolchain {build.toolchain}"
                if build.toolchain and matrix.toolchains[build.toolchain].rustup else
-               f"install the target's std into the toolchain's sysroot (scripts/install does it for Debian's)")
+               "install the target's std into the toolchain's sysroot (scripts/install does it for Debian's)")
         return f"{label} ({info.rustc_version}) has no std for {build.target} (it has: {have}); fix: {fix}"
     target = matrix.targets.get(build.target)
     if build.target != host:

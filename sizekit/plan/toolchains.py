@@ -44,7 +44,7 @@ def rust_src_fix(spec, name):
     if spec is not None and spec.rustup:
         return f"rustup component add rust-src --toolchain {spec.rustup}"
     if spec is None:
-        return f"rustup component add rust-src --toolchain nightly, and name that toolchain on the row"
+        return "rustup component add rust-src --toolchain nightly, and name that toolchain on the row"
     return f"toolchain {name!r} is not a rustup toolchain; use a rustup nightly with rust-src for build-std"
 
 
