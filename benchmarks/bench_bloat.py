@@ -3,8 +3,10 @@
     python benchmarks/bench_bloat.py [--runs 5] [FILE]
 
 FILE defaults to the largest out/build/hello-hyper/x86_64-unknown-linux-gnu/*/hello-hyper (the
-example's unstripped dev build). The peer pipeline groups nm's sized text symbols (t/T/W) by the
-same crate rule (sizekit.demangle.crate_of) in Python. Both are timed end to end, in process,
+example's unstripped dev build). The peer pipeline groups nm's sized text symbols (t/T/W) by a
+crate rule written in this file, apart from sizekit's (cargo-bloat's convention: a qualified
+`<Type as Trait>::f` belongs to Type's crate, other paths to their first segment), so a bug in
+sizekit's rule shows up as a disagreement. Both are timed end to end, in process,
 median of N runs, after one warm-up run each.
 Targets: sizekit faster than the pipeline, and on .text each of the top crates within 2% of the
 pipeline's bytes. The pipeline has no [Unknown] (it never sees gaps), and it counts aliased
@@ -21,7 +23,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from sizekit.elf import bloat
+from sizekit.elf import bloat  # noqa: E402
 from sizekit.elf import demangle as dm  # noqa: E402
 
 TEXT_TYPES = {"t", "T", "W"}
@@ -35,8 +37,63 @@ def default_file():
     return max(found, key=os.path.getsize) if found else None
 
 
-def pipeline_text_crates(path, split_std=False):
-    """crate -> bytes of nm's text symbols, demangled by c++filt, grouped by the same rule."""
+# The Rust distribution's own crates, folded into "std" as cargo-bloat does.
+RUST_DIST = {"std", "core", "alloc", "proc_macro", "test", "panic_unwind", "panic_abort", "unwind",
+             "compiler_builtins", "std_detect", "rustc_demangle", "addr2line", "gimli", "object",
+             "miniz_oxide", "adler", "adler2", "rustc_std_workspace_core", "rustc_std_workspace_alloc",
+             "rustc_std_workspace_std", "__rustc"}
+RUNTIME_PREFIXES = ("__rust_", "__rdl_", "__rg_", "rust_eh_personality", "rust_begin_unwind", "rust_panic",
+                    "DW.ref.rust_eh_personality")
+_POINTERISH = re.compile(r"^(?:&'\w+ |&|mut |\*const |\*mut |dyn |impl |for<'[^>]*> )")
+
+
+def _self_type(name):
+    """For `<X as Y>::f` or `<X>::f`: (X, Y or None), found by counting brackets one character at a time."""
+    depth, i = 0, 0
+    as_pos = None
+    while i < len(name):
+        ch = name[i]
+        if name.startswith("->", i):
+            i += 2
+            continue
+        if ch in "<([":
+            depth += 1
+        elif ch in ">)]":
+            depth -= 1
+            if depth == 0:
+                return (name[1:as_pos], name[as_pos + 4:i]) if as_pos else (name[1:i], None)
+        elif depth == 1 and as_pos is None and name.startswith(" as ", i):
+            as_pos = i
+        i += 1
+    return name[1:], None
+
+
+def _first_crate(path):
+    """The first path segment of a type, after references and pointers; None for primitives."""
+    while True:
+        stripped = _POINTERISH.sub("", path, count=1)
+        if stripped == path:
+            break
+        path = stripped
+    if path.startswith("<"):
+        return independent_crate(path)
+    head = re.match(r"[A-Za-z_]\w*(?=::)", path)
+    return head.group() if head else None
+
+
+def independent_crate(name):
+    """The bench's own reading of the cargo-bloat convention, written apart from sizekit's rule:
+    a qualified `<Type as Trait>::item` belongs to Type's crate (Trait's when Type is a primitive,
+    core when both are), any other path to its first segment."""
+    if name.startswith("<"):
+        typ, trait = _self_type(name)
+        return _first_crate(typ) or (trait and _first_crate(trait)) or "core"
+    head = re.match(r"[A-Za-z_]\w*(?=::)", name)
+    return head.group() if head else None
+
+
+def pipeline_text_crates(path):
+    """crate -> bytes of nm's text symbols, demangled by c++filt, grouped by this file's own rule."""
     nm = subprocess.Popen(["nm", "-S", "--size-sort", path], stdout=subprocess.PIPE)
     out = subprocess.run(["c++filt"], stdin=nm.stdout, capture_output=True, text=True, check=True).stdout
     nm.stdout.close()
@@ -47,10 +104,11 @@ def pipeline_text_crates(path, split_std=False):
         parts = line.split(" ", 3)
         if len(parts) != 4 or parts[2] not in TEXT_TYPES:
             continue
-        name = parts[3]
-        short = _DISAMBIGUATOR.sub("", _HASH.sub("", name))
-        crate = dm.crate_of(short) if "::" in short else dm.unmangled_crate(name)
-        crate = dm.group(crate, split_std)
+        name = _DISAMBIGUATOR.sub("", _HASH.sub("", re.sub(r" \[clone [^\]]*\]$", "", parts[3])))
+        crate = independent_crate(name)
+        if crate is None:
+            crate = "std" if parts[3].startswith(RUNTIME_PREFIXES) else dm.NON_RUST
+        crate = "std" if crate in RUST_DIST else crate
         totals[crate] = totals.get(crate, 0) + int(parts[1], 16)
     return totals
 
