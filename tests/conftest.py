@@ -60,3 +60,38 @@ def sizekit(*args, cwd=None, env=None, timeout=120):
     """Run the real command line, `python -m sizekit ARGS`, and return the finished process."""
     return subprocess.run([sys.executable, "-m", "sizekit", *map(str, args)], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=timeout)
+
+
+# --- skips -------------------------------------------------------------------------------------
+# A test may skip only when a tool is truly absent. scripts/test sets SIZEKIT_STRICT_SKIPS=1: then
+# any other skip, or a "not installed" skip whose tool is on PATH after all, fails the run.
+_SKIPS = []
+
+
+def _skip_is_allowed(reason):
+    """'TOOL is not installed ...' where TOOL is one word and really is not on PATH, or an
+    operation this machine does not permit ('... not permitted here ...')."""
+    tool, sep, _ = reason.partition(" is not installed")
+    if sep and tool and " " not in tool:
+        return shutil.which(tool) is None
+    return "not permitted here" in reason
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped and isinstance(report.longrepr, tuple):
+        reason = report.longrepr[2].removeprefix("Skipped: ")
+        _SKIPS.append((report.nodeid, reason, _skip_is_allowed(reason)))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if os.environ.get("SIZEKIT_STRICT_SKIPS") == "1" and any(not ok for _, _, ok in _SKIPS):
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    bad = [(node, reason) for node, reason, ok in _SKIPS if not ok]
+    terminalreporter.write_line(f"sizekit: {len(_SKIPS)} skipped, {len(bad)} of them not for an absent tool")
+    for node, reason in bad:
+        terminalreporter.write_line(f"  {node}: {reason}")
+    if bad and os.environ.get("SIZEKIT_STRICT_SKIPS") == "1":
+        terminalreporter.write_line("sizekit: SIZEKIT_STRICT_SKIPS=1: failing the run for the skips above")

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT, require_tool, write
+from conftest import DODO, ROOT, copy_tiny, doit, require_tool, write
 from sizekit.elf import bloat
 from sizekit.elf import demangle as dm
 from sizekit.elf import native
@@ -355,37 +355,46 @@ def test_cli_module_entry_point(binaries):
 
 # -- a real, big artifact -------------------------------------------------------------------------
 
-def _example_dev_binary():
+def _example_dev_binary(tmp_path):
+    """The example's unstripped dev build: from a demo run's out/ if there is one, else built here."""
     found = glob.glob(os.path.join(ROOT, "out", "build", "hello-hyper", "x86_64-unknown-linux-gnu", "*",
                                    "hello-hyper"))
-    return max(found, key=os.path.getsize) if found else None
+    if found:
+        return max(found, key=os.path.getsize)
+    require_tool("cargo")
+    write(tmp_path / "matrix.yaml", f"""
+        version: 1
+        crates:
+          hello-hyper: {{path: {os.path.join(ROOT, "examples", "hello-hyper")}, artifact: bin:hello-hyper}}
+        variants: [{{name: dev, profile: dev}}]
+    """)
+    write(tmp_path / "dodo.py", DODO)
+    doit(tmp_path)
+    cell = json.load(open(tmp_path / "out" / "results.json"))["cells"][0]
+    assert cell["status"] == "ok", cell
+    return str(tmp_path / cell["stages"][0]["path"])
 
 
 def _tiny_dev_binary(tmp_path):
     """A real cargo dev build of the tiny fixture crate (about a second)."""
-    import shutil
-    import subprocess
-    if shutil.which("cargo") is None:
-        pytest.skip("cargo is not installed")
-    from conftest import copy_tiny
+    require_tool("cargo")
     crate = copy_tiny(tmp_path / "tiny")
     subprocess.run(["cargo", "build", "--target-dir", str(tmp_path / "t")], cwd=crate, check=True,
                    capture_output=True)
     return str(tmp_path / "t" / "debug" / "tiny")
 
 
+@pytest.mark.slow
 def test_real_cargo_artifact(tmp_path):
     att = bloat.attribute(_tiny_dev_binary(tmp_path))
     _check_exact(att)
     assert att.crates["tiny"] > 0 and att.crates["std"] > att.crates["tiny"]
 
 
-def test_real_example_artifact_when_built():
-    # The example matrix's dev build (21 MB) is checked too when a demo run left it in out/.
-    path = _example_dev_binary()
-    if path is None:
-        return
-    att = bloat.attribute(path)
+@pytest.mark.slow
+def test_real_example_artifact(tmp_path):
+    # The example matrix's dev build (21 MB): hyper, tokio and http must all be found in it.
+    att = bloat.attribute(_example_dev_binary(tmp_path))
     _check_exact(att)
     for crate in ("std", "hyper", "tokio", "http"):
         assert att.crates[crate] > 0, crate
