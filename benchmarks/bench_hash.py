@@ -15,7 +15,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from sizekit import native  # noqa: E402
+from sizekit.elf import native  # noqa: E402
 
 try:
     import xxhash
