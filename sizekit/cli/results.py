@@ -8,7 +8,7 @@ from ..report.budget import check_report
 from ..report.diff import diff_markdown
 from ..results.budget import exit_status, load_rows
 from ..results.diff import diff_results
-from ..results.format import load_results
+from ..results.format import ContentsError, load_results
 from ..utils.errors import ResultsError
 
 CHECK_RULE = """\
@@ -24,7 +24,11 @@ exit status: 0 all within budget, 1 any over (or not built, with --strict), 2 ba
 
 
 def cmd_diff(args):
-    old, new = load_results(args.old), load_results(args.new)
+    try:
+        old, new = load_results(args.old), load_results(args.new)
+    except ContentsError as exc:
+        # The same words as a cell the comparison itself cannot read, below; exc names the file.
+        raise ResultsError(f"{args.old} or {args.new}: unexpected cell contents ({exc})") from None
     try:
         diff = diff_results(old, new)
     except (KeyError, TypeError, AttributeError, ValueError) as exc:

@@ -3,7 +3,11 @@ import os
 
 from ..utils.errors import MatrixError
 from ..utils.host import host_triple
+from ..utils.safeio import FileProblem, read_text
 from .matrix import parse_matrix
+
+# A real matrix is a few KB; the YAML limits (depth, values, aliases) are in yamlsafe.
+MAX_MATRIX_BYTES = 1 << 20
 
 
 def load_matrix(path, host=None):
@@ -12,13 +16,10 @@ def load_matrix(path, host=None):
         host = host_triple()
     path = os.path.abspath(path)
     shown = os.path.relpath(path) if not os.path.relpath(path).startswith("..") else path
-    if os.path.isdir(path):
-        raise MatrixError([f"{shown}: is a directory; pass the matrix file, e.g. {os.path.join(shown, 'matrix.yaml')}"])
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except FileNotFoundError:
-        raise MatrixError([f"{shown}: matrix file not found; create it or pass matrix=PATH"]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise MatrixError([f"{shown}: cannot read: {exc}"]) from None
+        text = read_text(path, MAX_MATRIX_BYTES, "a matrix file")
+    except FileProblem as exc:
+        raise MatrixError([exc.message(
+            shown, missing="matrix file not found; create it or pass matrix=PATH",
+            directory=f"is a directory; pass the matrix file, e.g. {os.path.join(shown, 'matrix.yaml')}")]) from None
     return parse_matrix(text, shown, root=os.path.dirname(path), host=host, abspath=path)

@@ -1,36 +1,151 @@
 """results.json (format version 1): the file every report, diff, check and merge reads.
 
-Writes are atomic (a temp file, then a rename), so the file is never half-written.
+Writes are atomic (a temp file, then a rename), so the file is never half-written. Reads trust
+nothing: the file is size-capped and read without blocking (sizekit.utils.safeio), and every
+field the reports, diff and check use is checked for its type, so a foreign or tampered file
+is one line naming the file and the field, never a traceback later.
 """
 import json
-import os
+import re
 
 from ..utils.errors import ResultsError
 from ..utils.fsutil import atomic_write_text
+from ..utils.safeio import FileProblem, read_text
 
 VERSION = 1
+MAX_RESULTS_BYTES = 64 << 20   # a real results.json is KBs to a few MB
+# Values (counted as commas and opening brackets, an upper bound) that json may build: about
+# 90 MB at worst. The example matrix writes 135 per cell, so this allows some 7,000 cells.
+MAX_RESULTS_VALUES = 1_000_000
+
+NULL = type(None)
+
+
+class BYTES:
+    """A byte count: a whole number from 0 to 2**63 - 1."""
+
+
+STR, SIZE, OBJ = (str,), (BYTES,), (dict,)
+NAMES = {str: "a string", BYTES: "a byte count", bool: "true or false", list: "a list", dict: "an object",
+         NULL: "null"}
+
+# The fields the reports, diff and check read, with their allowed types; a * marks a required one.
+CELL = {"*crate": STR, "*target": STR, "*variant": STR, "*status": STR, "label": STR + (NULL,),
+        "reason": STR + (NULL,), "log": STR + (NULL,), "tail": STR + (NULL,), "*final_bytes": SIZE + (NULL,),
+        "upx_estimate_bytes": SIZE + (NULL,), "smoke": OBJ + (NULL,), "build": OBJ + (NULL,), "stages": (list,),
+        "crates": OBJ + (NULL,)}
+STAGE = {"*step": STR, "path": STR + (NULL,), "bytes": SIZE + (NULL,), "sections": OBJ + (NULL,)}
+SMOKE = {"ok": (bool, NULL), "*detail": STR}
+BUILD = {"key": STR + (NULL,)}
+REFERENCE = {"*crate": STR, "*target": STR, "*name": STR, "*status": STR, "reason": STR + (NULL,),
+             "stripped_bytes": SIZE + (NULL,)}
+TOP = {"matrix": STR + (NULL,), "baseline": STR + (NULL,), "variants": (list,), "references": (list,)}
+SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+class ContentsError(ResultsError):
+    """A field of results.json has the wrong type or is missing: the file is foreign or was edited."""
 
 
 def write_results(path, results):
     atomic_write_text(path, json.dumps(results, indent=1) + "\n")
 
 
+def _is(value, types):
+    if isinstance(value, bool):
+        return bool in types
+    if isinstance(value, int):
+        return BYTES in types and 0 <= value < 1 << 63
+    return isinstance(value, types)
+
+
+def _wrong(path, where, value, types):
+    want = " or ".join(NAMES[t] for t in types)
+    got = NAMES[type(value)] if isinstance(value, (str, list, dict)) else json.dumps(value)[:30]
+    return ContentsError(f"{path}: {where}: expected {want}, got {got}; not a results.json as sizekit writes it")
+
+
+def _check(path, obj, fields, where):
+    if not isinstance(obj, dict):
+        raise _wrong(path, where, obj, OBJ)
+    for name, types in fields.items():
+        key = name.lstrip("*")
+        field = f"{where}.{key}" if where else key
+        if key not in obj:
+            if name != key:
+                raise ContentsError(f"{path}: {field} is missing; not a results.json as sizekit writes it")
+        elif not _is(obj[key], types):
+            raise _wrong(path, field, obj[key], types)
+
+
+def _check_list(path, items, fields, where):
+    for i, item in enumerate(items):
+        _check(path, item, fields, f"{where}[{i}]")
+
+
+def _check_sizes(path, sizes, where):
+    """A {name: bytes} map: the sections of a stage, the crates of a cell."""
+    for name, n in (sizes or {}).items():
+        if not _is(n, SIZE):
+            raise _wrong(path, f"{where}[{name!r}]", n, SIZE)
+
+
+def _check_cell(path, cell, where):
+    _check(path, cell, CELL, where)
+    _check_list(path, cell.get("stages", []), STAGE, f"{where}.stages")
+    for i, stage in enumerate(cell.get("stages", [])):
+        _check_sizes(path, stage.get("sections"), f"{where}.stages[{i}].sections")
+    _check_sizes(path, cell.get("crates"), f"{where}.crates")
+    if cell.get("smoke"):
+        _check(path, cell["smoke"], SMOKE, f"{where}.smoke")
+    if cell.get("build"):
+        _check(path, cell["build"], BUILD, f"{where}.build")
+
+
+def _parse(path):
+    try:
+        text = read_text(path, MAX_RESULTS_BYTES, "a results.json")
+    except FileProblem as exc:
+        raise ResultsError(exc.message(path, missing="not found; run doit first to build the matrix",
+                                       directory="is a directory; pass the results.json file")) from None
+    values = text.count(",") + text.count("[") + text.count("{")
+    if values > MAX_RESULTS_VALUES:
+        raise ResultsError(f"{path}: holds more than {MAX_RESULTS_VALUES:,} values, the limit for a "
+                           f"results.json (about 7,000 cells); check that this is the right file")
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise ResultsError(f"{path}: not valid JSON (lists and objects nest too deeply)") from None
+    except ValueError as exc:
+        raise ResultsError(f"{path}: not valid JSON ({' '.join(str(exc).split())})") from None
+    if SURROGATE.search(text):
+        try:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise ResultsError(f"{path}: a string holds a lone UTF-16 surrogate (\\ud800 to \\udfff); "
+                               f"not a results.json as sizekit writes it") from None
+        except RecursionError:
+            raise ResultsError(f"{path}: not valid JSON (lists and objects nest too deeply)") from None
+    return data
+
+
 def load_results(path):
     """Read and check a results.json. Raises ResultsError naming the file."""
-    if os.path.isdir(path):
-        raise ResultsError(f"{path}: is a directory; pass the results.json file")
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except FileNotFoundError:
-        raise ResultsError(f"{path}: not found; run doit first to build the matrix") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ResultsError(f"{path}: cannot read: {exc}") from None
-    except ValueError as exc:
-        raise ResultsError(f"{path}: not valid JSON ({exc})") from None
+    data = _parse(path)
     if not isinstance(data, dict) or data.get("version") != VERSION or not isinstance(data.get("cells"), list):
         raise ResultsError(f"{path}: not a sizekit results.json of version {VERSION}")
     for i, cell in enumerate(data["cells"]):
         if not isinstance(cell, dict) or not all(k in cell for k in ("crate", "target", "variant", "status")):
             raise ResultsError(f"{path}: cells[{i}] lacks crate/target/variant/status")
+    _check(path, data, TOP, "")
+    for i, cell in enumerate(data["cells"]):
+        _check_cell(path, cell, f"cells[{i}]")
+    _check_list(path, data.get("references", []), REFERENCE, "references")
+    for i, ref in enumerate(data.get("references", [])):
+        if ref["status"] == "ok" and not _is(ref.get("stripped_bytes"), SIZE):
+            raise _wrong(path, f"references[{i}].stripped_bytes", ref.get("stripped_bytes"), SIZE)
+    for i, name in enumerate(data.get("variants", [])):
+        if not _is(name, STR):
+            raise _wrong(path, f"variants[{i}]", name, STR)
+    data.setdefault("baseline", None)
     return data
