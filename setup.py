@@ -1,5 +1,27 @@
 """sizekit: declarative size matrices for Rust binaries."""
+import os
+import sys
+
 from setuptools import setup, find_packages
+from setuptools.command.build_ext import build_ext
+
+
+class OptionalNativeBuild(build_ext):
+    """Build the C module; without a working C compiler, install the pure-Python twin only.
+
+    sizekit then warns on every run until SIZEKIT_BACKEND=python says the slow path is meant.
+    SIZEKIT_REQUIRE_C=1 makes a failed C build fail the install (CI and scripts/install set it).
+    """
+
+    def build_extension(self, ext):
+        try:
+            super().build_extension(ext)
+        except Exception as exc:  # distutils raises several unrelated types for a missing compiler
+            if os.environ.get("SIZEKIT_REQUIRE_C") == "1":
+                raise
+            print(f"sizekit: WARNING: the C module {ext.name} did not build ({exc}); installing without "
+                  f"it. sizekit will use its pure-Python backend (set SIZEKIT_BACKEND=python).",
+                  file=sys.stderr)
 
 setup(
     name="sizekit",
@@ -21,5 +43,6 @@ setup(
         # A doit state backend that commits per task, so kill -9 loses nothing finished.
         "doit.BACKEND": ["sizekit=sizekit.drivers.doit.statedb:DurableSqliteDB"],
     },
+    cmdclass={"build_ext": OptionalNativeBuild},
     zip_safe=False,
 )
