@@ -181,6 +181,9 @@ def probe_all(matrix, cache_dir=None):
             changed = True
         result[name] = info
     if cache_path and changed:
-        os.makedirs(cache_dir, exist_ok=True)
-        atomic_write_text(cache_path, json.dumps({"version": CACHE_VERSION, "entries": entries}, indent=1))
+        try:
+            os.makedirs(cache_dir, exist_ok=True)
+            atomic_write_text(cache_path, json.dumps({"version": CACHE_VERSION, "entries": entries}, indent=1))
+        except OSError:
+            pass  # only a cache (a full disk, say): the next run probes again
     return result

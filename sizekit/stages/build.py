@@ -28,6 +28,17 @@ def sources_unchanged(layout, key):
     return all(source_stamp(p) == stamp for p, stamp in meta["deps"].items())
 
 
+LOW_SPACE = 1 << 20
+
+
+def free_bytes(folder):
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return LOW_SPACE
+    return st.f_bavail * st.f_frsize
+
+
 def run_build(plan, build):
     """Build with cargo (or record why not). Returns the stage record."""
     layout = plan.layout
@@ -44,7 +55,12 @@ def run_build(plan, build):
     meta.update({"seconds": seconds, "command": command, "log": layout.rel(log)})
     if problem:
         write_json_if_changed(layout.build_meta(build.key), meta)
-        return records.write_problem(layout, build.key, "build", "failed", problem, log=log, tail=tail(log))
+        last = tail(log)
+        if "No space left on device" in last or free_bytes(layout.output) < LOW_SPACE:
+            # On a full disk the log itself may have lost cargo's words: say what is wrong.
+            problem += (f": no space left on device ({free_bytes(layout.output) // 1024} KiB free under "
+                        f"{os.path.relpath(layout.output)}); free space and run again")
+        return records.write_problem(layout, build.key, "build", "failed", problem, log=log, tail=last)
     dest = layout.build_artifact(build, os.path.basename(artifact))
     copy_file(artifact, dest)
     meta["artifact"] = artifact

@@ -30,8 +30,8 @@ def hold_run_lock(layout, command):
         print(f"sizekit: {os.path.relpath(layout.output)} is in use by doit ({holder}); "
               f"waiting for it to finish", file=sys.stderr, flush=True)
         fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+    _held_locks.append(f)
     f.seek(0)
     f.truncate()
     f.write(f"pid {os.getpid()}\n")
     f.flush()
-    _held_locks.append(f)

@@ -8,6 +8,8 @@ A project's dodo.py needs two lines:
 `doit` then builds every cell; `doit matrix=other.yaml` picks another matrix.
 doit's own state lives in the matrix's output folder.
 """
+import errno
+import functools
 import os
 import shutil
 import sys
@@ -37,31 +39,64 @@ from .uptodate import (ContentHashChecker, estimator_fingerprint, results_valid,
 
 # --- actions: module-level so doit -n N can hand them to worker processes ---
 
+DISK_ERRORS = {errno.ENOSPC: "no space left on device", errno.EDQUOT: "disk quota exceeded",
+               errno.EROFS: "read-only file system"}
+
+
+def disk_safe(action):
+    """A full (or read-only) disk under out/ fails the task with one clear line, not a traceback.
+
+    Stage records and results.json are written atomically, so what finished before stays valid.
+    """
+    @functools.wraps(action)
+    def run(plan, *args):
+        try:
+            return action(plan, *args)
+        except OSError as exc:
+            if exc.errno not in DISK_ERRORS:
+                raise
+            return TaskFailed(disk_message(exc, plan.layout))
+    return run
+
+
+def disk_message(exc, layout):
+    where = exc.filename2 or exc.filename
+    where = f" writing {os.path.relpath(where)}" if where else ""
+    return (f"sizekit: {DISK_ERRORS[exc.errno]}{where}; free space under {os.path.relpath(layout.output)} "
+            f"(or point output: elsewhere) and run again: finished cells are kept")
+
+
+@disk_safe
 def do_build(plan, build):
     run_build(plan, build)
     return True
 
 
+@disk_safe
 def do_post(plan, step):
     run_post(plan, step)
     return True
 
 
+@disk_safe
 def do_measure(plan, cell):
     run_measure(plan, cell)
     return True
 
 
+@disk_safe
 def do_smoke(plan, cell):
     run_smoke_stage(plan, cell)
     return True
 
 
+@disk_safe
 def do_reference(plan, crate, target):
     run_reference(plan, crate, target)
     return True
 
 
+@disk_safe
 def do_report(plan):
     problem = finish(plan)
     return TaskFailed(problem) if problem else True
@@ -222,8 +257,14 @@ def matrix_tasks(default="matrix.yaml", command=None):
     except SizekitError as exc:
         print(str(exc), file=sys.stderr)
         sys.exit(exc.exit_code)
-    os.makedirs(plan.layout.state_dir, exist_ok=True)
-    hold_run_lock(plan.layout, command or doit_command(sys.argv[1:]))
+    try:
+        os.makedirs(plan.layout.state_dir, exist_ok=True)
+        hold_run_lock(plan.layout, command or doit_command(sys.argv[1:]))
+    except OSError as exc:
+        if exc.errno not in DISK_ERRORS:
+            raise
+        print(disk_message(exc, plan.layout), file=sys.stderr)
+        sys.exit(1)
     config = {
         "dep_file": plan.layout.doit_db,
         "backend": state_backend(),
