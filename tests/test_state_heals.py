@@ -52,6 +52,7 @@ def test_half_the_stage_records_deleted_are_rebuilt(built):
         os.unlink(path)
     proc = doit(folder)
     assert any(name.startswith(("build:", "post:")) for name in ran(proc))
+    assert "is missing or unreadable; running it again" in proc.stderr
     assert sizes(folder) == before
     assert all(os.path.exists(p) for p in records)
 
@@ -61,4 +62,5 @@ def test_broken_results_json_is_rewritten(built):
     (folder / "out" / "results.json").write_text("{")
     proc = doit(folder)
     assert ran(proc) == ["report"]
+    assert "sizekit: out/results.json is missing or not a results file; writing it again" in proc.stderr
     assert sizes(folder) == before

@@ -1,5 +1,6 @@
 """doit up-to-date checks: by content, by stage status, and by cargo's dep-info."""
 import os
+import sys
 
 from doit.dependency import FileChangedChecker
 
@@ -50,10 +51,18 @@ class stage_ok:
 
     def __call__(self, task, values):
         record = records.read(self.layout, self.key)
+        if record is None and values:
+            # doit remembers a success, but the record is gone or unreadable: say why it reruns.
+            say_healing(f"the record of {task.name} ({os.path.relpath(self.layout.stage_record(self.key))}) "
+                        f"is missing or unreadable; running it again")
         return record is not None and record.get("status") != "failed"
 
     def __repr__(self):
         return f"stage_ok({self.key})"
+
+
+def say_healing(message):
+    print(f"sizekit: {message}", file=sys.stderr, flush=True)
 
 
 class smoke_ok:
@@ -95,7 +104,11 @@ class results_valid:
 
     def __call__(self, task, values):
         data = read_json(self.layout.results_json)
-        return isinstance(data, dict) and isinstance(data.get("cells"), list)
+        valid = isinstance(data, dict) and isinstance(data.get("cells"), list)
+        if not valid and values:
+            say_healing(f"{os.path.relpath(self.layout.results_json)} is missing or not a results file; "
+                        f"writing it again from the stage records")
+        return valid
 
     def __repr__(self):
         return f"results_valid({self.layout.results_json})"
