@@ -123,3 +123,20 @@ def test_no_shell_and_no_unsafe_yaml_in_sizekit():
                 raise AssertionError(f"{name}: uses {node.attr}")
             if isinstance(node, ast.Attribute) and node.attr == "load" and getattr(node.value, "id", "") == "yaml":
                 raise AssertionError(f"{name}: yaml.load without the safe loader")
+
+
+def test_missing_toolchain_is_unavailable_with_the_fix_not_a_failure(tmp_path):
+    tiny_project(tmp_path, """
+        version: 1
+        toolchains:
+          gone: {rustup: sizekit-no-such-toolchain}
+        crates:
+          tiny: {path: tiny, toolchain: gone}
+        variants: [{name: release}, {name: stripped, from: release, post: [strip]}]
+    """)
+    proc = doit(tmp_path, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr  # unavailable is not a failure
+    cells = json.load(open(tmp_path / "out" / "results.json"))["cells"]
+    assert {(c["status"], c["reason"]) for c in cells} == {(
+        "unavailable", "rustup toolchain 'sizekit-no-such-toolchain' is not installed; "
+                       "fix: rustup toolchain install sizekit-no-such-toolchain")}
