@@ -5,6 +5,8 @@ import sys
 
 from ..utils.errors import SizekitError, UsageError
 from ..drivers.doit.run import run_doit
+from ..drivers.doit.tasks import load_plan
+from ..plan.shard import parse_shard
 from ..report.markdown import write_reports
 from ..report.page import write_html
 from ..results.format import load_results
@@ -14,7 +16,39 @@ from .doctor import doctor
 
 def cmd_run(args):
     """Build the matrix through doit, as `doit` in a folder with sizekit's dodo.py would."""
-    return run_doit(args.matrix, list(args.doit_args))
+    doit_args, shard, listing = _run_options(list(args.doit_args), args.shard, args.list)
+    shard = parse_shard(shard) if shard else None
+    if listing:
+        return list_cells(load_plan(args.matrix, shard, cache=False))
+    return run_doit(args.matrix, doit_args, shard)
+
+
+def _run_options(rest, shard, listing):
+    """--shard and --list may also come after the matrix, among doit's arguments."""
+    out = []
+    it = iter(rest)
+    for arg in it:
+        if arg == "--shard":
+            shard = next(it, None)
+            if shard is None:
+                raise UsageError("--shard needs a value: K/N, e.g. 1/2")
+        elif arg.startswith("--shard="):
+            shard = arg.split("=", 1)[1]
+        elif arg == "--list":
+            listing = True
+        else:
+            out.append(arg)
+    return out, shard, listing
+
+
+def list_cells(plan):
+    """`sizekit run --list`: the cells (and builds) this run, or this shard, owns."""
+    part = f"shard {plan.shard[0]}/{plan.shard[1]}" if plan.shard else "whole matrix"
+    print(f"{part}: {len(plan.cells)} cells, {len(plan.builds)} cargo builds")
+    for build in plan.builds:
+        cells = [c for c in plan.cells if c.build is build]
+        print(f"build {build.key}: " + ", ".join(c.name for c in cells))
+    return 0
 
 
 def cmd_report(args):
@@ -35,6 +69,8 @@ def build_parser():
     sub.required = True
 
     r = sub.add_parser("run", help="build the matrix with doit (extra arguments go to doit)")
+    r.add_argument("--shard", metavar="K/N", help="build only shard K of N (1-based), for one CI machine of N")
+    r.add_argument("--list", action="store_true", help="print the cells and builds this run (or shard) owns; build nothing")
     r.add_argument("matrix", nargs="?", default="matrix.yaml")
     r.add_argument("doit_args", nargs=argparse.REMAINDER, help="doit arguments, e.g. -n 2, list, clean")
     r.set_defaults(func=cmd_run)

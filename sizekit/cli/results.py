@@ -1,4 +1,4 @@
-"""Subcommands over results.json files: `sizekit diff` and `sizekit check`."""
+"""Subcommands over results.json files: `sizekit diff`, `sizekit check` and `sizekit merge`."""
 import argparse
 import json
 import os
@@ -8,7 +8,10 @@ from ..report.budget import check_report
 from ..report.diff import diff_markdown
 from ..results.budget import exit_status, load_rows
 from ..results.diff import diff_results
-from ..results.format import ContentsError, load_results
+from ..report.markdown import write_reports
+from ..report.page import write_html
+from ..results.format import ContentsError, load_results, write_results
+from ..results.merge import merge
 from ..utils.errors import ResultsError
 
 CHECK_RULE = """\
@@ -77,4 +80,29 @@ def register_check(sub):
     p.set_defaults(func=cmd_check)
 
 
-REGISTER = [register_diff, register_check]
+def cmd_merge(args):
+    merged = merge(args.results, args.output, partial=args.partial)
+    write_results(os.path.join(args.output, "results.json"), merged)
+    written = write_reports(args.output, merged) + [write_html(args.output, merged)]
+    missing = sum(1 for c in merged["cells"] if c["status"] == "missing")
+    print(f"sizekit: merged {len(merged['merged_from'])} shard(s), {len(merged['cells'])} cells"
+          + (f" ({missing} missing)" if missing else "") + f" into {os.path.relpath(args.output)}/results.json",
+          file=sys.stderr)
+    for path in written:
+        print(os.path.relpath(path))
+    return 0
+
+
+def register_merge(sub):
+    p = sub.add_parser("merge", help="merge the results.json of every shard into one results.json and reports",
+                       description="Merge shards' results.json files (from `sizekit run --shard K/N`) into "
+                                   "OUTPUT/results.json and OUTPUT/reports/, as one machine would have written "
+                                   "them. Refuses (exit 2) shards of different matrices or sizekit versions, a "
+                                   "shard given twice, overlapping shards and missing cells.")
+    p.add_argument("results", nargs="+", help="each shard's results.json")
+    p.add_argument("--output", "-o", required=True, help="folder for the merged results.json and reports/")
+    p.add_argument("--partial", action="store_true", help="accept missing cells; they show as `missing`")
+    p.set_defaults(func=cmd_merge)
+
+
+REGISTER = [register_diff, register_check, register_merge]

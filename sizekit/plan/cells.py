@@ -87,6 +87,17 @@ class Plan:
     steps: list
     layout: Layout = None
     host: str = None
+    shard: tuple = None       # (K, N) when this plan is shard K of N (plan.shard.shard_plan)
+    all_cells: list = None    # then: the names of every cell of the whole matrix
+    references: set = None    # then: the (crate name, target) references this shard builds
+
+    def reference_targets(self):
+        """(crate, target) of every C reference this plan builds."""
+        for crate in self.matrix.crates.values():
+            if crate.reference:
+                for target in crate.targets or [self.host]:
+                    if self.references is None or (crate.name, target) in self.references:
+                        yield crate, target
 
 
 def digest(obj, n=8):

@@ -1,5 +1,8 @@
 """Assemble results.json from the records the stages left under the output folder."""
+import hashlib
 import os
+
+from .. import __version__
 
 from ..utils.fsutil import read_json
 from ..utils.units import pct_change
@@ -23,20 +26,32 @@ def collect(plan):
                             v for v in cell.build.variants if v != cell.variant.name]}
         rec["smoke"] = read_json(layout.smoke_record(cell)) if cell.crate.smoke else None
         cells.append(rec)
-    base = {(c["crate"], c["target"]): c["final_bytes"] for c in cells if c["variant"] == matrix.baseline}
-    for c in cells:
-        c["change_pct"] = pct_change(c["final_bytes"], base.get((c["crate"], c["target"])))
+    add_change_pct(cells, matrix.baseline)
     references = []
-    for crate in matrix.crates.values():
-        if crate.reference:
-            for target in crate.targets or [plan.toolchains[None].host]:
-                rec = read_json(layout.reference_record(crate, target))
-                if rec:
-                    references.append({"crate": crate.name, "target": target, **rec})
+    for crate, target in plan.reference_targets():
+        rec = read_json(layout.reference_record(crate, target))
+        if rec:
+            references.append({"crate": crate.name, "target": target, **rec})
     out = {"version": VERSION, "matrix": os.path.relpath(matrix.path, matrix.root),
+           "matrix_digest": matrix_digest(matrix.path), "sizekit_version": __version__,
            "baseline": matrix.baseline, "variants": [v.name for v in matrix.variants], "cells": cells}
+    if plan.shard:
+        out["shard"] = {"index": plan.shard[0], "count": plan.shard[1], "matrix_cells": plan.all_cells}
     if references:
         out["references"] = references
     return out
+
+
+def matrix_digest(path):
+    """sha256 of the matrix file's bytes: shards of one matrix carry the same one."""
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def add_change_pct(cells, baseline):
+    """Each cell's change_pct against its crate and target's baseline row (None when absent)."""
+    base = {(c["crate"], c["target"]): c["final_bytes"] for c in cells if c["variant"] == baseline}
+    for c in cells:
+        c["change_pct"] = pct_change(c["final_bytes"], base.get((c["crate"], c["target"])))
 
 

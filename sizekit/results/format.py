@@ -39,7 +39,8 @@ SMOKE = {"ok": (bool, NULL), "*detail": STR}
 BUILD = {"key": STR + (NULL,)}
 REFERENCE = {"*crate": STR, "*target": STR, "*name": STR, "*status": STR, "reason": STR + (NULL,),
              "stripped_bytes": SIZE + (NULL,)}
-TOP = {"matrix": STR + (NULL,), "baseline": STR + (NULL,), "variants": (list,), "references": (list,)}
+TOP = {"matrix": STR + (NULL,), "baseline": STR + (NULL,), "variants": (list,), "references": (list,),
+       "matrix_digest": STR + (NULL,), "sizekit_version": STR + (NULL,), "shard": OBJ + (NULL,)}
 SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 
 

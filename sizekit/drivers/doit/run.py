@@ -9,10 +9,11 @@ from .runlock import doit_command
 from .tasks import matrix_tasks
 
 
-def run_doit(matrix_path, doit_args):
-    """Run doit (any of its commands and options) on the matrix. Returns doit's exit status."""
+def run_doit(matrix_path, doit_args, shard=None):
+    """Run doit (any of its commands and options) on the matrix, or on shard (K, N) of it.
+    Returns doit's exit status."""
     loader.initial_workdir = os.getcwd()
     if doit_args and doit_args[0] == "--":
         doit_args = doit_args[1:]
-    namespace = matrix_tasks(matrix_path, command=doit_command(doit_args))
+    namespace = matrix_tasks(matrix_path, command=doit_command(doit_args), shard=shard)
     return DoitMain(ModuleTaskLoader(namespace)).run(doit_args)

@@ -23,13 +23,14 @@ from ...config.load import load_matrix
 from ...plan.availability import smoke_runner
 from ...plan.cells import make_plan
 from ...plan.layout import Layout
+from ...plan.shard import parse_shard, shard_plan
 from ...stages import cargo
 from ...stages.build import run_build
 from ...stages.measure import run_measure
 from ...stages.post import run_post
 from ...stages.reference import run_reference, sources
 from ...stages.smoke import run_smoke_stage, wants_smoke
-from ...utils.errors import SizekitError
+from ...utils.errors import MatrixError, SizekitError
 from ..finish import finish
 from .progress import SizekitReporter
 from .runlock import doit_command, hold_run_lock
@@ -191,29 +192,25 @@ def smoke_tasks(plan):
 
 def reference_tasks(plan):
     matrix, layout = plan.matrix, plan.layout
-    for crate in matrix.crates.values():
-        if not crate.reference:
-            continue
-        for target in crate.targets or [plan.host]:
-            spec = matrix.targets.get(target)
-            yield {
-                "basename": "reference", "name": f"{crate.name}/{target}",
-                "doc": f"build the {crate.reference['name']} reference of {crate.name} with make",
-                "actions": [(do_reference, (plan, crate, target))],
-                "file_dep": sources(crate),
-                "targets": [layout.reference_record(crate, target)],
-                "uptodate": [config_changed({"reference": crate.reference,
-                                             "target": spec.__dict__ if spec else None})],
-                "clean": True,
-            }
+    for crate, target in plan.reference_targets():
+        spec = matrix.targets.get(target)
+        yield {
+            "basename": "reference", "name": f"{crate.name}/{target}",
+            "doc": f"build the {crate.reference['name']} reference of {crate.name} with make",
+            "actions": [(do_reference, (plan, crate, target))],
+            "file_dep": sources(crate),
+            "targets": [layout.reference_record(crate, target)],
+            "uptodate": [config_changed({"reference": crate.reference,
+                                         "target": spec.__dict__ if spec else None})],
+            "clean": True,
+        }
 
 
 def report_task(plan):
     matrix, layout = plan.matrix, plan.layout
     deps = [layout.cell_record(c) for c in plan.cells]
     deps += [layout.smoke_record(c) for c in plan.cells if wants_smoke(c)]
-    deps += [layout.reference_record(crate, t) for crate in matrix.crates.values() if crate.reference
-             for t in crate.targets or [plan.host]]
+    deps += [layout.reference_record(crate, t) for crate, t in plan.reference_targets()]
     deps += [layout.build_meta(b.key) for b in plan.builds]
     return {
         "basename": "report",
@@ -238,9 +235,12 @@ def generate(plan):
     yield report_task(plan)
 
 
-def load_plan(path):
+def load_plan(path, shard=None, cache=True):
+    """The plan of a matrix file; with shard=(K, N) only shard K's part of it. cache=False
+    probes the toolchains without reading or writing their cache under the output folder."""
     matrix = load_matrix(path)
-    return make_plan(matrix, cache_dir=Layout.of(matrix).toolchain_cache)
+    plan = make_plan(matrix, cache_dir=Layout.of(matrix).toolchain_cache if cache else None)
+    return shard_plan(plan, *shard) if shard else plan
 
 
 def state_backend():
@@ -249,17 +249,23 @@ def state_backend():
     return "sizekit" if found else "sqlite3"
 
 
-def matrix_tasks(default="matrix.yaml", command=None):
+def matrix_tasks(default="matrix.yaml", command=None, shard=None):
     """Globals for a dodo.py: DOIT_CONFIG and task_sizekit for the matrix file.
 
-    The matrix is `doit matrix=PATH` when given, else `default`. An invalid matrix
-    prints every problem and exits with status 2 before any task runs.
+    The matrix is `doit matrix=PATH` when given, else `default`; `doit shard=K/N` (or shard=(K, N))
+    builds only shard K of N. An invalid matrix or shard prints the problem and exits with
+    status 2 before any task runs.
     """
     path = get_var("matrix", default) or default
     try:
-        plan = load_plan(path)
+        if shard is None and get_var("shard", None):
+            shard = parse_shard(get_var("shard"), shown=f"shard={get_var('shard')}")
+        plan = load_plan(path, shard)
+    except MatrixError as exc:
+        print(str(exc), file=sys.stderr)  # each line names the file
+        sys.exit(exc.exit_code)
     except SizekitError as exc:
-        print(str(exc), file=sys.stderr)
+        print(f"sizekit: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
     try:
         os.makedirs(plan.layout.state_dir, exist_ok=True)

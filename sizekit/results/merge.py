@@ -1,0 +1,95 @@
+"""Merge the results.json files of a sharded run into one, as a single machine would have written.
+
+Shards must come from the same matrix file (by digest) and the same sizekit version, each shard
+number once, with no cell twice. Missing cells are an error unless partial, when they become
+rows of status "missing". Artifacts stay where each shard built them: every merged cell names
+its shard and that shard's folder, and its paths stay relative to that folder.
+"""
+import os
+
+from ..utils.errors import ResultsError
+from .collect import add_change_pct
+from .format import load_results
+
+SHOWN = 8   # missing cells named in a message before "and N more"
+
+
+def _name(cell):
+    return f"{cell['crate']}/{cell['target']}/{cell['variant']}"
+
+
+def _shard_of(path, data):
+    shard = data.get("shard")
+    if not isinstance(shard, dict) or not isinstance(shard.get("matrix_cells"), list):
+        # A whole run is shard 1 of 1.
+        return 1, 1, [_name(c) for c in data["cells"]]
+    index, count = shard.get("index"), shard.get("count")
+    if not (isinstance(index, int) and isinstance(count, int) and 1 <= index <= count):
+        raise ResultsError(f"{path}: shard {index!r}/{count!r} is not a shard number")
+    return index, count, [str(n) for n in shard["matrix_cells"]]
+
+
+def _same(loaded, field, what):
+    values = {}
+    for path, data in loaded:
+        values.setdefault(data.get(field), []).append(path)
+    if len(values) > 1:
+        parts = "; ".join(f"{', '.join(paths)}: {value or 'none'}" for value, paths in values.items())
+        raise ResultsError(f"these results come from different {what} ({parts}); merge shards of one run")
+
+
+def _missing_text(missing):
+    more = f", and {len(missing) - SHOWN} more" if len(missing) > SHOWN else ""
+    return ", ".join(missing[:SHOWN]) + more
+
+
+def merge(paths, output, partial=False):
+    """The merged results (a dict), for results.json files at paths, to be written under output."""
+    if not paths:
+        raise ResultsError("merge needs at least one results.json")
+    loaded = [(p, load_results(p)) for p in paths]
+    _same(loaded, "matrix_digest", "matrix files (their sha256 differ)")
+    _same(loaded, "sizekit_version", "sizekit versions")
+    shards, owner, cells, references = {}, {}, {}, {}
+    order = None
+    for path, data in loaded:
+        index, count, matrix_cells = _shard_of(path, data)
+        if order is None:
+            order, total = matrix_cells, count
+        if count != total:
+            raise ResultsError(f"{path} is a shard of {count}, {paths[0]} of {total}; merge shards of one run")
+        if index in shards:
+            raise ResultsError(f"{shards[index]} and {path} are both shard {index}/{count}; pass each shard once")
+        shards[index] = path
+        folder = os.path.relpath(os.path.dirname(os.path.abspath(path)), os.path.abspath(output))
+        for cell in data["cells"]:
+            name = _name(cell)
+            if name in owner:
+                raise ResultsError(f"cell {name} is in both {owner[name]} and {path}; the shards overlap")
+            owner[name] = path
+            cells[name] = dict(cell, shard={"index": index, "folder": folder})
+        for ref in data.get("references", []):
+            references.setdefault((ref["crate"], ref["target"]), ref)
+    missing = [n for n in order if n not in cells]
+    if missing and not partial:
+        raise ResultsError(f"{len(missing)} cell(s) of the matrix are in no shard given: {_missing_text(missing)}; "
+                           f"pass every shard's results.json, or --partial to show them as missing")
+    merged = []
+    for name in order + [n for n in cells if n not in order]:
+        if name in cells:
+            merged.append(cells[name])
+        else:
+            crate, target, variant = name.split("/", 2)
+            merged.append({"crate": crate, "target": target, "variant": variant, "label": None,
+                           "status": "missing", "reason": "its shard's results.json was not merged",
+                           "stages": [], "final_bytes": None, "upx_estimate_bytes": None, "smoke": None})
+    first = loaded[0][1]
+    add_change_pct(merged, first.get("baseline"))
+    out = {key: first[key] for key in ("version", "matrix", "matrix_digest", "sizekit_version", "baseline",
+                                       "variants") if key in first}
+    out["cells"] = merged
+    out["merged_from"] = [{"index": k, "results": os.path.relpath(os.path.abspath(shards[k]), os.path.abspath(output))}
+                          for k in sorted(shards)]
+    if references:
+        out["references"] = list(references.values())
+    return out
