@@ -62,9 +62,10 @@ def test_the_partition_does_not_depend_on_matrix_order(tmp_path):
     head, rows = text.split("variants:\n")
     lines = rows.splitlines()
     pairs = [lines[i:i + 2] for i in range(0, len(lines), 2)][::-1]
-    write(tmp_path / "rev" / "matrix.yaml", head + "variants:\n" + "\n".join(l for p in pairs for l in p) + "\n")
-    two = make_plan(load_matrix(tmp_path / "rev" / "matrix.yaml"))
-    assert owners(one.builds, 3) == owners(two.builds, 3)
+    write(tmp_path / "matrix-rev.yaml", head + "variants:\n" + "\n".join(l for p in pairs for l in p) + "\n")
+    two = make_plan(load_matrix(tmp_path / "matrix-rev.yaml"))
+    mine = lambda plan: {c.name: k for c in plan.cells for b, k in owners(plan, 3).items() if c.build.key == b}  # noqa: E731
+    assert mine(one) == mine(two)
 
 
 def test_list_shows_what_a_shard_owns(tmp_path):
@@ -149,3 +150,53 @@ def test_partial_merge_shows_missing_cells(tmp_path):
     md = open(tmp_path / "merged" / "reports" / "app.md").read()
     assert "| release | - | missing | - |" in md
     assert "- `release` missing: its shard's results.json was not merged" in md
+
+
+# ---------------------------------------------------------------- real shards, real merge
+
+REAL = """
+    version: 1
+    crates:
+      tiny: {path: tiny, artifact: bin:tiny, smoke: {args: [--version], expect: "tiny 0.1.0"}}
+      other: {path: other, artifact: bin:tiny}
+    variants:
+      - {name: release}
+      - {name: release-stripped, from: release, post: [strip]}
+      - {name: small, from: release, cargo: {opt-level: s}}
+      - {name: small-stripped, from: small, post: [strip]}
+"""
+
+
+def _table_rows(md):
+    return [line for line in md.splitlines() if line.startswith("| ")]
+
+
+@pytest.mark.slow
+def test_two_real_shards_merge_to_the_single_machine_table(tmp_path):
+    from conftest import doit, tiny_project
+    folders = {}
+    for name in ("single", "shard1", "shard2"):
+        tiny_project(tmp_path / name, REAL, crate_dirs=("tiny", "other"))
+        folders[name] = tmp_path / name
+    doit(folders["single"])
+    doit(folders["shard1"], "shard=1/2")
+    proc = sizekit("run", "--shard", "2/2", "matrix.yaml", cwd=folders["shard2"])
+    assert proc.returncode == 0, proc.stderr
+    parts = [json.load(open(folders[f"shard{k}"] / "out" / "results.json")) for k in (1, 2)]
+    assert [p["shard"]["index"] for p in parts] == [1, 2]
+    assert 0 < len(parts[0]["cells"]) < 8 and len(parts[0]["cells"]) + len(parts[1]["cells"]) == 8
+    merged_dir = tmp_path / "merged"
+    proc = sizekit("merge", folders["shard1"] / "out" / "results.json", folders["shard2"] / "out" / "results.json",
+                   "-o", merged_dir, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    merged = json.load(open(merged_dir / "results.json"))
+    single = json.load(open(folders["single"] / "out" / "results.json"))
+    key = lambda c: (c["crate"], c["target"], c["variant"])  # noqa: E731
+    assert [(key(c), c["status"], c["final_bytes"], c["change_pct"]) for c in merged["cells"]] == \
+        [(key(c), c["status"], c["final_bytes"], c["change_pct"]) for c in single["cells"]]
+    for c in merged["cells"]:   # each artifact is where its shard built it
+        shard_out = merged_dir / c["shard"]["folder"]
+        assert os.path.getsize(shard_out.parent / c["stages"][-1]["path"]) == c["final_bytes"]
+    for report in ("tiny.md", "other.md", "crates.md"):
+        assert _table_rows(open(merged_dir / "reports" / report).read()) == \
+            _table_rows(open(folders["single"] / "out" / "reports" / report).read())

@@ -6,6 +6,8 @@ on every machine, does not depend on the order of the matrix, and the shards' bu
 differ by at most one. A crate's C reference goes with the first of its target's builds.
 """
 import hashlib
+import json
+import os
 import re
 from dataclasses import replace
 
@@ -23,25 +25,29 @@ def parse_shard(text, shown=None):
     return int(m.group(1)), int(m.group(2))
 
 
-def _order(key):
-    return hashlib.sha256(key.encode()).hexdigest()
+def portable_key(build, root):
+    """The build's settings digest with the crate's path relative to the matrix folder, so that
+    machines with the checkout in different places deal out the same shards."""
+    settings = dict(build.settings, path=os.path.relpath(build.settings["path"], root))
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
 
 
-def owners(builds, count):
-    """{build key: shard number (1-based)} for every build."""
-    ranked = sorted(builds, key=lambda b: _order(b.key))
+def owners(plan, count):
+    """{build key: shard number (1-based)} for every build of the plan."""
+    ranked = sorted(plan.builds, key=lambda b: portable_key(b, plan.matrix.root))
     return {b.key: 1 + i % count for i, b in enumerate(ranked)}
 
 
 def reference_owner(plan, owner, crate, target):
     """The shard that builds a crate's reference for one target: the owner of its first build."""
-    keys = [c.build.key for c in plan.cells if c.crate.name == crate.name and c.target == target]
-    return owner[min(keys, key=_order)] if keys else 1
+    builds = [c.build for c in plan.cells if c.crate.name == crate.name and c.target == target]
+    first = min(builds, key=lambda b: portable_key(b, plan.matrix.root), default=None)
+    return owner[first.key] if first else 1
 
 
 def shard_plan(plan, index, count):
     """The part of plan that shard `index` of `count` builds (the plan itself for 1/1)."""
-    owner = owners(plan.builds, count)
+    owner = owners(plan, count)
     mine = {key for key, k in owner.items() if k == index}
     references = {(crate.name, target) for crate, target in plan.reference_targets()
                   if reference_owner(plan, owner, crate, target) == index}
