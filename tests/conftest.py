@@ -23,6 +23,16 @@ def copy_tiny(dest):
     return dest
 
 
+# The smallest useful matrix: the tiny crate's release build, and the same build stripped.
+TWO_ROWS = """
+    version: 1
+    crates:
+      tiny: {path: tiny, artifact: bin:tiny}
+    variants:
+      - {name: release}
+      - {name: release-stripped, from: release, post: [strip]}
+"""
+
 DODO = "from sizekit.tasks import matrix_tasks\nglobals().update(matrix_tasks('matrix.yaml'))\n"
 
 

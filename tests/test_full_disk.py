@@ -7,18 +7,11 @@ import subprocess
 
 import pytest
 
-from conftest import doit, tiny_project
+from conftest import TWO_ROWS, doit, tiny_project
 
 pytestmark = pytest.mark.slow
 
-MATRIX = """
-    version: 1
-    crates:
-      tiny: {path: tiny, artifact: bin:tiny}
-    variants:
-      - {name: release}
-      - {name: release-stripped, from: release, post: [strip]}
-"""
+MATRIX = TWO_ROWS
 # The whole output of this matrix takes about 1.4 MB; the disk is 8 MB. Each amount of free space
 # stops the run at another point: the run lock, cargo, doit's state, the artifact copy, strip.
 FREE_KIB = [0, 100, 200, 400, 700, 1300]

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, copy_tiny, write
+from conftest import ROOT, TWO_ROWS, copy_tiny, write
 
 pytestmark = pytest.mark.slow
 
@@ -36,14 +36,7 @@ def test_plain_install_in_a_fresh_venv_runs_a_matrix_to_the_html_report(tmp_path
     assert backend == "c" and where.startswith(str(venv))  # the installed copy, with its C module
     project = tmp_path / "proj"
     copy_tiny(project / "tiny")
-    write(project / "matrix.yaml", """
-        version: 1
-        crates:
-          tiny: {path: tiny, artifact: bin:tiny}
-        variants:
-          - {name: release}
-          - {name: release-stripped, from: release, post: [strip]}
-    """)
+    write(project / "matrix.yaml", TWO_ROWS)
     env = dict(os.environ, PATH=f"{venv / 'bin'}:{os.environ['PATH']}")
     run = subprocess.run([str(venv / "bin" / "sizekit"), "run", "matrix.yaml"], cwd=project, env=env,
                          capture_output=True, text=True, timeout=900)

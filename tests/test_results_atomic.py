@@ -10,18 +10,11 @@ import time
 
 import pytest
 
-from conftest import doit, tiny_project
+from conftest import TWO_ROWS, doit, tiny_project
 
 pytestmark = pytest.mark.slow
 
-MATRIX = """
-    version: 1
-    crates:
-      tiny: {path: tiny, artifact: bin:tiny}
-    variants:
-      - {name: release}
-      - {name: release-stripped, from: release, post: [strip]}
-"""
+MATRIX = TWO_ROWS
 
 
 @pytest.fixture(scope="module")

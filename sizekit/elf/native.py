@@ -267,32 +267,26 @@ def hash_hex(value: int) -> str:
     return format(value & 0xFFFFFFFFFFFFFFFF, "016x")
 
 
+# Why the parser refused a file, by its return code; {size}, {count} and the header fields fill in.
+_ELF_REASONS = {
+    _ref.SK_ERR_EMPTY: "empty file",
+    _ref.SK_ERR_BADMAGIC: "not an ELF file (bad magic)",
+    _ref.SK_ERR_TRUNCATED: "truncated ELF header ({size} bytes)",
+    _ref.SK_ERR_BADCLASS: "bad ELF class (EI_CLASS is not 1 or 2)",
+    _ref.SK_ERR_BADDATA: "bad ELF data encoding (EI_DATA is not 1 or 2)",
+    _ref.SK_ERR_SHENTSIZE: "section header entry size {shentsize} too small",
+    _ref.SK_ERR_SHTABLE: "section header table past end of file",
+    _ref.SK_ERR_TOOMANY: "too many sections ({shnum})",
+    _ref.SK_ERR_SHSTRNDX: "section name table index {shstrndx} out of range",
+    _ref.SK_ERR_NAME: "section {count} name is not a NUL-terminated string in the name table",
+    _ref.SK_ERR_RANGE: "section {count} data past end of file",
+    _ref.SK_ERR_NOMEM: "out of memory",
+}
+
+
 def _elf_reason(rc, count, info, size):
-    if rc == _ref.SK_ERR_EMPTY:
-        return "empty file"
-    if rc == _ref.SK_ERR_BADMAGIC:
-        return "not an ELF file (bad magic)"
-    if rc == _ref.SK_ERR_TRUNCATED:
-        return f"truncated ELF header ({size} bytes)"
-    if rc == _ref.SK_ERR_BADCLASS:
-        return "bad ELF class (EI_CLASS is not 1 or 2)"
-    if rc == _ref.SK_ERR_BADDATA:
-        return "bad ELF data encoding (EI_DATA is not 1 or 2)"
-    if rc == _ref.SK_ERR_SHENTSIZE:
-        return f"section header entry size {info['shentsize']} too small"
-    if rc == _ref.SK_ERR_SHTABLE:
-        return "section header table past end of file"
-    if rc == _ref.SK_ERR_TOOMANY:
-        return f"too many sections ({info['shnum']})"
-    if rc == _ref.SK_ERR_SHSTRNDX:
-        return f"section name table index {info['shstrndx']} out of range"
-    if rc == _ref.SK_ERR_NAME:
-        return f"section {count} name is not a NUL-terminated string in the name table"
-    if rc == _ref.SK_ERR_RANGE:
-        return f"section {count} data past end of file"
-    if rc == _ref.SK_ERR_NOMEM:
-        return "out of memory"
-    return f"native error {rc}"
+    text = _ELF_REASONS.get(rc)
+    return text.format(size=size, count=count, **info) if text else f"native error {rc}"
 
 
 def parse_sections(data, path="<bytes>") -> ElfInfo:
