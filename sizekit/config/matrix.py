@@ -10,7 +10,7 @@ from ..utils.errors import MatrixError
 from ..utils.units import parse_size
 from . import schema
 from .checker import NAME_RE, Checker, suggest, typename
-from .model import Crate, Matrix, Target, Toolchain
+from .model import Cache, Crate, Matrix, Target, Toolchain
 from .variants import resolve_variants
 from .yamlsafe import load_located
 
@@ -59,11 +59,38 @@ def parse_matrix(text, filename, root, host=None, abspath=None):
     elif not isinstance(baseline, str) or baseline not in names:
         c.err(("baseline",), f"baseline {baseline!r} is not a variant name{suggest(baseline, names)}; "
                              f"use one of: {', '.join(names)}")
+    cache = _cache(c, top["cache"]) if "cache" in top else None
     if c.problems:
         raise MatrixError(c.problems)
     return Matrix(path=abspath or os.path.join(root, filename), root=root, output=output,
                   baseline=baseline, toolchains=toolchains, targets=targets, crates=crates,
-                  variants=variants, host=host)
+                  variants=variants, host=host, cache=cache)
+
+
+def _cache(c, raw):
+    """`cache: sccache` or `cache: {sccache: {env: {...}, required: true}}`."""
+    path = ("cache",)
+    tools = ", ".join(schema.CACHE_TOOLS)
+    if isinstance(raw, str):
+        if raw in schema.CACHE_TOOLS:
+            return Cache(tool=raw)
+        c.err(path, f"unknown compile cache {raw!r}{suggest(raw, schema.CACHE_TOOLS)}; sizekit knows: {tools}")
+        return None
+    if not isinstance(raw, dict) or len(raw) != 1:
+        c.err(path, f"expected `cache: sccache` or `cache: {{sccache: {{env: {{...}}}}}}`, got {typename(raw)}")
+        return None
+    (tool, spec), = raw.items()
+    if tool not in schema.CACHE_TOOLS:
+        c.err(path + (tool,), f"unknown compile cache {tool!r}{suggest(tool, schema.CACHE_TOOLS)}; "
+                              f"sizekit knows: {tools}")
+        return None
+    spec = c.mapping(spec if spec is not None else {}, path + (tool,), schema.SCCACHE_KEYS)
+    cache = Cache(tool=tool)
+    if "env" in spec:
+        cache.env = c.str_map(spec["env"], path + (tool, "env"))
+    if "required" in spec and c.boolean(spec["required"], path + (tool, "required")):
+        cache.required = spec["required"]
+    return cache
 
 
 def _resolve(root, p):

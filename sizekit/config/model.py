@@ -114,6 +114,18 @@ class Variant:
 
 
 @dataclass
+class Cache:
+    """A shared compile cache for every cargo build: sccache as RUSTC_WRAPPER.
+
+    env is passed to sccache on top of the environment (SCCACHE_REDIS_ENDPOINT and the rest);
+    required=False builds without the cache when sccache is missing, instead of marking the
+    cells unavailable."""
+    tool: str = "sccache"
+    env: dict = field(default_factory=dict)
+    required: bool = True
+
+
+@dataclass
 class Matrix:
     path: str
     root: str
@@ -124,6 +136,7 @@ class Matrix:
     crates: dict
     variants: list
     host: str = None
+    cache: Cache = None
 
     def variant(self, name):
         for v in self.variants:

@@ -1,6 +1,8 @@
 """The keys matrix.yaml v1 accepts, with their types. Used by the validator."""
 
-TOP_KEYS = ("version", "output", "baseline", "toolchains", "targets", "crates", "variants")
+TOP_KEYS = ("version", "output", "baseline", "toolchains", "targets", "crates", "variants", "cache")
+CACHE_TOOLS = ("sccache",)
+SCCACHE_KEYS = ("env", "required")
 TOOLCHAIN_KEYS = ("rustup", "cargo", "rustc", "sysroot")
 TARGET_KEYS = ("linker", "strip", "runner", "rustflags", "env")
 CRATE_KEYS = ("path", "artifact", "toolchain", "targets", "smoke", "budget",

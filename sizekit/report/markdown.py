@@ -5,7 +5,7 @@ import io
 from ..plan.layout import Layout
 from ..utils.errors import ResultsError
 from ..utils.fsutil import atomic_write_text
-from .tables import (all_crates_tables, baseline_of, changes, crates_table, groups, overhead_table, runs,
+from .tables import (all_crates_tables, baseline_of, cache_line, changes, crates_table, groups, overhead_table, runs,
                      seed_table, targets_table)
 
 
@@ -51,6 +51,9 @@ def crate_markdown(results, crate):
                       table_markdown(crates_table(base["crates"]))]
     if len(targets) > 1:
         parts += ["", "## Targets compared", "", table_markdown(targets_table(cells, list(targets)))]
+    line = cache_line(cells)
+    if line:
+        parts += ["", line]
     refs = [r for r in results.get("references", []) if r["crate"] == crate]
     if refs:
         parts += ["", "## Size overhead against the reference", "",

@@ -300,3 +300,24 @@ def summary_table(results):
                        Cell(pct_text(cut), cut),
                        Cell(", ".join(f"{n} {s}" for s, n in counts.items()), counts)])
     return table
+
+
+def cache_line(cells):
+    """One line on the compile cache of these cells' builds (each build counted once), or None."""
+    seen = {}
+    for c in cells:
+        build = c.get("build") or {}
+        if isinstance(build.get("cache"), dict) and build.get("key") not in seen:
+            seen[build.get("key")] = build["cache"]
+    if not seen:
+        return None
+    used = [r for r in seen.values() if r.get("used")]
+    hits = sum(r.get("hits") or 0 for r in used)
+    misses = sum(r.get("misses") or 0 for r in used)
+    where = sorted({str(r.get("location")) for r in used if r.get("location")})
+    text = (f"Compile cache (sccache{', ' + '; '.join(where) if where else ''}): {hits} hits, {misses} misses "
+            f"over {len(used)} of {len(seen)} cargo builds")
+    off = [r.get("reason") for r in seen.values() if not r.get("used")]
+    if off:
+        text += f"; {len(off)} built without it ({off[0]})"
+    return text + "."

@@ -24,6 +24,8 @@ def collect(plan):
         rec["build"] = {"key": cell.build.key, "seconds": meta.get("seconds"),
                         "command": meta.get("command"), "shared_with": [
                             v for v in cell.build.variants if v != cell.variant.name]}
+        if meta.get("cache"):
+            rec["build"]["cache"] = meta["cache"]
         rec["smoke"] = read_json(layout.smoke_record(cell)) if cell.crate.smoke else None
         cells.append(rec)
     add_change_pct(cells, matrix.baseline)

@@ -36,7 +36,9 @@ CELL = {"*crate": STR, "*target": STR, "*variant": STR, "*status": STR, "label":
         "crates": OBJ + (NULL,)}
 STAGE = {"*step": STR, "path": STR + (NULL,), "bytes": SIZE + (NULL,), "sections": OBJ + (NULL,)}
 SMOKE = {"ok": (bool, NULL), "*detail": STR}
-BUILD = {"key": STR + (NULL,)}
+BUILD = {"key": STR + (NULL,), "cache": OBJ + (NULL,)}
+CACHE = {"used": (bool,), "hits": SIZE + (NULL,), "misses": SIZE + (NULL,), "location": STR + (NULL,),
+         "reason": STR + (NULL,)}
 REFERENCE = {"*crate": STR, "*target": STR, "*name": STR, "*status": STR, "reason": STR + (NULL,),
              "stripped_bytes": SIZE + (NULL,)}
 TOP = {"matrix": STR + (NULL,), "baseline": STR + (NULL,), "variants": (list,), "references": (list,),
@@ -101,6 +103,8 @@ def _check_cell(path, cell, where):
         _check(path, cell["smoke"], SMOKE, f"{where}.smoke")
     if cell.get("build"):
         _check(path, cell["build"], BUILD, f"{where}.build")
+        if cell["build"].get("cache"):
+            _check(path, cell["build"]["cache"], CACHE, f"{where}.build.cache")
 
 
 def _parse(path):

@@ -50,9 +50,11 @@ def run_build(plan, build):
         return records.write_problem(layout, build.key, "build", "unavailable", build.problem)
     print(f"sizekit: cargo build {build.name} (profile sk-{build.key}; log {os.path.relpath(log)})",
           file=sys.stderr)
-    artifact, seconds, argv, env, problem = cargo.run(plan, build, log)
+    artifact, seconds, argv, env, problem, cache = cargo.run(plan, build, log)
     command = [f"{k}={v!r}" if "\x1f" in v else f"{k}={v}" for k, v in sorted(env.items())] + argv
     meta.update({"seconds": seconds, "command": command, "log": layout.rel(log)})
+    if cache is not None:
+        meta["cache"] = cache
     if problem:
         write_json_if_changed(layout.build_meta(build.key), meta)
         last = tail(log)

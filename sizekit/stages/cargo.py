@@ -12,6 +12,8 @@ import time
 from ..utils.fsutil import file_lock
 from ..utils.procs import run_logged
 from . import overlay
+from ..plan.availability import sccache_binary
+from .sccache import Session
 
 def profile_name(build):
     return f"sk-{build.key}"
@@ -174,7 +176,7 @@ def dep_info_files(artifact):
 
 
 def run(plan, build, log_path):
-    """Run cargo for build. Returns (artifact path or None, seconds, argv, env, problem)."""
+    """Run cargo for build. Returns (artifact path or None, seconds, argv, env, problem, cache record)."""
     argv, env = command(plan, build)
     full_env = {k: v for k, v in os.environ.items() if k not in ("RUSTFLAGS", "CARGO_BUILD_TARGET")}
     full_env.update(env)
@@ -183,18 +185,38 @@ def run(plan, build, log_path):
     # Keyed by folder: two matrix entries may build the same crate (and its Cargo.lock).
     folder_key = hashlib.sha256(os.path.realpath(build.crate.path).encode()).hexdigest()[:12]
     lock_path = plan.layout.crate_lock(folder_key)
+    session, cache = _cache_session(plan)
     with file_lock(lock_path):
         overlay.prepare(plan.layout, build, plan.toolchains[build.toolchain])
-        code = run_logged(argv, full_env, log_path, on_stdout=lambda line: _collect(line, messages),
-                          cwd=build.crate.path)
+        try:
+            if session:
+                full_env.update(session.start(full_env))
+            code = run_logged(argv, full_env, log_path, on_stdout=lambda line: _collect(line, messages),
+                              cwd=build.crate.path)
+        finally:
+            if session:
+                cache = session.finish(full_env)
+                with open(log_path, "a") as log:
+                    log.write("".join(note + "\n" for note in session.notes))
     seconds = round(time.monotonic() - start, 2)
     if code != 0:
-        return None, seconds, argv, env, f"cargo build failed (exit status {code})"
+        return None, seconds, argv, env, f"cargo build failed (exit status {code})", cache
     artifact = find_artifact(messages, build, overlay.manifest_path(plan.layout, build))
     if artifact is None or not os.path.exists(artifact):
         return None, seconds, argv, env, (f"cargo built no {build.crate.kind} artifact named "
-                                          f"{build.crate.artifact!r}; check crates.{build.crate.name}.artifact")
-    return artifact, seconds, argv, env, None
+                                          f"{build.crate.artifact!r}; check crates.{build.crate.name}.artifact"), cache
+    return artifact, seconds, argv, env, None, cache
+
+
+def _cache_session(plan):
+    """(sccache Session or None, cache record when there is no session)."""
+    cache = plan.matrix.cache
+    if cache is None:
+        return None, None
+    binary = sccache_binary()
+    if binary is None:  # required: false (a required cache makes the build unavailable instead)
+        return None, {"tool": cache.tool, "used": False, "reason": "sccache not found"}
+    return Session(binary, cache), None
 
 
 def _collect(line, messages):
