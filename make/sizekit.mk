@@ -8,6 +8,7 @@
 #
 # Override on the command line or before the include, e.g.
 #   make size-check SIZEKIT_MATRIX=matrix-tight.yaml SIZEKIT_DOIT_ARGS="-n 2"
+#   make sizes SIZEKIT_SHARD=2/4     (this machine builds shard 2 of 4)
 # No dodo.py is needed: `sizekit run` drives doit itself.
 
 PYTHON ?= python3
@@ -16,11 +17,13 @@ SIZEKIT_MATRIX ?= matrix.yaml
 # Empty means "wherever the matrix's output: puts it" (asked of the matrix itself).
 SIZEKIT_RESULTS ?=
 SIZEKIT_DOIT_ARGS ?=
+# K/N builds only shard K of N (one CI machine of N); merge the shards with `sizekit merge`.
+SIZEKIT_SHARD ?=
 
 .PHONY: sizes size-check size-report
 
 sizes:
-	$(strip $(SIZEKIT) run $(SIZEKIT_MATRIX) $(SIZEKIT_DOIT_ARGS))
+	$(strip $(SIZEKIT) run $(SIZEKIT_MATRIX) $(if $(SIZEKIT_SHARD),--shard $(SIZEKIT_SHARD)) $(SIZEKIT_DOIT_ARGS))
 
 size-check: sizes
 	$(strip $(SIZEKIT) check --matrix $(SIZEKIT_MATRIX) $(SIZEKIT_RESULTS))

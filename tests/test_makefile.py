@@ -78,6 +78,12 @@ def test_variables_override_the_defaults(firmware):
                                           "sk check --matrix matrix.yaml elsewhere/results.json"]
 
 
+def test_shard_variable_builds_one_shard(firmware):
+    r = make(firmware, "-n", "sizes", "SIZEKIT=sk", "SIZEKIT_SHARD=2/4")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0] == "sk run matrix.yaml --shard 2/4"
+
+
 def test_targets_are_phony(firmware):
     # A file named like a target must not make it "up to date".
     open(os.path.join(firmware, "size-check"), "w").close()
