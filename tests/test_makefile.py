@@ -81,7 +81,7 @@ def test_variables_override_the_defaults(firmware):
 def test_shard_variable_builds_one_shard(firmware):
     r = make(firmware, "-n", "sizes", "SIZEKIT=sk", "SIZEKIT_SHARD=2/4")
     assert r.returncode == 0, r.stderr
-    assert r.stdout.splitlines()[0] == "sk run matrix.yaml --shard 2/4"
+    assert "sk run matrix.yaml --shard 2/4" in r.stdout.splitlines()
 
 
 def test_targets_are_phony(firmware):
