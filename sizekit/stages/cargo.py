@@ -82,11 +82,16 @@ def rustflags(plan, build):
     flags += [f"-Z{flag}" for flag in build.settings["nightly"]]
     if info.sysroot:
         flags.append(f"--sysroot={info.sysroot}")
-    # Paths compiled into the binary (debug info, panic locations) name the user's folder, not
-    # the overlay, so every byte matches a plain cargo build in that folder.
-    overlay_dir = os.path.dirname(overlay.manifest_path(plan.layout, build))
-    flags.append(f"--remap-path-prefix={overlay_dir}={os.path.realpath(build.crate.path)}")
     return flags
+
+
+def remap_args(plan, build):
+    """rustc arguments for the crate itself (after `cargo rustc --`): paths compiled into the binary
+    (debug info, panic locations) name the user's folder, not the overlay, so every byte matches a
+    plain cargo build there. Only the final crate gets them, so its dependencies' command lines
+    stay the same on every machine and a shared compile cache can serve them."""
+    overlay_dir = os.path.dirname(overlay.manifest_path(plan.layout, build))
+    return [f"--remap-path-prefix={overlay_dir}={os.path.realpath(build.crate.path)}"]
 
 
 def command(plan, build):
@@ -95,7 +100,7 @@ def command(plan, build):
     info = plan.toolchains[build.toolchain]
     prof = profile_name(build)
     cargo_map, std_features, zflags = panic_settings(s, info)
-    argv = [info.cargo or "cargo", "build",
+    argv = [info.cargo or "cargo", "rustc",
             "--manifest-path", overlay.manifest_path(plan.layout, build),
             "--target", build.target,
             "--profile", prof,
@@ -129,7 +134,7 @@ def command(plan, build):
     jobs = os.environ.get("SIZEKIT_JOBS")
     if jobs:
         argv += ["-j", jobs]
-    return argv, env
+    return argv + ["--", *remap_args(plan, build)], env
 
 
 def find_artifact(messages, build, manifest):
