@@ -34,10 +34,12 @@ def plan_for(path, **extra):
 
 def test_example_matrix_shares_builds():
     plan = plan_for(os.path.join(ROOT, "matrix.yaml"))
-    # hello-hyper: the 12 Tiny Rocket rows on stable; hello-hyper-arm: 5 rows x 2 targets on Debian's.
-    assert len(plan.cells) == 22 + 4 + 5 + 5
+    # hello-hyper: the 12 Tiny Rocket rows on stable; hello-hyper-arm: 5 rows x 2 targets on Debian's;
+    # gst-rsidentity: 9 rows x 2 targets (7 cargo builds each); the two HTTP clients: 5 rows each.
+    assert len(plan.cells) == 22 + 9 * 2 + 5 + 5
     assert len([b for b in plan.builds if b.crate.name == "hello-hyper"]) == 8
-    assert len(plan.builds) == 12 + 3 * 2
+    assert len([b for b in plan.builds if b.crate.name == "gst-rsidentity"]) == 7 * 2
+    assert len(plan.builds) == 12 + 7 * 2 + 2 * 2
     names = {b.name: b.variants for b in plan.builds}
     assert names["hello-hyper/x86_64-unknown-linux-gnu/all-above"] == ["all-above", "all-stripped", "everything-upx"]
     # all-stripped and everything-upx share the strip of the all-above build.
@@ -73,7 +75,8 @@ def test_release_lto_command_line(tmp_path):
     p = f"sk-{build.key}"
     # cargo builds a private view of the crate folder, so it never writes the user's Cargo.lock.
     overlay = tmp_path / "out" / ".sizekit" / "overlay" / "tiny" / "default"
-    assert argv == ["/tc/bin/cargo", "build", "--manifest-path", str(overlay / "Cargo.toml"),
+    remap = f"--remap-path-prefix={overlay}={os.path.realpath(TINY)}"
+    assert argv == ["/tc/bin/cargo", "rustc", "--manifest-path", str(overlay / "Cargo.toml"),
                     "--target", HOST, "--profile", p,
                     "--target-dir", str(tmp_path / "out" / "target" / "default"),
                     "--message-format=json-render-diagnostics",
@@ -81,9 +84,11 @@ def test_release_lto_command_line(tmp_path):
                     "--config", f"profile.{p}.codegen-units=1",
                     "--config", f'profile.{p}.lto="fat"',
                     "--config", f'profile.{p}.opt-level="z"',
-                    "--no-default-features", "--features", "extra", "--bin", "tiny"]
-    assert env == {"RUSTC": "/tc/bin/rustc", "CARGO_TERM_COLOR": "never",
-                   "CARGO_ENCODED_RUSTFLAGS": f"--remap-path-prefix={overlay}={os.path.realpath(TINY)}"}
+                    "--no-default-features", "--features", "extra", "--bin", "tiny",
+                    # only the crate itself is remapped: its dependencies' command lines stay the
+                    # same on every machine, so a shared compile cache can serve them
+                    "--", remap]
+    assert env == {"RUSTC": "/tc/bin/rustc", "CARGO_TERM_COLOR": "never"}
 
 
 def test_build_std_and_nightly_flags_command_line(tmp_path):
@@ -97,16 +102,16 @@ def test_build_std_and_nightly_flags_command_line(tmp_path):
     assert build.problem is None
     argv, env = cargo.command(plan, build)
     p = f"sk-{build.key}"
+    overlay = tmp_path / "out" / ".sizekit" / "overlay" / "tiny" / "nightly"
     assert argv[0] == "/n/bin/cargo"
     assert argv[argv.index("--config"):] == [
         "--config", f'profile.{p}.inherits="release"',
         "--config", f"profile.{p}.opt-level=3",
         "--config", f'profile.{p}.panic="abort"',
         "--bin", "tiny",
-        "-Z", "build-std=std,panic_abort", "-Z", "build-std-features=optimize_for_size"]
-    overlay = tmp_path / "out" / ".sizekit" / "overlay" / "tiny" / "nightly"
-    assert env["CARGO_ENCODED_RUSTFLAGS"] == ("-Zlocation-detail=none\x1f-Zfmt-debug=none"
-                                              f"\x1f--remap-path-prefix={overlay}={os.path.realpath(TINY)}")
+        "-Z", "build-std=std,panic_abort", "-Z", "build-std-features=optimize_for_size",
+        "--", f"--remap-path-prefix={overlay}={os.path.realpath(TINY)}"]
+    assert env["CARGO_ENCODED_RUSTFLAGS"] == "-Zlocation-detail=none\x1f-Zfmt-debug=none"
 
 
 def test_cross_target_with_debian_sysroot(tmp_path):
@@ -118,11 +123,11 @@ def test_cross_target_with_debian_sysroot(tmp_path):
     assert build.problem is None
     argv, env = cargo.command(plan, build)
     overlay = tmp_path / "out" / ".sizekit" / "overlay" / "tiny" / "debian"
-    assert argv[:6] == ["/usr/bin/cargo", "build", "--manifest-path", str(overlay / "Cargo.toml"),
+    assert argv[:6] == ["/usr/bin/cargo", "rustc", "--manifest-path", str(overlay / "Cargo.toml"),
                         "--target", "armv7-unknown-linux-gnueabihf"]
+    assert argv[-2:] == ["--", f"--remap-path-prefix={overlay}={os.path.realpath(TINY)}"]
     assert env == {"RUSTC": "/usr/bin/rustc", "CARGO_TERM_COLOR": "never",
-                   "CARGO_ENCODED_RUSTFLAGS": "--sysroot=/sys/root\x1f"
-                                              f"--remap-path-prefix={overlay}={os.path.realpath(TINY)}",
+                   "CARGO_ENCODED_RUSTFLAGS": "--sysroot=/sys/root",
                    "CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_LINKER": "sh"}
 
 
@@ -161,6 +166,7 @@ def _immediate_abort_argv(tmp_path, release, variant):
     plan.toolchains["nightly"].release = release
     build = plan.builds[0]
     argv, _ = cargo.command(plan, build)
+    argv = argv[:argv.index("--")]  # the crate's own remap argument follows "--"
     return argv[argv.index("--message-format=json-render-diagnostics") + 1:], f"sk-{build.key}"
 
 
