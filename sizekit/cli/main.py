@@ -10,8 +10,9 @@ from ..plan.shard import parse_shard
 from ..report.markdown import write_reports
 from ..report.page import write_html
 from ..results.format import load_results
-from . import bloat, results, tools
+from . import bloat, results, snapshots, tools
 from .doctor import doctor
+from .snapshots import report_snapshots
 
 
 def cmd_run(args):
@@ -54,7 +55,8 @@ def list_cells(plan):
 def cmd_report(args):
     results = load_results(args.results)
     output = args.output or os.path.dirname(os.path.abspath(args.results))
-    for path in write_reports(output, results) + [write_html(output, results)]:
+    snap, base = report_snapshots(args.results, results, args.base)
+    for path in write_reports(output, results) + [write_html(output, results, snapshot=snap, base=base)]:
         print(os.path.relpath(path))
     return 0
 
@@ -78,6 +80,7 @@ def build_parser():
     r = sub.add_parser("report", help="regenerate the reports from results.json")
     r.add_argument("results", nargs="?", default="out/results.json")
     r.add_argument("--output", help="folder that gets reports/ (default: the results file's folder)")
+    r.add_argument("--base", metavar="OLD", help="a snapshot (or results.json) to compare with: adds diff treemaps")
     r.set_defaults(func=cmd_report)
 
     r = sub.add_parser("doctor", help="list toolchains, targets and tools, and what is missing")
@@ -91,7 +94,7 @@ def build_parser():
 
 # Modules that add subcommands: each has REGISTER, a list of functions taking the
 # argparse subparsers object.
-COMMAND_MODULES = (tools, bloat, results)
+COMMAND_MODULES = (tools, bloat, results, snapshots)
 
 
 def _extra_commands():

@@ -5,14 +5,19 @@ import os
 import sys
 
 from ..report.budget import check_report
+from ..report.comment import comment_markdown
 from ..report.diff import diff_markdown
+from ..report.growth import growth_over, growth_report
+from ..results.compare import compare
+from ..results.inputs import load_input
+from ..results.threshold import parse_threshold
 from ..results.budget import exit_status, load_rows
 from ..results.diff import diff_results
 from ..report.markdown import write_reports
 from ..report.page import write_html
-from ..results.format import ContentsError, load_results, write_results
+from ..results.format import ContentsError, write_results
 from ..results.merge import merge
-from ..utils.errors import ResultsError
+from ..utils.errors import ResultsError, UsageError
 
 CHECK_RULE = """\
 budgets come from each crate's `budget:` in the matrix: `budget: 1MiB`, or
@@ -26,21 +31,30 @@ file's folder upwards. With --matrix and no results file, the matrix's output/re
 exit status: 0 all within budget, 1 any over (or not built, with --strict), 2 bad input."""
 
 
-def cmd_diff(args):
+def _load_pair(old_path, new_path):
     try:
-        old, new = load_results(args.old), load_results(args.new)
+        return load_input(old_path), load_input(new_path)
     except ContentsError as exc:
         # The same words as a cell the comparison itself cannot read, below; exc names the file.
-        raise ResultsError(f"{args.old} or {args.new}: unexpected cell contents ({exc})") from None
+        raise ResultsError(f"{old_path} or {new_path}: unexpected cell contents ({exc})") from None
+
+
+def cmd_diff(args):
+    threshold = parse_threshold(args.threshold)
+    old, new = _load_pair(args.old, args.new)
+    symbols = any(s.tables for s in (old, new))
+    # Two results.json files and no new option: the cell table as sizekit always printed it.
+    classic = not symbols and args.threshold is None and not args.cells
     try:
-        diff = diff_results(old, new)
+        diff = diff_results(old.results, new.results) if classic else compare(old, new, threshold, args.cells)
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise ResultsError(f"{args.old} or {args.new}: unexpected cell contents ({exc!r})") from None
     if args.format == "json":
-        json.dump({**diff, "old": args.old, "new": args.new}, sys.stdout, indent=1)
-        sys.stdout.write("\n")
+        # With symbols the JSON runs to megabytes: compact, for jq and scripts, unless classic.
+        # One write: json.dump writes piece by piece, slow for the megabytes of a symbol diff.
+        sys.stdout.write(json.dumps({**diff, "old": args.old, "new": args.new}, indent=1 if classic else None) + "\n")
     else:
-        sys.stdout.write(diff_markdown(diff))
+        sys.stdout.write(diff_markdown(diff) if classic else comment_markdown(diff))
     return 0
 
 
@@ -56,17 +70,38 @@ def check(results_file=None, matrix_file=None, strict=False, out=sys.stdout):
 
 
 def cmd_check(args):
+    if args.max_growth is not None or args.base is not None:
+        if args.max_growth is None or args.base is None:
+            raise UsageError("--max-growth and --base go together: sizekit check --max-growth 2% --base OLD [NEW]")
+        return check_growth(args.base, args.results or "out/results.json", parse_threshold(
+            args.max_growth, "--max-growth"), args.cells)
     return check(args.results, args.matrix, strict=args.strict)
 
 
+def check_growth(base, current, limit, patterns=None, out=sys.stdout):
+    """`check --max-growth`: exit 1 when a cell grew past the limit against the base."""
+    old, new = _load_pair(base, current)
+    diff = compare(old, new, patterns=patterns)
+    out.write(growth_report(diff, limit, base, current))
+    return 1 if growth_over(diff, limit) else 0
+
+
 def register_diff(sub):
-    p = sub.add_parser("diff", help="compare two results.json files (markdown for a PR comment, or JSON)",
-                       description="Compare two results.json files cell by cell (crate, target, variant): "
-                                   "final sizes before and after, and the sections and crates that moved "
-                                   "most. Always exits 0 unless an input is bad (2).")
-    p.add_argument("old", help="results.json before the change")
-    p.add_argument("new", help="results.json after the change")
+    p = sub.add_parser("diff", help="compare two results.json files or snapshots (markdown for a PR comment, or JSON)",
+                       description="Compare two results.json files or snapshots cell by cell (crate, target, "
+                                   "variant): final sizes before and after, the sections and crates that moved "
+                                   "most, and with snapshots every symbol added, removed, grown or shrunk, per "
+                                   "crate. The markdown fits in a GitHub comment. Always exits 0 unless an input "
+                                   "is bad (2).")
+    p.add_argument("old", help="results.json or snapshot before the change (told apart by content)")
+    p.add_argument("new", help="results.json or snapshot after the change")
     p.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    p.add_argument("--threshold", metavar="BYTES|PCT",
+                   help="changes smaller than this (4KiB, 500, 1.5%%) are folded; cells at or over it are listed "
+                        "first and label their crate size/large")
+    p.add_argument("--cells", action="append", metavar="GLOB",
+                   help="only cells matching GLOB: crate/target/variant (e.g. 'app/*/release*'), or a crate, "
+                        "target or variant name; repeat for more")
     p.set_defaults(func=cmd_diff)
 
 
@@ -77,6 +112,11 @@ def register_check(sub):
     p.add_argument("results", nargs="?", help="results.json (default: out/results.json, or the --matrix output's)")
     p.add_argument("--matrix", help="matrix file with the budgets (default: the one named in results.json)")
     p.add_argument("--strict", action="store_true", help="a budgeted row that did not build fails the check")
+    p.add_argument("--max-growth", metavar="BYTES|PCT",
+                   help="instead of the matrix's budgets: fail (exit 1) when a cell grew by more than this "
+                        "(4KiB, 1.5%%) against --base; RESULTS may then be a snapshot too")
+    p.add_argument("--base", metavar="SNAPSHOT", help="the snapshot (or results.json) of the base branch")
+    p.add_argument("--cells", action="append", metavar="GLOB", help="with --max-growth: only cells matching GLOB")
     p.set_defaults(func=cmd_check)
 
 

@@ -4,8 +4,11 @@ import sys
 
 from ..report.markdown import write_reports
 from ..report.page import write_html
+from ..results.capture import snapshot_path, take_snapshot
 from ..results.collect import collect
 from ..results.format import write_results
+from ..results.snapshot import write_snapshot
+from ..utils.errors import SizekitError
 
 
 def failed_cells(results):
@@ -16,12 +19,25 @@ def failed_cells(results):
     return failed
 
 
+def _snapshot(plan, results):
+    """Write out/snapshot.sksnap.zst (sizes and every symbol); a failure is a note, not a failed run."""
+    layout = plan.layout
+    try:
+        snap = take_snapshot(results, layout.results_json, root=layout.root)
+        write_snapshot(snapshot_path(layout.output), snap)
+        return snap
+    except (SizekitError, OSError) as exc:
+        print(f"sizekit: note: no snapshot written: {exc}", file=sys.stderr)
+        return None
+
+
 def finish(plan):
     """Write results.json and every report. Returns a failure text, or None when all passed."""
     results = collect(plan)
     write_results(plan.layout.results_json, results)
     write_reports(plan.layout.output, results)
-    write_html(plan.layout.output, results)
+    snap = _snapshot(plan, results)
+    write_html(plan.layout.output, results, snapshot=snap)
     failed = failed_cells(results)
     print(f"sizekit: {len(results['cells'])} cells, {len(failed)} failed; "
           f"reports in {os.path.relpath(plan.layout.reports_dir)}", file=sys.stderr)

@@ -61,7 +61,7 @@ class Attribution:
 def attribute(path, split_std=False, sections=None):
     """Attribute every byte of the covered sections of the ELF at path to a crate."""
     path = os.fspath(path)
-    elf = _read_elf(path)
+    elf = read_elf(path)
     by_index = {s["index"]: s for s in elf["sections"]}
     syms = [s for s in elf["symbols"] if s[2] > 0 and s[3] in by_index]
     if sections is None:
@@ -87,7 +87,7 @@ def attribute(path, split_std=False, sections=None):
         totals = {}
         end = sec["addr"] + sec["size"]
         cursor = sec["addr"]
-        for name, value, size, _ in sorted(by_section.get(sec["index"], ()), key=_address_order):
+        for name, value, size, _ in sorted(by_section.get(sec["index"], ()), key=address_order):
             lo = value if value > cursor else cursor
             hi = value + size
             if hi > end:
@@ -122,7 +122,7 @@ def crates_summary(path, split_std=False):
     return dict(attribute(path, split_std=split_std).crates)
 
 
-def _address_order(sym):
+def address_order(sym):
     # Aliases at one address: the larger symbol first, then by name, so runs are reproducible.
     return sym[1], -sym[2], sym[0]
 
@@ -131,7 +131,7 @@ def _sorted(totals):
     return dict(sorted(totals.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-def _read_elf(path):
+def read_elf(path):
     """Section headers (via pyelftools) and the raw symbol table as (name, value, size, shndx)."""
     # pyelftools is heavy; it loads only when a bloat breakdown is asked for.
     from elftools.common.exceptions import ELFError as PyElfError

@@ -41,6 +41,11 @@ class Layout:
         return os.path.join(self.output, "results.json")
 
     @property
+    def snapshot(self):
+        """Sizes and every symbol of the run, zstd-compressed (results/snapshot.py)."""
+        return os.path.join(self.output, "snapshot.sksnap.zst")
+
+    @property
     def reports_dir(self):
         return os.path.join(self.output, "reports")
 

@@ -15,6 +15,7 @@ from ..utils.fsutil import atomic_write_text
 from .charts import BASELINE_COLOR, ROW_COLOR, make_charts
 from .tables import (attribution_row, crates_table, groups, ok, overhead_table, seed_table, summary_table,
                      targets_table, upx_table)
+from .treemaps import treemaps_section
 
 TOP_CRATES = 12
 
@@ -256,9 +257,10 @@ def crate_section(results, crate, targets, charts):
     return "\n".join(parts)
 
 
-def render_html(results, charts=None):
+def render_html(results, charts=None, snapshot=None, base=None):
     """The whole report page as a string. `charts` maps (crate, target) to an inline SVG string or
-    an image path relative to the page; None draws them with `make_charts`."""
+    an image path relative to the page; None draws them with `make_charts`. A snapshot adds the
+    treemaps (report/treemaps.py), and a base snapshot the diff treemaps."""
     if charts is None:
         charts = make_charts(results)
     crates = groups(results)
@@ -281,15 +283,17 @@ def render_html(results, charts=None):
         f'<nav class="toc">Crates: {toc}</nav>' if len(crates) > 1 else "",
     ]
     body += [crate_section(results, crate, targets, charts) for crate, targets in crates]
+    body.append(treemaps_section(snapshot, base))
     body += ['<footer>Written by sizekit from results.json (format version '
              f'{esc(results.get("version"))}). Self-contained: no scripts, fonts or images are fetched.</footer>',
              "</main></body></html>"]
     return "\n".join(b for b in body if b) + "\n"
 
 
-def write_html(output_dir, results):
-    """Write `<output_dir>/reports/index.html` (charts inline) and return its path."""
+def write_html(output_dir, results, snapshot=None, base=None):
+    """Write `<output_dir>/reports/index.html` (charts inline) and return its path. With a snapshot
+    (sizekit.results.snapshot) the page gains treemaps; with a base snapshot too, diff treemaps."""
     output = getattr(output_dir, "output", output_dir)
     path = Layout(output).report("index.html")
-    atomic_write_text(path, render_html(results, make_charts(results)))
+    atomic_write_text(path, render_html(results, make_charts(results), snapshot=snapshot, base=base))
     return path

@@ -136,7 +136,12 @@ def _parse(path):
 
 def load_results(path):
     """Read and check a results.json. Raises ResultsError naming the file."""
-    data = _parse(path)
+    return check_results(_parse(path), path)
+
+
+def check_results(data, path):
+    """Check parsed results (from a results.json or a snapshot) field by field; returns them.
+    Raises ResultsError, or ContentsError for a field of the wrong type, naming path."""
     if not isinstance(data, dict) or data.get("version") != VERSION or not isinstance(data.get("cells"), list):
         raise ResultsError(f"{path}: not a sizekit results.json of version {VERSION}")
     for i, cell in enumerate(data["cells"]):

@@ -217,7 +217,7 @@ def report_task(plan):
         "doc": "write results.json and the reports",
         "actions": [(do_report, (plan,))],
         "file_dep": deps,
-        "targets": [layout.results_json] + layout.report_files(list(matrix.crates)),
+        "targets": [layout.results_json, layout.snapshot] + layout.report_files(list(matrix.crates)),
         "uptodate": [config_changed({"baseline": matrix.baseline,
                                      "order": [v.name for v in matrix.variants]}),
                      results_valid(layout)],

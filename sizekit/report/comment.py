@@ -1,0 +1,145 @@
+"""`sizekit diff` as a pull-request comment that fits: verdicts, the cells over the threshold, then
+every table folded in <details>, cut to GitHub's comment limit with a note saying what was left out.
+
+The comparison comes from sizekit.results.compare. Figures are recomputed from the bytes.
+"""
+import re
+
+from ..utils.units import count, pct_change, pct_text, signed_bytes
+from .diff import cells_table, moves_table, summary_line
+from .fit import fit_blocks
+from .markdown import table_markdown
+from .tables import Cell, Table, columns
+
+KIND_ORDER = ("added", "removed", "grown", "shrunk")
+NAME_CHARS = 160
+_CONTROL = re.compile(r"[\x00-\x1f\x7f`]")
+
+
+def short(name, limit=NAME_CHARS):
+    """A symbol name safe in a markdown code span, cut to limit characters."""
+    name = _CONTROL.sub("'", name)
+    return name if len(name) <= limit else name[:limit - 1] + "…"
+
+
+def _delta_text(delta, old):
+    pct = pct_change(old + delta, old) if old else None
+    return signed_bytes(delta) + (f" ({pct_text(pct)})" if pct is not None else "")
+
+
+def verdict_lines(verdicts, threshold_set=True):
+    lines = []
+    for v in verdicts:
+        if v["change"] == "unchanged":
+            what = "unchanged" + (f" in total ({v['changed']} cells moved)" if v["changed"] else "")
+        else:
+            what = f"{v['change']} {_delta_text(v['delta'], v['old'])} over {v['changed']} of {v['cells']} cells"
+        extra = f"; {v['over']} over the threshold" if v["over"] and threshold_set else ""
+        extra += f"; {v['status_changes']} changed status, added or removed" if v["status_changes"] else ""
+        lines.append(f"- **{short(v['crate'], 80)}**: {what}{extra} · `{v['label']}`")
+    return lines
+
+
+def _over_table(diff):
+    """(the table of the cells over the threshold or that changed status, whether any did), or (None, False)."""
+    over = [c for c in diff["cells"] if c.get("over_threshold") or c["change"] in ("changed status", "added",
+                                                                                  "removed")]
+    status = any(c["change"] in ("changed status", "added", "removed") for c in over)
+    return (table_markdown(cells_table({"cells": over})), status) if over else (None, False)
+
+
+def crates_table(sym):
+    table = Table("crates", columns(("crate", "name"), ("before", "bytes"), ("after", "bytes"), ("delta", "bytes"),
+                                    "symbols"))
+    for e in sym["crates"]:
+        n = {k: len(e[k]) + e["folded"].get(k, {}).get("count", 0) for k in KIND_ORDER}
+        what = ", ".join(f"{v} {k}" for k, v in n.items() if v) or "-"
+        table.add([Cell("", code=short(e["crate"], 80)), Cell(count(e["old"]), e["old"]),
+                   Cell(count(e["new"]), e["new"]), Cell(signed_bytes(e["delta"]), e["delta"]), Cell(what)])
+    o = sym["overhead"]
+    if o["delta"]:
+        table.add([Cell("overhead (padding, alignment, anonymous data)"), Cell(count(o["old"]), o["old"]),
+                   Cell(count(o["new"]), o["new"]), Cell(signed_bytes(o["delta"]), o["delta"]), Cell("-")])
+    return table
+
+
+def symbols_table(entry):
+    table = Table("symbols", columns("change", ("symbol", "name"), "section", ("before", "bytes"),
+                                     ("after", "bytes"), ("delta", "bytes")))
+    for kind in KIND_ORDER:
+        for r in entry[kind]:
+            how = f" ({r['match']})" if r.get("match") else ""
+            table.add([Cell(kind + how),
+                       Cell("", code=short(r["name"])), Cell(r["section"]), Cell(count(r["old"]), r["old"]),
+                       Cell(count(r["new"]), r["new"]), Cell(signed_bytes(r["delta"]), r["delta"])])
+        folded = entry["folded"].get(kind)
+        if folded:
+            table.add([Cell(kind), Cell(f"{folded['count']} more under the threshold"), Cell(""), Cell(""),
+                       Cell(""), Cell(signed_bytes(folded["delta"]), folded["delta"])], "rest")
+    return table
+
+
+def _title(c):
+    return f"{c['crate']} · {c['target']} · {c['variant']}"
+
+
+def cell_block(c):
+    """One cell's details: its size change, sections, crates and symbols, folded in <details>."""
+    if c["old_bytes"] is not None and c["new_bytes"] is not None:
+        head = f"{c['old_bytes']:,} → {c['new_bytes']:,} bytes, {_delta_text(c['new_bytes'] - c['old_bytes'], c['old_bytes'])}"
+    else:
+        head = f"{c['old_status']} → {c['new_status']}" + (f": {c['reason']}" if c.get("reason") else "")
+    lines = ["<details>", f"<summary><b>{_esc(_title(c))}</b>: {_esc(head)}</summary>", ""]
+    for stage, info in (c.get("sections") or {}).items():
+        lines += [f"Sections that moved most ({'build stage' if stage == 'build' else 'final stage'}):", "",
+                  table_markdown(moves_table(info["moves"])), ""]
+    sym = c.get("symbols")
+    if sym:
+        lines += [f"Crates and symbols of the unstripped artifact ({sym['added']} "
+                  f"symbol{'' if sym['added'] == 1 else 's'} added, {sym['removed']} removed):", "",
+                  table_markdown(crates_table(sym)), ""]
+        for e in sym["crates"]:
+            head = f"`{short(e['crate'], 80)}` {e['change']} {signed_bytes(e['delta'])}"
+            if any(e[k] for k in KIND_ORDER):
+                lines += [head + ":", "", table_markdown(symbols_table(e)), ""]
+            elif e["folded"]:
+                lines += [head + ": " + ", ".join(f"{f['count']} {k} ({signed_bytes(f['delta'])})"
+                                                  for k, f in e["folded"].items()) + ", all under the threshold.", ""]
+    elif c.get("symbols_as"):
+        lines += [f"Crates and symbols: the same build as `{_esc(c['symbols_as'])}`; see its details.", ""]
+    elif c.get("crates"):
+        lines += ["Crates that moved most:", "", table_markdown(moves_table(c["crates"])), ""]
+    if len(lines) == 3:
+        return f"**{_esc(_title(c))}**: {_esc(head)}"
+    lines.append("</details>")
+    return "\n".join(lines)
+
+
+def _esc(text):
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def comment_markdown(diff, title="Binary size diff", limit=None):
+    """The whole comment, always shorter than GitHub's limit (65,536 characters)."""
+    total = sum(c["new_bytes"] - c["old_bytes"] for c in diff["cells"]
+                if c["old_bytes"] is not None and c["new_bytes"] is not None)
+    t = diff.get("threshold") or {}
+    shown = f"{t['pct']:g}%" if t.get("pct") is not None else signed_bytes(t.get("bytes") or 0).lstrip("+")
+    head = [f"## {title}", "", summary_line({**diff["summary"], "total_delta_bytes": total}), ""]
+    revs = diff.get("revisions") or {}
+    if revs.get("old") or revs.get("new"):
+        head += ["Revisions " + " → ".join(f"`{str((r or {}).get('revision') or '?')[:10]}`"
+                                           for r in (revs.get("old"), revs.get("new"))), ""]
+    zero = shown == "0 B"
+    blocks = ["\n".join(head + verdict_lines(diff.get("verdicts") or [], not zero))]
+    over, status = _over_table(diff)
+    heading = "### Cells that changed" if zero else f"### Cells over the threshold ({shown})" + (
+        ", or that changed status" if status else "")
+    blocks.append(f"{heading}\n\n" + over if over else
+                  "No cell changed size." if zero else f"No cell changed by {shown} or more.")
+    blocks.append(f"<details>\n<summary>All {len(diff['cells'])} cells</summary>\n\n"
+                  + table_markdown(cells_table(diff)) + "\n\n</details>")
+    detail = [c for c in diff["cells"] if c.get("over_threshold") or c["change"] == "changed status"]
+    detail += [c for c in diff["cells"] if c not in detail and c["change"] in ("grew", "shrank")]
+    blocks += [cell_block(c) for c in detail]
+    return fit_blocks(blocks, limit)

@@ -1,0 +1,104 @@
+"""Take a snapshot of a matrix's output: `sizekit snapshot OUT_DIR_OR_RESULTS_JSON -o FILE`.
+
+The results come from results.json; the symbols from each cell's unstripped artifact (its
+build stage), read once per artifact. Paths in results.json are relative to the matrix's
+folder, found as the nearest folder at or above the results file that holds the matrix file
+it names (else the results folder's parent, as the default `output: out` implies).
+"""
+import datetime
+import os
+import subprocess
+
+from ..plan.layout import Layout
+from ..utils.errors import SizekitError
+from .format import load_results
+from .snapshot import Snapshot
+from .symbols import read_symbols
+
+def snapshot_path(output_dir):
+    """Where the report task writes the snapshot of an output folder."""
+    return Layout(output_dir).snapshot
+
+
+def results_file(path):
+    """OUT_DIR or results.json -> the results.json path."""
+    return os.path.join(path, "results.json") if os.path.isdir(path) else path
+
+
+def matrix_root(results_path, results):
+    folder = os.path.dirname(os.path.abspath(results_path))
+    name = results.get("matrix")
+    if isinstance(name, str) and name and not os.path.isabs(name):
+        d = folder
+        while True:
+            if os.path.isfile(os.path.join(d, name)):
+                return d
+            parent = os.path.dirname(d)
+            if parent == d:
+                break
+            d = parent
+    return os.path.dirname(folder)
+
+
+def git_info(folder):
+    """{"revision", "date", "subject"} of the git checkout holding folder, or None."""
+    try:
+        proc = subprocess.run(["git", "-C", folder, "log", "-1", "--format=%H%n%cI%n%s"], capture_output=True,
+                              text=True, timeout=10, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    lines = proc.stdout.splitlines()
+    if proc.returncode != 0 or len(lines) < 2:
+        return None
+    info = {"revision": lines[0], "date": lines[1], "subject": lines[2] if len(lines) > 2 else ""}
+    try:
+        dirty = subprocess.run(["git", "-C", folder, "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL)
+        info["dirty"] = bool(dirty.stdout.strip()) if dirty.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        info["dirty"] = None
+    return info
+
+
+def unstripped_path(cell):
+    """The build stage's artifact path of an ok cell (relative to the matrix folder), or None."""
+    if cell.get("status") != "ok":
+        return None
+    stage = next((s for s in cell.get("stages") or [] if s.get("step") == "build"), None)
+    return (stage or {}).get("path")
+
+
+def take_snapshot(results, results_path, root=None, git=True):
+    """A Snapshot of loaded results whose artifacts live under root (default: found from the file)."""
+    root = root or matrix_root(results_path, results)
+    snap = Snapshot(results=results, created=datetime.datetime.now(datetime.timezone.utc).isoformat(
+        timespec="seconds"), source=os.path.relpath(results_path, root), git=git_info(root) if git else None)
+    seen = {}
+    for cell in results["cells"]:
+        rel = unstripped_path(cell)
+        if rel is None:
+            snap.cell_artifacts.append(None)
+            continue
+        if rel not in seen:
+            full = rel if os.path.isabs(rel) else os.path.join(root, rel)
+            try:
+                table = read_symbols(full)
+                meta = {"path": rel, "bytes": os.path.getsize(full), "error": None}
+            except (SizekitError, OSError) as exc:
+                table = None
+                meta = {"path": rel, "bytes": None, "error": str(exc)}
+            if table is None:
+                seen[rel] = None
+                snap.skipped.append(meta)
+            else:
+                seen[rel] = len(snap.tables)
+                snap.tables.append(table)
+                snap.artifacts.append(meta)
+        snap.cell_artifacts.append(seen[rel])
+    return snap
+
+
+def snapshot_of(path):
+    """Load OUT_DIR's or a results.json's results and snapshot them."""
+    rpath = results_file(path)
+    return take_snapshot(load_results(rpath), rpath)

@@ -1,0 +1,89 @@
+"""`sizekit diff OLD NEW` over results.json files or snapshots: cells, then crates and symbols.
+
+sizekit.results.diff compares the cells (sizes, sections, crates); this adds, for cells whose
+both sides carry symbols (snapshots), the symbol-level diff of their unstripped artifacts
+(sizekit.results.symdiff), the per-crate verdicts of a pull-request comment with their labels,
+and the cells over the threshold. --cells narrows both sides first.
+"""
+import fnmatch
+
+from .diff import diff_results
+from .symdiff import diff_tables
+from .threshold import Threshold
+
+LABELS = ("size/none", "size/small", "size/large")
+
+
+def cell_name(cell):
+    return f"{cell['crate']}/{cell['target']}/{cell['variant']}"
+
+
+def cell_matches(cell, patterns):
+    """A pattern with a / matches crate/target/variant; one without matches any of the three."""
+    if not patterns:
+        return True
+    full = cell_name(cell)
+    for p in patterns:
+        if "/" in p:
+            if fnmatch.fnmatchcase(full, p):
+                return True
+        elif any(fnmatch.fnmatchcase(cell[k], p) for k in ("crate", "target", "variant")):
+            return True
+    return False
+
+
+def _narrow(snap, patterns):
+    """(results with only the matching cells, {cell key: SymbolTable or None})."""
+    cells, tables = [], {}
+    for i, cell in enumerate(snap.results["cells"]):
+        if cell_matches(cell, patterns):
+            cells.append(cell)
+            tables[(cell["crate"], cell["target"], cell["variant"])] = snap.table_of(i)
+    return {**snap.results, "cells": cells}, tables
+
+
+def compare(old, new, threshold=None, patterns=None):
+    """A JSON-ready comparison of two loaded inputs (sizekit.results.snapshot.Snapshot)."""
+    threshold = threshold or Threshold()
+    old_results, old_tables = _narrow(old, patterns)
+    new_results, new_tables = _narrow(new, patterns)
+    diff = diff_results(old_results, new_results)
+    done = {}
+    for c in diff["cells"]:
+        key = (c["crate"], c["target"], c["variant"])
+        a, b = old_tables.get(key), new_tables.get(key)
+        c["over_threshold"] = c["delta_bytes"] is not None and threshold.reached(c["delta_bytes"], c["old_bytes"])
+        if a is None or b is None:
+            continue
+        # Cells of one build share their artifacts: diff each pair of artifacts once.
+        pair = (id(a), id(b))
+        if pair in done:
+            c["symbols_as"] = done[pair]
+            continue
+        done[pair] = c["variant"]
+        c["symbols"] = diff_tables(a, b, threshold, whole=c["old_bytes"])
+    diff["threshold"] = threshold.to_json()
+    diff["verdicts"] = verdicts(diff["cells"])
+    diff["revisions"] = {"old": old.git, "new": new.git}
+    return diff
+
+
+def verdicts(cells):
+    """One line per crate of the matrix: grew, shrank or unchanged over its cells, and a label:
+    size/none (no cell changed), size/small (changes, none over the threshold), size/large."""
+    out = {}
+    for c in cells:
+        v = out.setdefault(c["crate"], {"crate": c["crate"], "delta": 0, "old": 0, "changed": 0, "over": 0,
+                                        "cells": 0, "status_changes": 0})
+        v["cells"] += 1
+        if c["delta_bytes"]:
+            v["delta"] += c["delta_bytes"]
+            v["old"] += c["old_bytes"]
+            v["changed"] += 1
+        if c["change"] in ("changed status", "added", "removed"):
+            v["status_changes"] += 1
+        v["over"] += bool(c.get("over_threshold"))
+    for v in out.values():
+        v["change"] = "grew" if v["delta"] > 0 else "shrank" if v["delta"] < 0 else "unchanged"
+        v["label"] = LABELS[2] if v["over"] or v["status_changes"] else LABELS[1] if v["changed"] else LABELS[0]
+    return list(out.values())
