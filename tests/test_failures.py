@@ -82,19 +82,36 @@ def test_missing_linker_is_unavailable_with_the_fix(tmp_path):
 
 
 def test_reference_plugin_in_c_is_built_and_compared(tmp_path):
-    for tool in ("make", "cc", "strip"):
+    for tool in ("make", "cc", "strip", "cargo"):
         if shutil.which(tool) is None:
             pytest.skip(f"{tool} is not installed")
-    shutil.copytree(os.path.join(ROOT, "examples", "rsidentity"), tmp_path / "rsidentity",
-                    ignore=shutil.ignore_patterns("target", "Cargo.lock", "*.so", "host"))
+    # The same tiny C-ABI library twice: a Rust cdylib and its C reference, built by make.
+    write(tmp_path / "twin" / "Cargo.toml", """
+        [package]
+        name = "twin"
+        version = "0.1.0"
+        edition = "2021"
+
+        [lib]
+        crate-type = ["cdylib"]
+    """)
+    write(tmp_path / "twin" / "src" / "lib.rs", """
+        #[no_mangle]
+        pub extern "C" fn twin_add(a: u32, b: u32) -> u32 {
+            a.wrapping_add(b)
+        }
+    """)
+    write(tmp_path / "twin" / "c" / "twin.c", "unsigned twin_add(unsigned a, unsigned b) { return a + b; }\n")
+    write(tmp_path / "twin" / "c" / "Makefile", "CC ?= cc\nOUT ?= libctwin.so\n"
+                                                "$(OUT): twin.c\n\t$(CC) -O2 -fPIC -shared -o $@ twin.c\n")
     write(tmp_path / "dodo.py", "from sizekit.tasks import matrix_tasks\nglobals().update(matrix_tasks('m.yaml'))\n")
     write(tmp_path / "m.yaml", """
         version: 1
         crates:
-          rsidentity:
-            path: rsidentity
-            artifact: cdylib:rsidentity
-            reference: {name: C, make: rsidentity/c, artifact: libcidentity.so}
+          twin:
+            path: twin
+            artifact: cdylib:twin
+            reference: {name: C, make: twin/c, artifact: libctwin.so}
         variants:
           - {name: release}
           - {name: release-stripped, from: release, post: [strip]}
@@ -105,7 +122,7 @@ def test_reference_plugin_in_c_is_built_and_compared(tmp_path):
     assert ref["status"] == "ok" and 0 < ref["stripped_bytes"] <= ref["bytes"]
     assert os.path.getsize(tmp_path / ref["path"]) == ref["bytes"]
     rust = [c for c in results["cells"] if c["variant"] == "release-stripped"][0]["final_bytes"]
-    md = open(tmp_path / "out" / "reports" / "rsidentity.md").read()
+    md = open(tmp_path / "out" / "reports" / "twin.md").read()
     assert f"| {rust - ref['stripped_bytes']:+,} | {rust / ref['stripped_bytes']:.1f}x |" in md
 
 

@@ -5,6 +5,7 @@ then raises one MatrixError. Nothing is built from an invalid matrix.
 """
 import os
 import re
+import string
 
 from ..utils.errors import MatrixError
 from ..utils.units import parse_size
@@ -197,7 +198,8 @@ def _crates(c, raw, root, toolchains, targets, host):
                                               f"add it under the top-level targets: map")
                 crate.targets.append(triple)
         if "smoke" in spec:
-            crate.smoke = _smoke(c, spec["smoke"], p + ("smoke",))
+            crate.smoke = _smoke(c, spec["smoke"], p + ("smoke",),
+                                 crate.targets or sorted(set(targets) | ({host} if host else set())))
         if "budget" in spec:
             crate.budget = _budget(c, spec["budget"], p + ("budget",))
         if "features" in spec:
@@ -220,9 +222,12 @@ def _check_toolchain(c, name, path, toolchains):
                     f"define it under toolchains: (e.g. {name}: {{rustup: {name}}})")
 
 
-def _smoke(c, raw, path):
+def _smoke(c, raw, path, targets=()):
+    """One of three forms: {args: [...]} runs the artifact, {http: {...}} starts it and sends GET,
+    {command: [program, ...]} runs any program (with placeholders for the artifact)."""
     spec = c.mapping(raw, path, schema.SMOKE_KEYS)
     out = {}
+    forms = [k for k in ("args", "http", "command") if k in spec]
     if "http" in spec:
         http = c.mapping(spec["http"], path + ("http",), schema.HTTP_KEYS)
         out["http"] = {"path": http.get("path", "/"), "expect": http.get("expect"),
@@ -231,23 +236,98 @@ def _smoke(c, raw, path):
             c.err(path + ("http", "path"), f"expected a URL path starting with '/', got {out['http']['path']!r}")
         if "args" in spec:
             c.err(path, "give either http: or args:, not both")
+    elif "command" in spec:
+        out["command"] = _smoke_command(c, spec["command"], path + ("command",))
     else:
         out["args"] = c.str_list(spec.get("args", []), path + ("args",))
+    if "command" in spec and len(forms) > 1:
+        c.err(path, f"give either command: or {' and '.join(f for f in forms if f != 'command')}:, not both")
     if "expect" in spec:
         if c.string(spec["expect"], path + ("expect",)):
             out["expect"] = spec["expect"]
     if "http" in out and out["http"]["expect"] is not None:
         c.string(out["http"]["expect"], path + ("http", "expect"))
-    timeout = spec.get("timeout", 10)
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-        c.err(path + ("timeout",), f"expected a number of seconds > 0, got {typename(timeout)}")
-        timeout = 10
-    out["timeout"] = timeout
+    out["timeout"] = _smoke_timeout(c, spec.get("timeout", 10), path + ("timeout",))
     out["env"] = c.str_map(spec.get("env", {}), path + ("env",))
-    exit_code = spec.get("exit", 0)
+    if "command" in out:
+        for name, value in out["env"].items():
+            _placeholders(c, value, path + ("env", name))
+    out["exit"] = _smoke_exit(c, spec.get("exit", 0), path + ("exit",))
+    if "targets" in spec:
+        out["targets"] = _smoke_targets(c, spec["targets"], path + ("targets",), targets, "command" in out)
+    return out
+
+
+def _smoke_timeout(c, timeout, path):
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        c.err(path, f"expected a number of seconds > 0, got {typename(timeout)}")
+        return 10
+    return timeout
+
+
+def _smoke_exit(c, exit_code, path):
     if isinstance(exit_code, bool) or not isinstance(exit_code, int):
-        c.err(path + ("exit",), f"expected an exit status number, got {typename(exit_code)}")
-    out["exit"] = exit_code
+        c.err(path, f"expected an exit status number, got {typename(exit_code)}")
+    return exit_code
+
+
+def _smoke_command(c, raw, path):
+    """[program, arg, ...]: a non-empty list of strings, each checked for its placeholders."""
+    command = c.str_list(raw, path)
+    if isinstance(raw, list) and not raw:
+        c.err(path, "expected [program, arguments...], got an empty list")
+    for i, item in enumerate(command):
+        _placeholders(c, item, path + (i,))
+    return command
+
+
+def _placeholders(c, text, path):
+    """Check the {name} placeholders in a smoke command or env value: known names only."""
+    allowed = schema.SMOKE_PLACEHOLDERS
+    names = ["{" + name + "}" for name in allowed]
+    known = ", ".join(names[:-1]) + " or " + names[-1]
+    try:
+        fields = [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(text) if name is not None]
+    except ValueError as exc:
+        c.err(path, f"cannot read the placeholders in {text!r} ({exc}); write {{{{ or }}}} for a literal brace")
+        return
+    for name, spec, conv in fields:
+        if name not in allowed:
+            c.err(path, f"unknown placeholder {{{name}}}{suggest(name, allowed)}; "
+                        f"use {known} (write {{{{ or }}}} for a literal brace)")
+        elif spec or conv:
+            c.err(path, f"placeholder {{{name}}} takes no format or conversion; write {{{name}}}")
+
+
+def _smoke_targets(c, raw, path, targets, command_form):
+    """{triple: {command, env, expect, timeout, exit}}: what differs when the artifact is for that target."""
+    out = {}
+    if not isinstance(raw, dict):
+        c.err(path, f"expected a mapping of target triples, got {typename(raw)}")
+        return out
+    for triple, spec in raw.items():
+        p = path + (triple,)
+        if triple not in targets:
+            c.err(p, f"{triple!r} is not one of the crate's targets{suggest(triple, targets, 0.9)}; "
+                     f"use one of: {', '.join(targets)}")
+        spec = c.mapping(spec if spec is not None else {}, p, schema.SMOKE_TARGET_KEYS)
+        over = {}
+        if "command" in spec:
+            if not command_form:
+                c.err(p + ("command",), "a target's command: needs the command form (smoke.command)")
+            over["command"] = _smoke_command(c, spec["command"], p + ("command",))
+        if "env" in spec:
+            over["env"] = c.str_map(spec["env"], p + ("env",))
+            if command_form:
+                for name, value in over["env"].items():
+                    _placeholders(c, value, p + ("env", name))
+        if "expect" in spec and c.string(spec["expect"], p + ("expect",)):
+            over["expect"] = spec["expect"]
+        if "timeout" in spec:
+            over["timeout"] = _smoke_timeout(c, spec["timeout"], p + ("timeout",))
+        if "exit" in spec:
+            over["exit"] = _smoke_exit(c, spec["exit"], p + ("exit",))
+        out[str(triple)] = over
     return out
 
 

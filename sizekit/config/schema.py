@@ -77,7 +77,12 @@ CARGO_PROFILE_KEYS = {
 
 UPX_KEYS = ("level", "lzma", "brute", "ultra-brute")
 STRIP_KEYS = ("args", "tool")
-SMOKE_KEYS = ("args", "expect", "http", "timeout", "env", "exit")
+SMOKE_KEYS = ("args", "expect", "http", "command", "timeout", "env", "exit", "targets")
+# What a smoke.targets.<triple> entry may set for that target only (env is merged, the rest replaced).
+SMOKE_TARGET_KEYS = ("command", "env", "expect", "timeout", "exit")
+# The placeholders smoke.command and its env values may use: the artifact's absolute path, its
+# folder, and a fresh empty folder made for the run and removed after it.
+SMOKE_PLACEHOLDERS = ("artifact", "artifact_dir", "tmp")
 HTTP_KEYS = ("path", "expect", "port-env", "port-arg")
 ONLY_KEYS = ("crates", "targets")
 BUILD_STD_KEYS = ("crates", "features")

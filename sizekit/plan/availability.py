@@ -112,6 +112,64 @@ def smoke_runner(matrix, target, host):
     return runner, None
 
 
+def runner_sysroot(runner, env=None):
+    """The folder a runner reads the target's files from: qemu's `-L DIR` (or QEMU_LD_PREFIX), else None."""
+    runner = list(runner or [])
+    for i, arg in enumerate(runner[1:], 1):
+        if arg == "-L" and i + 1 < len(runner):
+            return runner[i + 1]
+    return (env or {}).get("QEMU_LD_PREFIX") or None
+
+
+SYSROOT_BIN_DIRS = ("usr/bin", "bin", "usr/local/bin")
+
+
+def smoke_program(matrix, program, target, host, runner=None, env=None):
+    """(path or None, problem or None) of the program a smoke command runs.
+
+    A path (with a '/') is taken as it is, relative to the matrix's folder. A bare name is the
+    target's program: under a runner with a sysroot (qemu-arm -L DIR) it is looked up in that
+    sysroot's bin folders, because the host's build of it cannot run there; otherwise on PATH.
+    """
+    if "/" in program:
+        path = os.path.join(matrix.root, program)
+        if not os.path.isfile(path):
+            return None, f"smoke command {program!r} does not exist (looked in {path}); fix: correct smoke.command"
+        return path, None
+    sysroot = runner_sysroot(runner, env) if target != host else None
+    if sysroot:
+        for folder in SYSROOT_BIN_DIRS:
+            path = os.path.join(sysroot, folder, program)
+            if os.path.isfile(path):
+                return path, None
+        hint = (" (scripts/install unpacks armhf GStreamer's tools into /usr/arm-linux-gnueabihf)"
+                if program.startswith("gst-") else "")
+        return None, (f"smoke command {program!r} for {target} not found in the runner's sysroot {sysroot} "
+                      f"(looked in {', '.join(SYSROOT_BIN_DIRS)}); fix: install the {target} build of it "
+                      f"there{hint}")
+    path = shutil.which(program, path=(env or {}).get("PATH", os.environ.get("PATH")))
+    if path is None:
+        return None, f"smoke command {program!r} not found on PATH; fix: install it, or give its path in smoke.command"
+    return path, None
+
+
+def smoke_command_problem(matrix, smoke, target, host):
+    """Why a crate's smoke command cannot run for target (None when it can, or is no command).
+
+    For the drivers' up-to-date checks: a smoke found unavailable should run again once
+    its program is installed, as it does when the runner appears."""
+    if not smoke or "command" not in smoke:
+        return None
+    over = (smoke.get("targets") or {}).get(target) or {}
+    program = (over.get("command") or smoke["command"])[0]
+    if "{" in program:  # names the artifact itself: there is nothing to install
+        return None
+    runner, problem = smoke_runner(matrix, target, host)
+    env = {**smoke.get("env", {}), **over.get("env", {})}
+    return problem or smoke_program(matrix, program, target, host, runner,
+                                    {k: v for k, v in env.items() if "{" not in v})[1]
+
+
 def reference_tools(matrix, target, host):
     """(C compiler, strip, problem or None) for building a crate's reference with make."""
     spec = matrix.targets.get(target)

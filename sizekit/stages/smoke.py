@@ -1,5 +1,10 @@
 """Prove a built artifact still works: run it (under the target's runner) and check its answer.
 
+Three forms: run the artifact with args and look for expect in its output; start it as a
+server and send it GET (http); or run another program that loads it (command, e.g.
+gst-launch-1.0 for a GStreamer plugin), with {artifact}, {artifact_dir} and {tmp} in the
+command and its env. For a foreign target the command runs under the target's runner too.
+
 Every run has a timeout and runs in its own process group, which is killed
 afterwards, so no server is left listening. Servers bind loopback ports only.
 """
@@ -7,10 +12,12 @@ import http.client
 import os
 import signal
 import socket
+import string
 import subprocess
+import tempfile
 import time
 
-from ..plan.availability import smoke_runner
+from ..plan.availability import smoke_program, smoke_runner
 from ..utils.fsutil import write_json_if_changed
 from ..utils.procs import kill_group
 from . import records
@@ -105,8 +112,62 @@ def run_http(spec, argv, env, log):
     return {"ok": True, "detail": f"HTTP 200 {_short(body)!r}"}
 
 
-def run_smoke(spec, binary, runner=None, log_path=None):
-    """Run one smoke check. Returns {"ok": bool, "detail": str}."""
+def expand(text, values):
+    """text with its {name} placeholders replaced from values ({{ and }} are literal braces).
+
+    The matrix checker has let only known names through; nothing else of str.format
+    (attributes, indexes, format specs) is interpreted."""
+    out = []
+    for literal, name, _, _ in string.Formatter().parse(text):
+        out.append(literal)
+        if name is not None:
+            out.append(values[name])
+    return "".join(out)
+
+
+def for_target(spec, target):
+    """The smoke spec as it applies to target: smoke.targets.<target> on top (env merged)."""
+    over = (spec.get("targets") or {}).get(target)
+    spec = {k: v for k, v in spec.items() if k != "targets"}
+    if over:
+        env = {**spec.get("env", {}), **over.get("env", {})}
+        spec.update(over)
+        spec["env"] = env
+    return spec
+
+
+def run_command(spec, binary, runner, log_path, find_program=None):
+    """The command form: run spec["command"] (under runner) with the artifact's placeholders filled."""
+    artifact = os.path.abspath(binary)
+    with tempfile.TemporaryDirectory(prefix="sizekit-smoke-") as tmp:
+        values = {"artifact": artifact, "artifact_dir": os.path.dirname(artifact), "tmp": tmp}
+        command = [expand(arg, values) for arg in spec["command"]]
+        extra_env = {k: expand(v, values) for k, v in spec.get("env", {}).items()}
+        env = {**os.environ, **extra_env}
+        if find_program is not None:
+            program, problem = find_program(command[0], env)
+            if problem:
+                return {"ok": None, "detail": f"unavailable: {problem}"}
+            command[0] = program
+        argv = list(runner or []) + command
+        os.makedirs(os.path.dirname(log_path), exist_ok=True)
+        with open(log_path, "w+b") as log:
+            shown = [f"{k}={v}" for k, v in sorted(extra_env.items())] + argv
+            log.write(("$ " + " ".join(shown) + "\n").encode())
+            log.flush()
+            try:
+                return run_args(spec, argv, env, log)
+            except OSError as exc:
+                return {"ok": False, "detail": f"cannot start: {exc.strerror or exc}"}
+
+
+def run_smoke(spec, binary, runner=None, log_path=None, find_program=None):
+    """Run one smoke check. Returns {"ok": bool, "detail": str} ({"ok": None, ...} when it cannot run).
+
+    find_program(name, env) -> (path, problem) resolves a command's program (the stage looks in
+    the runner's sysroot for foreign targets); without it the name is run as it is."""
+    if "command" in spec:
+        return run_command(spec, binary, runner, log_path, find_program)
     argv = list(runner or []) + [os.path.abspath(binary)]
     env = {**os.environ, **spec.get("env", {})}
     os.makedirs(os.path.dirname(log_path), exist_ok=True)
@@ -122,8 +183,10 @@ def run_smoke(spec, binary, runner=None, log_path=None):
 
 
 def wants_smoke(cell):
-    """Only runnable artifacts with a smoke: spec are started."""
-    return bool(cell.crate.smoke) and cell.crate.kind in ("bin", "example")
+    """Runnable artifacts with a smoke: spec are started; any artifact with a smoke command is
+    loaded by that command (a cdylib by the program that dlopen()s it)."""
+    smoke = cell.crate.smoke
+    return bool(smoke) and (cell.crate.kind in ("bin", "example") or "command" in smoke)
 
 
 def run_smoke_stage(plan, cell):
@@ -137,7 +200,13 @@ def run_smoke_stage(plan, cell):
         result = {"ok": None, "detail": f"unavailable: {problem}"}
     else:
         log = layout.log("smoke", cell.id)
-        result = run_smoke(cell.crate.smoke, layout.absolute(record["path"]), runner, log)
-        result["log"] = layout.rel(log)
+        spec = for_target(cell.crate.smoke, cell.target)
+
+        def find_program(program, env):
+            return smoke_program(plan.matrix, program, cell.target, plan.host, runner, env)
+
+        result = run_smoke(spec, layout.absolute(record["path"]), runner, log, find_program)
+        if result["ok"] is not None:  # it ran: its output is in the log
+            result["log"] = layout.rel(log)
     write_json_if_changed(layout.smoke_record(cell), result)
     return result

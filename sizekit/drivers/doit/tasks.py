@@ -20,7 +20,7 @@ from doit.exceptions import TaskFailed
 from doit.tools import config_changed
 
 from ...config.load import load_matrix
-from ...plan.availability import smoke_runner
+from ...plan.availability import smoke_command_problem, smoke_runner
 from ...plan.cells import make_plan
 from ...plan.layout import Layout
 from ...plan.shard import parse_shard, shard_plan
@@ -184,7 +184,10 @@ def smoke_tasks(plan):
             "file_dep": [layout.stage_record(cell.last.key)],
             "targets": [layout.smoke_record(cell)],
             "uptodate": [config_changed({"smoke": cell.crate.smoke,
-                                         "runner": smoke_runner(plan.matrix, cell.target, plan.host)}),
+                                         "runner": smoke_runner(plan.matrix, cell.target, plan.host),
+                                         # a smoke found unavailable runs again once its program is there
+                                         "command": smoke_command_problem(plan.matrix, cell.crate.smoke,
+                                                                          cell.target, plan.host)}),
                          smoke_ok(layout.smoke_record(cell))],
             "clean": True,
         }
