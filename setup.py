@@ -35,7 +35,9 @@ setup(
     extras_require={
         # rustc-demangle via pyderust makes `sizekit bloat` fast; without it c++filt is used.
         "demangle": ["pyderust>=1.0"],
-        "test": ["pytest", "hypothesis", "xxhash", "matplotlib", "pyderust>=1.0"],
+        # The SCons driver (sizekit.scons) needs SCons itself.
+        "scons": ["scons>=4"],
+        "test": ["pytest", "hypothesis", "xxhash", "matplotlib", "pyderust>=1.0", "scons>=4"],
     },
     cffi_modules=["sizekit/elf/_build.py:ffibuilder"],
     entry_points={

@@ -1,15 +1,21 @@
-"""A no-op `doit` over a built matrix vs running `cargo build` once per build task with nothing to do.
+"""A no-op `doit` (and `scons`) over a built matrix vs running `cargo build` once per build task with nothing to do.
 
-    python benchmarks/bench_noop.py [--matrix matrix.yaml] [--runs 7]
+    python benchmarks/bench_noop.py [--matrix matrix.yaml] [--runs 7] [--no-scons]
 
 The matrix must have been built already (scripts/demo or doit). The peer is the
 cheapest way to ask cargo "is anything stale?": one `cargo build` per build task,
 with the exact command, manifest and environment sizekit would run. The peer keeps
-its Cargo.lock between calls, as sizekit does, and the two sides alternate, so
+its Cargo.lock between calls, as sizekit does, and the sides alternate, so
 neither gets a warmer page cache. Targets: the whole no-op doit <= 1 s, and
 <= 0.25x the cargo no-ops.
+
+The SCons driver is timed beside doit: `scons` with an SConstruct that declares the same
+matrix with output= its own folder (out/scons-bench/out), so doit's state in out/ is not
+touched. When that folder is not built yet, the first SCons run builds the whole matrix
+there (as long as a cold doit build). Target: the whole no-op scons <= 2 s.
 """
 import argparse
+import importlib.util
 import os
 import statistics
 import subprocess
@@ -29,10 +35,49 @@ def timed(fn):
     return time.monotonic() - start
 
 
+SCONS_DIR = os.path.join(ROOT, "out", "scons-bench")
+SCONSTRUCT = """\
+# Written by benchmarks/bench_noop.py: the matrix under SCons, in a folder of its own.
+import sizekit.scons
+env = Environment(tools=[sizekit.scons.tool])
+env.SizeMatrix({matrix!r}, output="out")
+"""
+
+
+def scons_argv(matrix):
+    """The `scons` command for the matrix (None without SCons), its SConstruct written first."""
+    if importlib.util.find_spec("SCons") is None:
+        return None
+    os.makedirs(SCONS_DIR, exist_ok=True)
+    with open(os.path.join(SCONS_DIR, "SConstruct"), "w") as f:
+        f.write(SCONSTRUCT.format(matrix=matrix))
+    return [sys.executable, "-m", "SCons", "-Q", "-C", SCONS_DIR]
+
+
+def scons_ran(stdout):
+    return [l for l in stdout.splitlines() if l.startswith("sizekit ")]
+
+
+def scons_ready(argv):
+    """Build the matrix with SCons once if needed; True when a second run has nothing to do."""
+    first = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
+    if first.returncode != 0:
+        print("scons could not build the matrix:", scons_ran(first.stdout)[-5:], first.stderr[-800:])
+        return False
+    if scons_ran(first.stdout):
+        print(f"scons built {len(scons_ran(first.stdout))} nodes into {os.path.relpath(SCONS_DIR)}/out once")
+    again = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
+    if again.returncode != 0 or scons_ran(again.stdout):
+        print("a second scons run still had work:", scons_ran(again.stdout)[:5], again.stderr[-500:])
+        return False
+    return True
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--matrix", default=os.path.join(ROOT, "matrix.yaml"))
     ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--no-scons", action="store_true", help="time doit and cargo only")
     args = ap.parse_args()
     matrix = os.path.abspath(args.matrix)
     doit_argv = [sys.executable, "-m", "doit", "-f", os.path.join(ROOT, "dodo.py"), f"matrix={matrix}"]
@@ -59,9 +104,21 @@ def main():
         for argv, env, cwd in commands:
             subprocess.run(argv, env=env, cwd=cwd, check=True, capture_output=True)
 
-    doit_times, cargo_times = [], []
+    scons = None if args.no_scons else scons_argv(matrix)
+    if scons is None and not args.no_scons:
+        print("scons is not installed (pip install scons): timing doit and cargo only")
+    elif scons is not None and not scons_ready(scons):
+        return 1
+
+    def noop_scons():
+        out = subprocess.run(scons, cwd=ROOT, capture_output=True, text=True)
+        assert out.returncode == 0 and not scons_ran(out.stdout), out.stdout
+
+    doit_times, cargo_times, scons_times = [], [], []
     for i in range(args.runs):
         sides = [(doit_times, noop_doit), (cargo_times, noop_cargo)]
+        if scons is not None:
+            sides.append((scons_times, noop_scons))
         for times, fn in (sides if i % 2 == 0 else sides[::-1]):
             times.append(timed(fn))
     d, c = statistics.median(doit_times), statistics.median(cargo_times)
@@ -71,6 +128,11 @@ def main():
     print(f"peer: cargo build x {len(builds)} with nothing to do (median, spread "
           f"{min(cargo_times):.3f}-{max(cargo_times):.3f} s): {c:6.3f} s")
     print(f"ratio doit/cargo: {d / c:.2f}  (target <= 0.25: {'PASS' if d / c <= 0.25 else 'FAIL'})")
+    if scons_times:
+        sc = statistics.median(scons_times)
+        print(f"no-op scons (whole run, median of {args.runs}, spread {min(scons_times):.3f}-"
+              f"{max(scons_times):.3f} s): {sc:6.3f} s  (target <= 2 s: {'PASS' if sc <= 2 else 'FAIL'})")
+        print(f"ratio scons/cargo: {sc / c:.2f}")
     return 0
 
 

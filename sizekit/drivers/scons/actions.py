@@ -1,0 +1,69 @@
+"""The one action every sizekit node runs: its stage function, then the settling of its markers.
+
+A stage records a failed cell instead of raising, so SCons goes on with the others. Only the
+report fails its node (when cells failed), as does a full disk, each with one clear message.
+"""
+import errno
+import os
+
+import SCons.Action
+import SCons.Errors
+
+from .deciders import settle
+
+DISK_PROBLEMS = {errno.ENOSPC: "no space left on device", errno.EDQUOT: "disk quota exceeded",
+                 errno.EROFS: "read-only file system"}
+
+
+class Job:
+    """What a node does: call(*args). With fails=True the call returns a failure text or None."""
+
+    def __init__(self, kind, name, layout, call, *args, fails=False):
+        self.kind, self.name, self.layout = kind, name, layout
+        self.call, self.args, self.fails = call, args, fails
+
+    def run(self):
+        result = self.call(*self.args)
+        return result if self.fails else None
+
+    def __str__(self):
+        return f"sizekit {self.kind}:{self.name}" if self.name else f"sizekit {self.kind}"
+
+
+def disk_problem(exc, layout):
+    where = exc.filename2 or exc.filename
+    where = f" (writing {os.path.relpath(where)})" if where else ""
+    return (f"sizekit: {DISK_PROBLEMS[exc.errno]}{where}; make room under {os.path.relpath(layout.output)} "
+            f"or give the matrix another output folder, then build again (finished cells are kept)")
+
+
+def run_job(target, source, env):
+    job = target[0].attributes.sizekit_job
+    try:
+        problem = job.run()
+    except OSError as exc:
+        if exc.errno not in DISK_PROBLEMS:
+            raise
+        problem = disk_problem(exc, job.layout)
+    else:
+        settle(source)
+    if problem:
+        raise SCons.Errors.BuildError(node=target[0], errstr=problem, exitstatus=1)
+    return 0
+
+
+def show_job(target, source, env):
+    return str(target[0].attributes.sizekit_job)
+
+
+def print_tables(target, source, env):
+    """The size-report alias: print each crate's markdown report."""
+    for node in source:
+        if node.abspath.endswith(".md") and os.path.exists(node.abspath):
+            with open(node.abspath, encoding="utf-8") as f:
+                print(f.read())
+    return 0
+
+
+RUN = SCons.Action.Action(run_job, strfunction=show_job)
+TABLES = SCons.Action.Action(print_tables, strfunction=lambda target, source, env: "sizekit size-report")

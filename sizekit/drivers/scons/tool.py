@@ -1,0 +1,99 @@
+"""The sizekit SCons tool: env.SizeMatrix(matrix, output=, shard=) and the --clean-cargo option."""
+import dataclasses
+import optparse
+import os
+import sys
+
+from SCons.Script import AddOption, GetOption
+
+from ...config.load import load_matrix
+from ...plan.cells import make_plan
+from ...plan.layout import Layout
+from ...plan.shard import parse_shard, shard_plan
+from ...utils.errors import MatrixError, SizekitError, UsageError
+from .actions import DISK_PROBLEMS
+from .nodes import declare
+
+CLEAN_CARGO = "sizekit_clean_cargo"
+
+
+def _add_options():
+    try:
+        AddOption("--clean-cargo", dest=CLEAN_CARGO, action="store_true", default=False,
+                  help="with -c: also remove cargo's target folders, sizekit's crate overlays and "
+                       "their lockfiles under each size matrix's output folder")
+    except optparse.OptionConflictError:
+        pass  # a second Environment with the tool: the option is there already
+
+
+def generate(env):
+    """Add env.SizeMatrix (and --clean-cargo) to a construction environment."""
+    _add_options()
+    env.AddMethod(size_matrix, "SizeMatrix")
+    env.AppendUnique(TOOLS=["sizekit"])
+
+
+def exists(env):
+    """sizekit needs nothing more to declare a matrix: each cell says what it lacks, with the fix."""
+    return True
+
+
+def size_matrix(env, matrix="matrix.yaml", output=None, shard=None):
+    """Declare every cell of a matrix file; returns the target nodes.
+
+    The aliases sizes (every cell and the report), size-report (the same, then print the tables)
+    and one per crate name are registered. output= replaces the matrix's output folder (relative
+    to this SConscript's folder); shard="K/N" (or (K, N)) declares only shard K of N.
+    A bad matrix or shard prints the problem and exits (status 2) before anything is built.
+    """
+    path = env.File(env.subst(matrix) if isinstance(matrix, str) else matrix).abspath
+    if output:
+        output = env.Dir(env.subst(output) if isinstance(output, str) else output).abspath
+    plan = _plan_or_exit(path, output, shard)
+    matrix_env = env.Clone()
+    matrix_env.Decider("content")
+    explain = "explain" in (GetOption("debug") or [])
+    nodes = declare(matrix_env, plan, clean_cargo=bool(GetOption(CLEAN_CARGO)), explain=explain)
+    return nodes.all
+
+
+def load_plan(path, output=None, shard=None):
+    """The plan of a matrix file, with another output folder and as shard (K, N) or "K/N"."""
+    if isinstance(shard, str):
+        shard = parse_shard(shard, shown=f"shard={shard}") if shard.strip() else None
+    matrix = load_matrix(path)
+    if output:
+        matrix = dataclasses.replace(matrix, output=output)
+        check_output(matrix)
+    plan = make_plan(matrix, cache_dir=Layout.of(matrix).toolchain_cache)
+    return shard_plan(plan, *shard) if shard else plan
+
+
+def check_output(matrix):
+    """output= may not be the matrix's folder nor hold a crate (the matrix file's rule for output:)."""
+    out = os.path.realpath(matrix.output)
+    if out in (os.path.realpath(matrix.root), os.path.sep):
+        raise UsageError(f"output={matrix.output}: the output folder may not be the matrix's own folder; "
+                         f"choose a separate folder such as out")
+    for crate in matrix.crates.values():
+        folder = os.path.realpath(crate.path)
+        if folder == out or folder.startswith(out + os.path.sep):
+            raise UsageError(f"output={matrix.output}: the output folder would contain the crate "
+                             f"{crate.name}'s sources; choose a separate folder such as out")
+
+
+def _plan_or_exit(path, output, shard):
+    try:
+        return load_plan(path, output, shard)
+    except MatrixError as exc:
+        print(str(exc), file=sys.stderr)  # each line names the file
+        sys.exit(exc.exit_code)
+    except SizekitError as exc:
+        print(f"sizekit: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except OSError as exc:
+        if exc.errno not in DISK_PROBLEMS:
+            raise
+        print(f"sizekit: {DISK_PROBLEMS[exc.errno]} writing {exc.filename}; make room and run scons again",
+              file=sys.stderr)
+        sys.exit(1)
