@@ -19,3 +19,5 @@ if __name__ == "sizekit":
         sys.path[:] = _path
 else:
     from sizekit.scons import exists, generate  # noqa: F401
+
+__all__ = ["exists", "generate"]
