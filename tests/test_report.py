@@ -165,9 +165,10 @@ def test_targets_and_overhead_ratios_come_from_the_bytes():
     ureq = [c for c in results["cells"] if c["crate"] == "http-ureq"]
     refs = [r for r in results["references"] if r["crate"] == "http-ureq"]
     row = tables.overhead_table(results, ureq, refs).rows[0]
-    assert row.cells[1].value == 1100000 and row.cells[1].code == "release-stripped"
-    assert row.cells[3].value == 1100000 - 14400
-    assert row.cells[4].value == 1100000 / 14400 and row.cells[4].text == f"{1100000 / 14400:.1f}x"
+    assert row.cells[1].value == 1500000 and row.cells[1].code == "release"
+    assert row.cells[2].value == 1100000 and row.cells[2].code == "release-stripped"
+    assert row.cells[5].value == 1100000 - 14400
+    assert row.cells[6].value == 1100000 / 14400 and row.cells[6].text == f"{1100000 / 14400:.1f}x"
     cells = [dict(c, target="aarch64-unknown-linux-gnu", final_bytes=c["final_bytes"] // 2) for c in ureq]
     table = tables.targets_table(ureq + cells, ["x86_64-unknown-linux-gnu", "aarch64-unknown-linux-gnu"])
     assert table.columns[-1].title == "aarch64 / x86_64"

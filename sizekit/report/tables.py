@@ -222,23 +222,28 @@ def targets_table(cells, targets):
 
 
 def overhead_table(results, cells, refs):
-    """The seed's "Rust size overhead": the stripped baseline row against the stripped reference."""
+    """The seed's "Rust size overhead": the baseline row and its stripped twin against the reference,
+    as built and stripped; the overhead and the factor are of the stripped files."""
     name = refs[0]["name"]
-    table = Table("overhead", columns(("target", "name"), ("Rust, stripped", "size"), (f"{name}, stripped", "size"),
+    table = Table("overhead", columns(("target", "name"), ("Rust", "size"), ("Rust, stripped", "size"),
+                                      (name, "size"), (f"{name}, stripped", "size"),
                                       ("overhead (bytes)", "bytes"), ("ratio", "ratio")))
     for ref in refs:
         base = baseline_of([c for c in cells if c["target"] == ref["target"]], results["baseline"])
         ours = stripped_of(cells, base) if base else None
         if ref["status"] != "ok":
-            table.add([ref["target"], "-", f"{ref['name']}: {ref['status']} ({ref.get('reason')})", "-", "-"])
+            table.add([ref["target"], "-", "-", f"{ref['name']}: {ref['status']} ({ref.get('reason')})", "-", "-", "-"])
             continue
-        theirs = ref["stripped_bytes"]
+        theirs, theirs_full = ref["stripped_bytes"], ref.get("bytes")
+        full = Cell(size_text(theirs_full), theirs_full) if isinstance(theirs_full, int) else Cell("-")
+        rust_full = Cell(size_text(base["final_bytes"]), base["final_bytes"], code=base["variant"]) \
+            if base and ok(base) else Cell("-")
         if not ours or not ok(ours):
-            table.add([ref["target"], "-", Cell(size_text(theirs), theirs), "-", "-"])
+            table.add([ref["target"], rust_full, "-", full, Cell(size_text(theirs), theirs), "-", "-"])
             continue
         mine = ours["final_bytes"]
         factor = ratio(mine, theirs)
-        table.add([Cell(ref["target"]), Cell(size_text(mine), mine, code=ours["variant"]),
+        table.add([Cell(ref["target"]), rust_full, Cell(size_text(mine), mine, code=ours["variant"]), full,
                    Cell(size_text(theirs), theirs), Cell(f"{mine - theirs:+,}", mine - theirs),
                    Cell(f"{factor:.1f}x", factor) if factor is not None else Cell("-")])
     return table
