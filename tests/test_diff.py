@@ -78,16 +78,20 @@ def test_markdown_matches_golden(files):
     assert diff_markdown(diff_results(old, new)) == golden("diff_basic.md")
 
 
-def test_cli_markdown_is_the_golden_and_exits_0(files):
+def test_cli_markdown_is_the_pr_comment_golden_and_exits_0(files):
+    # The command line's markdown is the PR comment: a verdict per crate, the cells that changed,
+    # then every table (and each cell's sections and crates) folded in <details>.
     r = sizekit("diff", *files)
     assert r.returncode == 0, r.stderr
-    assert r.stdout == golden("diff_basic.md")
+    assert r.stdout == golden("diff_comment_basic.md")
+    assert "- **app**: shrank -6,376 B (-6.2K) (-0.3%) over 2 of 7 cells" in r.stdout
 
 
 def test_identical_files_say_nothing_changed(files):
     r = sizekit("diff", files[0], files[0])
     assert r.returncode == 0
-    assert r.stdout == golden("diff_same.md")
+    assert r.stdout == golden("diff_comment_same.md")
+    assert "- **app**: unchanged · `size/none`" in r.stdout
 
 
 def test_json_form(files):

@@ -6,7 +6,6 @@ import sys
 
 from ..report.budget import check_report
 from ..report.comment import comment_markdown
-from ..report.diff import diff_markdown
 from ..report.growth import growth_over, growth_report
 from ..results.compare import compare
 from ..results.inputs import load_input
@@ -43,8 +42,9 @@ def cmd_diff(args):
     threshold = parse_threshold(args.threshold)
     old, new = _load_pair(args.old, args.new)
     symbols = any(s.tables for s in (old, new))
-    # Two results.json files and no new option: the cell table as sizekit always printed it.
-    classic = not symbols and args.threshold is None and not args.cells
+    # JSON of two results.json files with no new option keeps the form scripts already parse;
+    # markdown is always the PR comment (verdicts, the cells that moved, details folded).
+    classic = args.format == "json" and not symbols and args.threshold is None and not args.cells
     try:
         diff = diff_results(old.results, new.results) if classic else compare(old, new, threshold, args.cells)
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
@@ -54,7 +54,7 @@ def cmd_diff(args):
         # One write: json.dump writes piece by piece, slow for the megabytes of a symbol diff.
         sys.stdout.write(json.dumps({**diff, "old": args.old, "new": args.new}, indent=1 if classic else None) + "\n")
     else:
-        sys.stdout.write(diff_markdown(diff) if classic else comment_markdown(diff))
+        sys.stdout.write(comment_markdown(diff))
     return 0
 
 
