@@ -18,28 +18,19 @@ import argparse
 import glob
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 from sizekit.results.capture import snapshot_of, take_snapshot  # noqa: E402
 from sizekit.results.snapshot import load_snapshot, write_snapshot  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_bloat import median_time  # noqa: E402  (one warm-up, then the median of N)
+
 LIMIT_S = 2.0
-
-
-def median_time(fn, runs):
-    fn()
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def sizekit_cli(*args):

@@ -8,7 +8,6 @@ A project's dodo.py needs two lines:
 `doit` then builds every cell; `doit matrix=other.yaml` picks another matrix.
 doit's own state lives in the matrix's output folder.
 """
-import errno
 import functools
 import os
 import shutil
@@ -30,7 +29,7 @@ from ...stages.measure import run_measure
 from ...stages.post import run_post
 from ...stages.reference import run_reference, sources
 from ...stages.smoke import run_smoke_stage, wants_smoke
-from ...utils.errors import MatrixError, SizekitError
+from ..failures import disk_message, is_disk_error, or_exit
 from ..finish import finish
 from .progress import SizekitReporter
 from .runlock import doit_command, hold_run_lock
@@ -44,10 +43,6 @@ from .uptodate import (ContentHashChecker, estimator_fingerprint, results_valid,
 # succeeded, so a record missing now is worth a word.
 DONE = {"done": 1}
 
-DISK_ERRORS = {errno.ENOSPC: "no space left on device", errno.EDQUOT: "disk quota exceeded",
-               errno.EROFS: "read-only file system"}
-
-
 def disk_safe(action):
     """A full (or read-only) disk under out/ fails the task with one clear line, not a traceback.
 
@@ -58,17 +53,10 @@ def disk_safe(action):
         try:
             return action(plan, *args)
         except OSError as exc:
-            if exc.errno not in DISK_ERRORS:
+            if not is_disk_error(exc):
                 raise
-            return TaskFailed(disk_message(exc, plan.layout))
+            return TaskFailed(disk_message(exc, plan.layout.output))
     return run
-
-
-def disk_message(exc, layout):
-    where = exc.filename2 or exc.filename
-    where = f" writing {os.path.relpath(where)}" if where else ""
-    return (f"sizekit: {DISK_ERRORS[exc.errno]}{where}; free space under {os.path.relpath(layout.output)} "
-            f"(or point output: elsewhere) and run again: finished cells are kept")
 
 
 @disk_safe
@@ -260,23 +248,16 @@ def matrix_tasks(default="matrix.yaml", command=None, shard=None):
     status 2 before any task runs.
     """
     path = get_var("matrix", default) or default
-    try:
-        if shard is None and get_var("shard", None):
-            shard = parse_shard(get_var("shard"), shown=f"shard={get_var('shard')}")
-        plan = load_plan(path, shard)
-    except MatrixError as exc:
-        print(str(exc), file=sys.stderr)  # each line names the file
-        sys.exit(exc.exit_code)
-    except SizekitError as exc:
-        print(f"sizekit: {exc}", file=sys.stderr)
-        sys.exit(exc.exit_code)
+    if shard is None and get_var("shard", None):
+        shard = or_exit(parse_shard, get_var("shard"), f"shard={get_var('shard')}")
+    plan = or_exit(load_plan, path, shard)
     try:
         os.makedirs(plan.layout.state_dir, exist_ok=True)
         hold_run_lock(plan.layout, command or doit_command(sys.argv[1:]))
     except OSError as exc:
-        if exc.errno not in DISK_ERRORS:
+        if not is_disk_error(exc):
             raise
-        print(disk_message(exc, plan.layout), file=sys.stderr)
+        print(disk_message(exc, plan.layout.output), file=sys.stderr)
         sys.exit(1)
     config = {
         "dep_file": plan.layout.doit_db,

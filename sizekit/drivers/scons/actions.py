@@ -3,17 +3,13 @@
 A stage records a failed cell instead of raising, so SCons goes on with the others. Only the
 report fails its node (when cells failed), as does a full disk, each with one clear message.
 """
-import errno
 import os
 
 import SCons.Action
 import SCons.Errors
 
+from ..failures import disk_message, is_disk_error
 from .deciders import settle
-
-DISK_PROBLEMS = {errno.ENOSPC: "no space left on device", errno.EDQUOT: "disk quota exceeded",
-                 errno.EROFS: "read-only file system"}
-
 
 class Job:
     """What a node does: call(*args). With fails=True the call returns a failure text or None."""
@@ -30,21 +26,14 @@ class Job:
         return f"sizekit {self.kind}:{self.name}" if self.name else f"sizekit {self.kind}"
 
 
-def disk_problem(exc, layout):
-    where = exc.filename2 or exc.filename
-    where = f" (writing {os.path.relpath(where)})" if where else ""
-    return (f"sizekit: {DISK_PROBLEMS[exc.errno]}{where}; make room under {os.path.relpath(layout.output)} "
-            f"or give the matrix another output folder, then build again (finished cells are kept)")
-
-
 def run_job(target, source, env):
     job = target[0].attributes.sizekit_job
     try:
         problem = job.run()
     except OSError as exc:
-        if exc.errno not in DISK_PROBLEMS:
+        if not is_disk_error(exc):
             raise
-        problem = disk_problem(exc, job.layout)
+        problem = disk_message(exc, job.layout.output)
     else:
         settle(source)
     if problem:

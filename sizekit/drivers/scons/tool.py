@@ -10,8 +10,8 @@ from ...config.load import load_matrix
 from ...plan.cells import make_plan
 from ...plan.layout import Layout
 from ...plan.shard import parse_shard, shard_plan
-from ...utils.errors import MatrixError, SizekitError, UsageError
-from .actions import DISK_PROBLEMS
+from ...utils.errors import UsageError
+from ..failures import disk_message, is_disk_error, or_exit
 from .nodes import declare
 
 CLEAN_CARGO = "sizekit_clean_cargo"
@@ -84,16 +84,9 @@ def check_output(matrix):
 
 def _plan_or_exit(path, output, shard):
     try:
-        return load_plan(path, output, shard)
-    except MatrixError as exc:
-        print(str(exc), file=sys.stderr)  # each line names the file
-        sys.exit(exc.exit_code)
-    except SizekitError as exc:
-        print(f"sizekit: {exc}", file=sys.stderr)
-        sys.exit(exc.exit_code)
+        return or_exit(load_plan, path, output, shard)
     except OSError as exc:
-        if exc.errno not in DISK_PROBLEMS:
+        if not is_disk_error(exc):
             raise
-        print(f"sizekit: {DISK_PROBLEMS[exc.errno]} writing {exc.filename}; make room and run scons again",
-              file=sys.stderr)
+        print(disk_message(exc, os.path.dirname(os.path.abspath(path))), file=sys.stderr)
         sys.exit(1)
