@@ -58,33 +58,26 @@ class Attribution:
         return out
 
 
-def attribute(path, split_std=False, sections=None):
-    """Attribute every byte of the covered sections of the ELF at path to a crate."""
-    path = os.fspath(path)
-    elf = read_elf(path)
-    by_index = {s["index"]: s for s in elf["sections"]}
-    syms = [s for s in elf["symbols"] if s[2] > 0 and s[3] in by_index]
-    if sections is None:
-        used = {s[3] for s in syms}
-        covered = [s for s in elf["sections"] if s["index"] in used and s["alloc"] and not s["nobits"]]
-    else:
-        names = {s["name"]: s for s in elf["sections"]}
-        missing = [n for n in sections if n not in names]
-        if missing:
-            raise ElfError(path, f"no section {', '.join(missing)} (it has: "
-                                 f"{', '.join(n for n in names if n)})")
-        covered = [names[n] for n in dict.fromkeys(sections)]
+def sized_symbols(elf):
+    """The symbols with a size, in a section the file has: (name, value, size, section index)."""
+    by_index = {s["index"] for s in elf["sections"]}
+    return [s for s in elf["symbols"] if s[2] > 0 and s[3] in by_index]
 
-    pretty = dm.demangle_all({s[0] for s in syms})
-    backend = dm.backend_name()
+
+def default_sections(elf, syms):
+    """The sections a breakdown covers by default: loaded, with file bytes, holding a symbol."""
+    used = {s[3] for s in syms}
+    return [s for s in elf["sections"] if s["index"] in used and s["alloc"] and not s["nobits"]]
+
+
+def owned_bytes(syms, covered, pretty, split_std=False):
+    """Each symbol's bytes in the covered sections, every byte counted once: where symbols overlap
+    (aliases, padding symbols) the first by address owns it. Yields (section, raw name, crate, bytes)."""
     by_section = {}
     for s in syms:
         by_section.setdefault(s[3], []).append(s)
     crate_cache = {}
-    per_section = {}
-    functions = []
     for sec in covered:
-        totals = {}
         end = sec["addr"] + sec["size"]
         cursor = sec["addr"]
         for name, value, size, _ in sorted(by_section.get(sec["index"], ()), key=address_order):
@@ -100,8 +93,35 @@ def attribute(path, split_std=False, sections=None):
                 p = pretty[name]
                 crate = dm.group(dm.crate_of(p) if p is not None else dm.unmangled_crate(name), split_std)
                 crate_cache[name] = crate
-            totals[crate] = totals.get(crate, 0) + (hi - lo)
-            functions.append((pretty[name] or name, crate, hi - lo, sec["name"]))
+            yield sec, name, crate, hi - lo
+
+
+def attribute(path, split_std=False, sections=None):
+    """Attribute every byte of the covered sections of the ELF at path to a crate."""
+    path = os.fspath(path)
+    elf = read_elf(path)
+    syms = sized_symbols(elf)
+    if sections is None:
+        covered = default_sections(elf, syms)
+    else:
+        names = {s["name"]: s for s in elf["sections"]}
+        missing = [n for n in sections if n not in names]
+        if missing:
+            raise ElfError(path, f"no section {', '.join(missing)} (it has: "
+                                 f"{', '.join(n for n in names if n)})")
+        covered = [names[n] for n in dict.fromkeys(sections)]
+
+    pretty = dm.demangle_all({s[0] for s in syms})
+    backend = dm.backend_name()
+    totals_of = {sec["name"]: {} for sec in covered}
+    functions = []
+    for sec, name, crate, nbytes in owned_bytes(syms, covered, pretty, split_std):
+        totals = totals_of[sec["name"]]
+        totals[crate] = totals.get(crate, 0) + nbytes
+        functions.append((pretty[name] or name, crate, nbytes, sec["name"]))
+    per_section = {}
+    for sec in covered:
+        totals = totals_of[sec["name"]]
         unknown = sec["size"] - sum(totals.values())
         if unknown:
             totals[dm.UNKNOWN] = totals.get(dm.UNKNOWN, 0) + unknown

@@ -44,38 +44,17 @@ class SymbolTable:
 
 def read_symbols(path, split_std=False):
     """The SymbolTable of the ELF at path. Raises ElfError (exit 2) for a file that is not one."""
-    # bloat's reader is the one ELF parser of sizekit; it is private there, so it is used as is.
     elf = bloat.read_elf(os.fspath(path))
-    by_index = {s["index"]: s for s in elf["sections"]}
-    syms = [s for s in elf["symbols"] if s[2] > 0 and s[3] in by_index]
-    used = {s[3] for s in syms}
-    covered = [s for s in elf["sections"] if s["index"] in used and s["alloc"] and not s["nobits"]]
+    syms = bloat.sized_symbols(elf)
+    covered = bloat.default_sections(elf, syms)
     pretty = dm.demangle_all({s[0] for s in syms})
-    by_section = {}
-    for s in syms:
-        by_section.setdefault(s[3], []).append(s)
-    crate_of = {}
     rows = []
-    unknown = {}
-    for sec in covered:
-        end = sec["addr"] + sec["size"]
-        cursor = sec["addr"]
-        owned = 0
-        for raw, value, size, _ in sorted(by_section.get(sec["index"], ()), key=bloat.address_order):
-            lo = max(value, cursor)
-            hi = min(value + size, end)
-            if hi <= lo:
-                continue
-            cursor = hi
-            crate = crate_of.get(raw)
-            if crate is None:
-                p = pretty[raw]
-                crate = dm.group(dm.crate_of(p) if p is not None else dm.unmangled_crate(raw), split_std)
-                crate_of[raw] = crate
-            rows.append((hi - lo, raw, pretty[raw] or raw, crate, sec["name"]))
-            owned += hi - lo
-        if sec["size"] - owned:
-            unknown[sec["name"]] = sec["size"] - owned
+    owned = {}
+    for sec, raw, crate, nbytes in bloat.owned_bytes(syms, covered, pretty, split_std):
+        rows.append((nbytes, raw, pretty[raw] or raw, crate, sec["name"]))
+        owned[sec["name"]] = owned.get(sec["name"], 0) + nbytes
+    unknown = {s["name"]: s["size"] - owned.get(s["name"], 0) for s in covered
+               if s["size"] - owned.get(s["name"], 0)}
     rows.sort(key=lambda r: (-r[0], r[1]))
     table = SymbolTable(sections={s["name"]: s["size"] for s in covered}, unknown=unknown,
                         demangler=dm.backend_name())
