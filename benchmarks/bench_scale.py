@@ -14,7 +14,6 @@ when a target is missed or when a cell's size differs between the runs.
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,16 +24,11 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from bench_matrix import bench_matrix_copy  # noqa: E402
+from sizekit.utils.procs import free_port  # noqa: E402
 
 import yaml  # noqa: E402
 
 DEFAULT_VARIANTS = "release,release-stripped,release-malloc,release-abort,release-lto,release-z"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def matrix_for(folder, args, cache=None):

@@ -14,16 +14,11 @@ import time
 import pytest
 
 from conftest import DODO, ROOT, doit, require_tool, sizekit, write
+from sizekit.utils.procs import free_port
 
 pytestmark = pytest.mark.slow
 
 WITHDEPS = os.path.join(ROOT, "tests", "fixtures", "withdeps")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

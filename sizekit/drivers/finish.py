@@ -4,7 +4,7 @@ import sys
 
 from ..report.markdown import write_reports
 from ..report.page import write_html
-from ..results.capture import snapshot_path, take_snapshot
+from ..results.capture import take_snapshot
 from ..results.collect import collect
 from ..results.format import write_results
 from ..results.snapshot import write_snapshot
@@ -24,7 +24,7 @@ def _snapshot(plan, results):
     layout = plan.layout
     try:
         snap = take_snapshot(results, layout.results_json, root=layout.root)
-        write_snapshot(snapshot_path(layout.output), snap)
+        write_snapshot(layout.snapshot, snap)
         return snap
     except (SizekitError, OSError) as exc:
         print(f"sizekit: note: no snapshot written: {exc}", file=sys.stderr)

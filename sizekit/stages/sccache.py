@@ -8,24 +8,20 @@ not start (a Redis that does not answer, say), the build goes on without the cac
 log says why.
 """
 import json
-import socket
 import subprocess
+
+from ..utils.procs import free_port, run_capture
 
 START_TIMEOUT = 60
 
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _run(binary, args, env, timeout=START_TIMEOUT):
+    """(exit status, output) of one sccache call; one that cannot start or hangs is a failure."""
     try:
-        proc = subprocess.run([binary, *args], env=env, capture_output=True, text=True, timeout=timeout)
+        code, out = run_capture([binary, *args], timeout=timeout, env=env)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return 1, str(exc)
-    return proc.returncode, (proc.stdout + proc.stderr).strip()
+    return code, out.strip()
 
 
 def _total(counts):

@@ -11,7 +11,6 @@ afterwards, so no server is left listening. Servers bind loopback ports only.
 import http.client
 import os
 import signal
-import socket
 import string
 import subprocess
 import tempfile
@@ -19,14 +18,8 @@ import time
 
 from ..plan.availability import smoke_program, smoke_runner
 from ..utils.fsutil import write_json_if_changed
-from ..utils.procs import kill_group
+from ..utils.procs import free_port, kill_group
 from . import records
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def describe_exit(code):

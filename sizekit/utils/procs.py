@@ -1,8 +1,16 @@
-"""Child processes: logged runs that never outlive sizekit, and log tails."""
+"""Child processes: logged runs that never outlive sizekit, log tails, and loopback ports for them."""
 import os
 import signal
+import socket
 import subprocess
 import threading
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def kill_group(proc):
