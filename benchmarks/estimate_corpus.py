@@ -44,8 +44,11 @@ VARIANTS = {
     "small": ("release", {"OPT_LEVEL": "z", "LTO": "fat", "CODEGEN_UNITS": "1",
                           "PANIC": "abort"}),
 }
-ARTIFACTS = {"skbin": "skbin", "skcdylib": "libskcdylib.so"}
+ARTIFACTS = {"skbin": "skbin", "skcdylib": "libskcdylib.so", "skdeps": "skdeps",
+             "skdepslib": "libskdepslib.so"}
 ARM_LIB_DIRS = {"armv7": "/usr/arm-linux-gnueabihf/lib", "aarch64": "/usr/aarch64-linux-gnu/lib"}
+# armhf GStreamer as scripts/install unpacks it: real ARM programs and bigger libraries
+ARMHF_GST = "/usr/arm-linux-gnueabihf/usr"
 
 
 def elf_class(path):
@@ -88,6 +91,9 @@ def _has_symtab(path):
 def build_crates(cache, log):
     """cargo builds of the corpus crates; yields (name, path) of each artifact and its strip."""
     work = os.path.join(cache, "crates")
+    os.makedirs(os.path.join(work, ".cargo"), exist_ok=True)
+    shutil.copyfile(os.path.join(CRATES, ".cargo", "config.toml"),
+                    os.path.join(work, ".cargo", "config.toml"))
     for crate in ARTIFACTS:
         dst = os.path.join(work, crate)
         if not os.path.isdir(dst):
@@ -159,6 +165,24 @@ def arm_libs(n_each):
     return out
 
 
+def armhf_gstreamer(n_bins, n_libs):
+    """ARM programs and libraries from the armhf GStreamer that scripts/install unpacks."""
+    def elves(pattern, kind, want):
+        cands = []
+        for p in sorted(glob.glob(os.path.join(ARMHF_GST, pattern), recursive=True)):
+            if os.path.islink(p) or not os.path.isfile(p) or os.path.getsize(p) < 8_000:
+                continue
+            c = elf_class(p)
+            if c and c[0] == kind:
+                cands.append((os.path.getsize(p), p))
+        cands.sort()
+        step = max(1, len(cands) // max(want, 1))
+        return [p for _, p in cands[::step][:want]]
+    return [(f"armhf-gst-bin-{os.path.basename(p)}", p)
+            for p in elves("**/bin/*", "exec", n_bins) + elves("lib/**/gstreamer*/*", "exec", 4)] + \
+        [(f"armhf-gst-lib-{os.path.basename(p)}", p) for p in elves("lib/**/*.so*", "shlib", n_libs)]
+
+
 def add(files_dir, manifest, name, src):
     dst = os.path.join(files_dir, name)
     shutil.copyfile(src, dst)
@@ -198,7 +222,7 @@ def collect(cache, n_bins=16, n_libs=10, n_arm=12, crates=True):
                 subprocess.run([strip, "-s", tmp], check=True)
                 add(files_dir, manifest, name + "-stripped", tmp)
                 os.unlink(tmp)
-    for name, src in debian_files(n_bins, n_libs) + arm_libs(n_arm):
+    for name, src in debian_files(n_bins, n_libs) + arm_libs(n_arm) + armhf_gstreamer(8, n_arm):
         add(files_dir, manifest, name, src)
     if os.path.isdir(final_dir):
         shutil.rmtree(final_dir)

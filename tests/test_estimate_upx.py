@@ -248,3 +248,36 @@ def test_fallback_to_python_is_loud():
     r = subprocess.run([sys.executable, "-c", BLOCK_C], capture_output=True, text=True, env=env,
                        cwd=ROOT)
     assert r.stdout.strip() == "python" and r.stderr == ""
+
+
+def test_cli_estimate_gives_no_number_where_upx_refuses(tmp_path):
+    ld = tmp_path / "ld.so"
+    shutil.copyfile(first_existing(os.path.join(ARMHF, "ld-linux-armhf.so.3")), ld)
+    ld.chmod(0o755)
+    run = [sys.executable, "-m", "sizekit", "estimate", str(ld)]
+    proc = subprocess.run(run, capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert "UPX cannot pack this: shared library without DT_INIT" in proc.stdout
+    assert "upx --best estimate" not in proc.stdout
+    data = subprocess.run(run + ["--json"], capture_output=True, text=True)
+    assert data.returncode == 1
+    doc = __import__("json").loads(data.stdout)
+    assert doc["estimate_bytes"] is None and doc["upx_refusal"].startswith("shared library")
+
+
+def test_report_says_upx_cannot_pack_this():
+    from sizekit.report import markdown
+    from sizekit.utils.units import human
+    cell = {"crate": "demo", "target": "x86_64-unknown-linux-gnu", "status": "ok", "label": None,
+            "stages": [{"step": "build", "bytes": 9000}], "final_bytes": 9000,
+            "upx_estimate_bytes": None, "upx_refusal": "file too small (UPX: NotCompressibleException"
+            " / file is too small, under 4096 bytes)"}
+    ok = dict(cell, variant="release", upx_estimate_bytes=4000, upx_refusal=None, final_bytes=20000)
+    results = {"baseline": "release", "variants": ["release", "tiny"],
+               "cells": [ok, dict(cell, variant="tiny")]}
+    text = markdown.crate_markdown(results, "demo")
+    tiny = next(line for line in text.splitlines() if line.startswith("| tiny"))
+    assert "UPX cannot pack this (file too small)" in tiny
+    release = next(line for line in text.splitlines() if line.startswith("| release"))
+    assert "UPX cannot" not in release and human(4000) in release
+    assert "file too small (UPX" in markdown.sizes_csv(results)

@@ -51,13 +51,16 @@ def cmd_sections(args):
 
 def cmd_estimate(args):
     size = os.path.getsize(args.file) if os.path.isfile(args.file) else None
-    estimate = native.estimate_file(args.file, args.upx)
+    estimate, why = native.estimate_verdict(args.file, args.upx)
     if args.json:
         _print_json({"file": args.file, "bytes": size, "level": args.upx, "estimate_bytes": estimate,
-                     "ratio": round(estimate / size, 4) if size else None})
-        return 0
-    ratio = f" ({estimate * 100 / size:.1f}%)" if size else ""
+                     "ratio": round(estimate / size, 4) if size and estimate else None, "upx_refusal": why})
+        return 1 if why else 0
     flags = "--best" + (" --lzma" if args.upx == "lzma" else "")
+    if why:
+        print(f"{args.file}: {size:,} bytes; UPX cannot pack this: {why}")
+        return 1
+    ratio = f" ({estimate * 100 / size:.1f}%)" if size else ""
     print(f"{args.file}: {size:,} bytes; upx {flags} estimate {estimate:,} bytes{ratio}, {human(estimate)}")
     return 0
 
@@ -70,7 +73,8 @@ def _register_sections(sub):
 
 
 def _register_estimate(sub):
-    p = sub.add_parser("estimate", help="estimate the UPX-packed size of a file without running UPX")
+    p = sub.add_parser("estimate", help="estimate the UPX-packed size of a file without running UPX "
+                                        "(exit 1, with UPX's reason, for a file UPX would refuse)")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--upx", choices=sorted(native.LEVELS), default="best",
                    help="best = upx --best, lzma = upx --best --lzma")

@@ -379,34 +379,41 @@ def _ratio_refusal(size, estimate):
     return None
 
 
-def upx_refusal(path, level="best") -> Optional[str]:
-    """UPX's reason for refusing to pack the file (structure, or too little gain), or None.
+def estimate_verdict(path, level="best"):
+    """(estimate, None) for a file UPX would pack, or (None, UPX's reason for refusing it).
 
-    An estimate near UPX's gain threshold may be on the wrong side of it.
+    The reason covers the file's structure and UPX's gain threshold; an estimate near that
+    threshold may be on the wrong side of it.
     """
     lv = _level(level)
     p = os.fspath(path)
     if not os.path.isdir(p) and os.path.exists(p) and not os.access(p, os.X_OK):
-        return "file not executable (UPX: file not executable; try 'chmod +x')"
+        return None, "file not executable (UPX: file not executable; try 'chmod +x')"
     with _Mapped(p) as buf:
         if len(buf) == 0:
-            return "empty file (UPX: file is too small)"
+            return None, "empty file (UPX: file is too small)"
         rc, reason = _impl.upx_check(buf)
         if rc == 0 and reason:
-            return UPX_REASONS.get(reason, f"UPX check reason {reason}")
+            return None, UPX_REASONS.get(reason, f"UPX check reason {reason}")
         rc, est, _ = _impl.estimate_packed(buf, lv)
         size = len(buf)
     if rc != 0:
         raise NativeFileError(p, f"packed-size estimate failed (error {rc})")
-    return _ratio_refusal(size, est)
+    why = _ratio_refusal(size, est)
+    return (None, why) if why else (est, None)
+
+
+def upx_refusal(path, level="best") -> Optional[str]:
+    """UPX's reason for refusing to pack the file (structure, or too little gain), or None."""
+    return estimate_verdict(path, level)[1]
 
 
 def estimate_file_checked(path, level="best") -> int:
     """estimate_file, raising UpxRefuses where UPX would refuse the file."""
-    why = upx_refusal(path, level)
+    est, why = estimate_verdict(path, level)
     if why is not None:
         raise UpxRefuses(os.fspath(path), why)
-    return estimate_file(path, level)
+    return est
 
 
 PIECE_KINDS = {_ref.SK_PIECE_HEADERS: "headers", _ref.SK_PIECE_PLAIN: "segment",

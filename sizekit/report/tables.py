@@ -147,6 +147,18 @@ def upx_error_pct(cell):
     return pct_change(est, cell["final_bytes"])
 
 
+UPX_CANNOT = "UPX cannot pack this"
+
+
+def estimate_cell(cell):
+    """The "UPX (est.)" cell: the estimate, or UPX_CANNOT and why where UPX would refuse the file."""
+    why = cell.get("upx_refusal")
+    if why:
+        return Cell(f"{UPX_CANNOT} ({why.split(' (UPX')[0]})")
+    est = cell.get("upx_estimate_bytes")
+    return Cell(human(est) if est else "-", est or None)
+
+
 def attribution_row(results, cells):
     """The row whose crate attribution is shown: the baseline, else the first row that has one."""
     base = baseline_of(cells, results.get("baseline"))
@@ -168,7 +180,6 @@ def seed_table(results, cells):
     table = Table("seed", SEED_COLUMNS, failure_span=(2, 6))
     for c in cells:
         label = c.get("label")
-        est = c.get("upx_estimate_bytes")
         pct = change_pct(c, base)
         if c["status"] == "ok":
             size = [Cell(count(c["final_bytes"]), c["final_bytes"]), Cell(human(c["final_bytes"]), c["final_bytes"])]
@@ -177,7 +188,7 @@ def seed_table(results, cells):
             size = [Cell(c["status"]), Cell("-")]
             failure = Failure(c["status"], c.get("reason"), c.get("log"), c.get("tail"))
         table.add([Cell(c["variant"]), Cell("-" if label is None else str(label)), *size,
-                   Cell(pct_text(pct), pct), Cell(human(est) if est else "-", est or None), Cell(runs(c))],
+                   Cell(pct_text(pct), pct), estimate_cell(c), Cell(runs(c))],
                   kind="baseline" if c["variant"] == baseline else "", failure=failure)
     return table
 

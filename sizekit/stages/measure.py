@@ -49,8 +49,11 @@ def measure_cell(plan, cell):
     upx = next((s for s in cell.variant.post if s.kind == "upx"), None)
     level = upx.estimate_level if upx else "best"
     try:
-        out["upx_estimate_bytes"] = native.estimate_file(layout.absolute(unpacked["path"]), level)
+        est, why = native.estimate_verdict(layout.absolute(unpacked["path"]), level)
+        out["upx_estimate_bytes"] = est
         out["upx_estimate_level"] = level
+        if why:
+            out["upx_refusal"] = why  # no number: UPX would not pack this file
     except Exception as exc:  # an estimate must never sink a measured cell
         out["upx_estimate_error"] = str(exc)
     return out
