@@ -738,7 +738,10 @@ static void filter_arm(uint8_t *d, uint64_t size, int arm64)
 /*    as it is, because ld.so reads it before UPX's code runs; the headers are one piece; */
 /*    the rest of the PT_LOAD holding xct_off and every later read-only PT_LOAD are      */
 /*    filtered pieces; gaps are pieces; writable PT_LOADs are copied after the loader,    */
-/*    each padded to its offset modulo p_align (x86-64 lowers p_align above 4 KiB to 4 KiB).*/
+/*    each padded to its offset modulo p_align, lowered to 4 KiB except on AArch64 (the    */
+/*    packed files' PT_LOADs say 0x1000 for x86-64 and ARM, 0x10000 for AArch64).          */
+/*  - Every extent is compressed in blocks of at most p_blocksize bytes (the largest       */
+/*    PT_LOAD, or the tail after the last one when longer), each with its own b_info.      */
 /*  - Each piece costs a 12-byte b_info header plus its compressed size, or its own size */
 /*    when compression does not shrink it (UPX then stores it).                          */
 /*  - The rest is per architecture and file kind: UPX's loader stub, the new ELF headers */
@@ -783,6 +786,7 @@ typedef struct {
 typedef struct {
     int c64, arch, shlib;
     uint64_t hdr_len, xct_off;
+    uint64_t arm_tail; /* ARM shared library: bytes written after the copied PT_LOADs */
     unsigned nload;
     est_seg load[EST_MAX_LOADS];
 } est_layout;
@@ -876,12 +880,19 @@ static uint32_t est_layout_read(const uint8_t *d, size_t len, est_layout *L)
     shnum = eread(&e, L->c64 ? 60 : 48, 2);
     if (shoff != 0 && shent >= (L->c64 ? 64u : 40u) && shnum > 0 && shnum <= 65535 &&
         in_file(shoff, shnum * shent, len)) {
+        uint64_t attr = 0;
         for (k = 1; k < shnum; k++) {
             uint64_t b = shoff + k * shent;
             uint64_t fl = L->c64 ? eread(&e, b + 8, 8) : eread(&e, b + 8, 4);
             uint64_t addr = L->c64 ? eread(&e, b + 16, 8) : eread(&e, b + 12, 4);
             if ((fl & 4) && addr < min_exec) min_exec = addr;
+            if (eread(&e, b + 4, 4) == 0x70000003u && !L->c64) attr = eread(&e, b + 20, 4);
         }
+        /* ARM: after the copied writable PT_LOAD UPX writes the original section headers,
+         * .ARM.attributes (4-aligned), a .shstrtab naming it (28 bytes) and a 3-entry
+         * section header table of its own */
+        if (L->arch == EST_ARCH_ARMV7 && attr < len)
+            L->arm_tail = shnum * 40 + ((attr + 3) & ~3ULL) + 28 + 3 * 40;
     }
     if (min_exec == ~0ULL) min_exec = init_va;
     for (k = 0; k < L->nload; k++) {
@@ -912,6 +923,7 @@ typedef struct {
     size_t len;
     int level, arch;
     uint64_t nrv_far;
+    uint64_t blocksize; /* UPX's p_blocksize: pieces longer than this are split */
     uint32_t a;
     uint8_t *scratch;
     sk_piece *out;
@@ -965,6 +977,33 @@ static int est_piece(est_ctx *c, uint64_t off, uint64_t size, int filter, uint32
     return SK_OK;
 }
 
+/* UPX compresses an extent in blocks of at most p_blocksize bytes, each with its own
+ * b_info and its own choice of filter (PackUnix::packExtent). */
+static int est_extent(est_ctx *c, uint64_t off, uint64_t size, int filter, uint32_t kind)
+{
+    int rc = SK_OK;
+    while (size > 0 && rc == SK_OK) {
+        uint64_t n = c->blocksize > 0 && size > c->blocksize ? c->blocksize : size;
+        rc = est_piece(c, off, n, filter, kind);
+        off += n;
+        size -= n;
+    }
+    return rc;
+}
+
+/* p_blocksize: the largest PT_LOAD, or the tail after the last one if that is longer. */
+static uint64_t est_blocksize(const est_layout *L, size_t len)
+{
+    uint64_t bs = 0, end = 0;
+    unsigned k;
+    for (k = 0; k < L->nload; k++) {
+        uint64_t e = L->load[k].off + L->load[k].filesz;
+        if (L->load[k].filesz > bs) bs = L->load[k].filesz;
+        if (e > end) end = e;
+    }
+    return len - end > bs ? len - end : bs;
+}
+
 int sk_upx_check(const uint8_t *data, size_t len, uint32_t *reason)
 {
     est_layout L;
@@ -1012,6 +1051,7 @@ static int est_run(const uint8_t *data, size_t len, int level, sk_piece *out, si
     }
     c.scratch = malloc(len);
     if (c.scratch == NULL) return SK_ERR_NOMEM;
+    c.blocksize = est_blocksize(&L, len);
     for (k = 0, have_x = 0; k < L.nload; k++)
         if ((L.load[k].flags & 1) && (!have_x || L.load[k].filesz > L.load[nx].filesz)) {
             nx = k;
@@ -1026,7 +1066,7 @@ static int est_run(const uint8_t *data, size_t len, int level, sk_piece *out, si
                 off += L.hdr_len;
                 size -= L.hdr_len;
             }
-            rc = est_piece(&c, off, size, k == nx, SK_PIECE_PLAIN);
+            rc = est_extent(&c, off, size, k == nx, SK_PIECE_PLAIN);
         }
     } else {
         int hdr_done = 0;
@@ -1040,16 +1080,16 @@ static int est_run(const uint8_t *data, size_t len, int level, sk_piece *out, si
                     hdr_done = 1;
                 }
                 if (rc == SK_OK && s->filesz > L.xct_off - s->off)
-                    rc = est_piece(&c, L.xct_off, s->filesz - (L.xct_off - s->off), 1,
-                                   SK_PIECE_PLAIN);
+                    rc = est_extent(&c, L.xct_off, s->filesz - (L.xct_off - s->off), 1,
+                                    SK_PIECE_PLAIN);
             } else if (!(s->flags & 2)) {
-                rc = est_piece(&c, s->off, s->filesz, 1, SK_PIECE_PLAIN);
+                rc = est_extent(&c, s->off, s->filesz, 1, SK_PIECE_PLAIN);
             }
         }
     }
     for (k = 0; k < L.nload && rc == SK_OK; k++) {
         uint64_t g = est_gap(&L, k, len);
-        rc = est_piece(&c, L.load[k].off + L.load[k].filesz, g, 0, SK_PIECE_GAP);
+        rc = est_extent(&c, L.load[k].off + L.load[k].filesz, g, 0, SK_PIECE_GAP);
     }
     pos = c.sum + EST_STUB[L.arch][L.shlib][method] - (L.shlib ? EST_SHLIB_TAIL : 0);
     if (L.shlib) {
@@ -1058,7 +1098,7 @@ static int est_run(const uint8_t *data, size_t len, int level, sk_piece *out, si
             const est_seg *s = &L.load[k];
             uint64_t align = s->align, pad;
             if (s->off < L.xct_off || !(s->flags & 2)) continue;
-            if (L.arch == EST_ARCH_X86_64 && align > 4096) align = 4096;
+            if (L.arch != EST_ARCH_AARCH64 && align > 4096) align = 4096;
             if (align == 0 || (align & (align - 1)) != 0) align = 1;
             pad = (s->off - pos) & (align - 1);
             c.sum += pad;
@@ -1066,7 +1106,7 @@ static int est_run(const uint8_t *data, size_t len, int level, sk_piece *out, si
             rc = est_piece(&c, s->off, s->filesz, 0, SK_PIECE_COPY);
             pos += s->filesz;
         }
-        pos += EST_SHLIB_TAIL;
+        pos += EST_SHLIB_TAIL + L.arm_tail;
     }
     free(c.scratch);
     if (rc != SK_OK) return rc;

@@ -543,7 +543,7 @@ EST_SHLIB_TAIL = 36
 class _Layout:
     def __init__(self):
         self.c64 = self.arch = self.shlib = 0
-        self.hdr_len = self.xct_off = 0
+        self.hdr_len = self.xct_off = self.arm_tail = 0
         self.loads = []  # (off, filesz, vaddr, align, flags)
 
 
@@ -638,6 +638,7 @@ def _layout_read(d):
     min_exec = None
     if shoff != 0 and shent >= (64 if c64 else 40) and shnum > 0 and \
             _in_file(shoff, shnum * shent, n):
+        attr = 0
         for k in range(1, shnum):
             b = shoff + k * shent
             if c64:
@@ -646,6 +647,10 @@ def _layout_read(d):
                 fl, addr = struct.unpack_from("<II", d, b + 8)
             if fl & 4 and (min_exec is None or addr < min_exec):
                 min_exec = addr
+            if not c64 and struct.unpack_from("<I", d, b + 4)[0] == 0x70000003:
+                attr, = struct.unpack_from("<I", d, b + 20)
+        if L.arch == EST_ARCH_ARMV7 and attr < n:
+            L.arm_tail = shnum * 40 + ((attr + 3) & ~3) + 28 + 3 * 40
     if min_exec is None:
         min_exec = init_va
     for off, fsz, va, _, _ in L.loads:
@@ -717,6 +722,16 @@ def _pieces(d, level):
     for k, s in enumerate(L.loads):
         if s[4] & 1 and (not have or s[1] > L.loads[nx][1]):
             nx, have = k, True
+    end = max(off + size for off, size, _, _, _ in L.loads)
+    blocksize = max(max(size for _, size, _, _, _ in L.loads), n - end)
+
+    def extent(off, size, filt, kind):
+        while size > 0:
+            k = min(size, blocksize) if blocksize else size
+            piece(off, k, filt, kind)
+            off += k
+            size -= k
+
     if not L.shlib:
         piece(0, L.hdr_len, 0, SK_PIECE_HEADERS)
         for k, (off, size, _, _, _) in enumerate(L.loads):
@@ -725,7 +740,7 @@ def _pieces(d, level):
                     continue
                 off += L.hdr_len
                 size -= L.hdr_len
-            piece(off, size, k == nx, SK_PIECE_PLAIN)
+            extent(off, size, k == nx, SK_PIECE_PLAIN)
     else:
         hdr_done = False
         for off, size, _, _, fl in L.loads:
@@ -736,11 +751,11 @@ def _pieces(d, level):
                     piece(0, L.hdr_len, 0, SK_PIECE_HEADERS)
                     hdr_done = True
                 if size > L.xct_off - off:
-                    piece(L.xct_off, size - (L.xct_off - off), 1, SK_PIECE_PLAIN)
+                    extent(L.xct_off, size - (L.xct_off - off), 1, SK_PIECE_PLAIN)
             elif not fl & 2:
-                piece(off, size, 1, SK_PIECE_PLAIN)
+                extent(off, size, 1, SK_PIECE_PLAIN)
     for k, s in enumerate(L.loads):
-        piece(s[0] + s[1], _gap(L, k, n), 0, SK_PIECE_GAP)
+        extent(s[0] + s[1], _gap(L, k, n), 0, SK_PIECE_GAP)
     total = sum(p["packed"] for p in out)
     pos = total + EST_STUB[L.arch][1 if L.shlib else 0][method] - \
         (EST_SHLIB_TAIL if L.shlib else 0)
@@ -748,13 +763,13 @@ def _pieces(d, level):
         for off, size, _, align, fl in L.loads:
             if off < L.xct_off or not fl & 2:
                 continue
-            if L.arch == EST_ARCH_X86_64 and align > 4096:
-                align = 4096
+            if L.arch != EST_ARCH_AARCH64:
+                align = min(align, 4096)
             if align == 0 or align & (align - 1):
                 align = 1
             pos += ((off - pos) & (align - 1)) + size
             piece(off, size, 0, SK_PIECE_COPY)
-        pos += EST_SHLIB_TAIL
+        pos += EST_SHLIB_TAIL + L.arm_tail
     return SK_OK, out, pos & M64, sum(p["stream"] for p in out)
 
 
