@@ -752,15 +752,22 @@ enum { EST_M_NRV2B = 0, EST_M_NRV2E = 1, EST_M_LZMA = 2 };
 #define EST_SMALL_FILE (512u * 1024u)
 #define EST_MAX_LOADS 64
 
-/* Compressed size = model stream * A / 1000, per [arch][method (NRV2B, NRV2E, LZMA)]:
- * A < 1000 because UCL's and LZMA's optimal parses beat this greedy one, and more so on
- * ARM's fixed-width code. A is UPX's compressed bytes over the model's stream bytes, summed
- * over every block of 2000+ model bytes in the calibration half of
- * benchmarks/estimate_corpus.py's files (crc32(name) even), UPX 4.2.4, 2026-11-23:
- * x86-64 26/8/31 blocks, ARM 8/0/8, AArch64 3/2/5 (ARM NRV2E: none, AArch64's taken).
- * i386 is taken as x86-64. */
-static const uint32_t EST_A[4][3] = {
-    {901, 893, 885}, {879, 880, 846}, {878, 880, 845}, {901, 893, 885}};
+/* Compressed size = model stream * A / 1000, per [arch][method (NRV2B, NRV2E, LZMA)]
+ * [content (code: the piece UPX tries its branch filter on; data: other segments and the
+ * headers; gap: bytes outside PT_LOADs, such as symbols and debug info)]. A < 1000 because
+ * UCL's and LZMA's optimal parses beat this greedy one, by an amount that depends on the
+ * content. A is UPX's compressed bytes over the model's stream bytes, summed over the blocks
+ * of 2000+ model bytes of the calibration half of benchmarks/estimate_corpus.py's files
+ * (crc32(name) even), UPX 4.2.4, 2026-12-01 (`bench_estimate.py --fit` prints the fit).
+ * Where the calibration half has no such block (NRV2B gaps, AArch64 NRV2B data) the NRV2E
+ * figure of the same arch stands in. i386 is taken as x86-64. */
+enum { EST_C_CODE = 0, EST_C_DATA = 1, EST_C_GAP = 2 };
+static const uint16_t EST_A[4][3][3] = {
+    {{895, 943, 853}, {868, 893, 853}, {883, 847, 819}},
+    {{882, 911, 857}, {812, 928, 857}, {792, 778, 813}},
+    {{878, 819, 852}, {843, 819, 852}, {814, 750, 817}},
+    {{895, 943, 853}, {868, 893, 853}, {883, 847, 819}},
+};
 /* Bytes UPX adds besides pieces and copied bytes, [arch][0 program, 1 shlib][method]:
  * the loader stub (l_lsize in the packed file's l_info, the same for every file of an
  * arch, kind and method: x86-64 2804/2838/5144 for programs, 2282/2302/3574 for shared
@@ -924,7 +931,7 @@ typedef struct {
     int level, arch;
     uint64_t nrv_far;
     uint64_t blocksize; /* UPX's p_blocksize: pieces longer than this are split */
-    uint32_t a;
+    const uint16_t *a;  /* EST_A[arch][method] */
     uint8_t *scratch;
     sk_piece *out;
     size_t cap, count;
@@ -936,7 +943,7 @@ static int est_piece(est_ctx *c, uint64_t off, uint64_t size, int filter, uint32
 {
     uint64_t stream = 0, packed;
     const uint8_t *src = c->data + off;
-    int rc;
+    int rc, candidate = filter;
     if (size == 0) return SK_OK;
     if (kind == SK_PIECE_COPY) {
         packed = size;
@@ -959,7 +966,9 @@ static int est_piece(est_ctx *c, uint64_t off, uint64_t size, int filter, uint32
         }
         /* UPX stores a block that does not shrink; where the model cannot shrink it
          * either, A (a gain of the optimal parse over this one) does not apply */
-        packed = stream >= size ? size : stream * c->a / 1000;
+        packed = stream >= size ? size
+               : stream * c->a[kind == SK_PIECE_GAP ? EST_C_GAP
+                               : (candidate ? EST_C_CODE : EST_C_DATA)] / 1000;
         packed += 12;                      /* b_info */
     }
     c->sum += packed;

@@ -534,7 +534,11 @@ EST_M_NRV2B, EST_M_NRV2E, EST_M_LZMA = 0, 1, 2
 EST_SMALL_FILE = 512 * 1024
 EST_MAX_LOADS = 64
 # EST_A, EST_STUB, EST_SHLIB_TAIL: see csrc/sizekit_native.c
-EST_A = ((901, 893, 885), (879, 880, 846), (878, 880, 845), (901, 893, 885))
+EST_C_CODE, EST_C_DATA, EST_C_GAP = 0, 1, 2
+EST_A = (((895, 943, 853), (868, 893, 853), (883, 847, 819)),
+         ((882, 911, 857), (812, 928, 857), (792, 778, 813)),
+         ((878, 819, 852), (843, 819, 852), (814, 750, 817)),
+         ((895, 943, 853), (868, 893, 853), (883, 847, 819)))
 EST_STUB = (((3114, 3148, 5454), (2372, 2392, 3664)), ((2882, 2922, 4974), (2830, 2870, 4218)),
             ((3222, 3278, 5390), (2756, 2812, 4376)), ((3114, 3148, 5454), (2372, 2392, 3664)))
 EST_SHLIB_TAIL = 36
@@ -695,6 +699,7 @@ def _pieces(d, level):
         if size == 0:
             return
         stream = 0
+        candidate = filt
         if kind == SK_PIECE_COPY:
             packed = size
         else:
@@ -711,7 +716,8 @@ def _pieces(d, level):
                     stream = fs
                 else:
                     filt = 0
-            packed = (size if stream >= size else stream * a // 1000) + 12
+            cls = EST_C_GAP if kind == SK_PIECE_GAP else (EST_C_CODE if candidate else EST_C_DATA)
+            packed = (size if stream >= size else stream * a[cls] // 1000) + 12
         out.append({"offset": off, "size": size, "stream": stream, "packed": packed,
                     "kind": kind, "filter": 1 if filt else 0})
 
