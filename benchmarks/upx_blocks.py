@@ -68,8 +68,18 @@ def block_for(data, unc):
     return None
 
 
+def main(argv=None):
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python benchmarks/upx_blocks.py PACKED", file=sys.stderr)
+        return 2
+    with open(args[0], "rb") as f:
+        found = blocks(f.read())
+    for b in found:
+        print(f"{b['offset']:>9} unc {b['unc']:>9} cpr {b['cpr']:>9} {b['method']:<5} "
+              f"filter 0x{b['filter']:02x}")
+    return 0 if found else 1
+
+
 if __name__ == "__main__":
-    with open(sys.argv[1], "rb") as f:
-        for b in blocks(f.read()):
-            print(f"{b['offset']:>9} unc {b['unc']:>9} cpr {b['cpr']:>9} {b['method']:<5} "
-                  f"filter 0x{b['filter']:02x}")
+    sys.exit(main())

@@ -281,3 +281,29 @@ def test_report_says_upx_cannot_pack_this():
     release = next(line for line in text.splitlines() if line.startswith("| release"))
     assert "UPX cannot" not in release and human(4000) in release
     assert "file too small (UPX" in markdown.sizes_csv(results)
+
+
+@pytest.mark.slow
+def test_upx_blocks_reader_finds_each_piece(tmp_path):
+    """benchmarks/upx_blocks.py (which bench_estimate fits on) reads UPX's b_info blocks."""
+    upx = shutil.which("upx")
+    if upx is None:
+        pytest.skip("upx is not installed (scripts/install builds it)")
+    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+    try:
+        import upx_blocks
+    finally:
+        sys.path.pop(0)
+    src = tmp_path / "ls"
+    shutil.copyfile("/usr/bin/ls", src)
+    src.chmod(0o755)
+    out = tmp_path / "ls.upx"
+    subprocess.run([upx, "-q", "-q", "--best", "-o", str(out), str(src)], check=True)
+    packed = out.read_bytes()
+    pieces = native.estimate_pieces(src.read_bytes(), "best")
+    code = max((p for p in pieces if p["kind"] == "segment"), key=lambda p: p["size"])
+    block = upx_blocks.block_for(packed, code["size"])
+    assert block is not None and block["unc"] == code["size"]
+    assert 0 < block["cpr"] < code["size"] and block["method"].startswith("nrv2")
+    assert abs(block["cpr"] + 12 - code["packed"]) <= 0.1 * code["packed"]
+    assert upx_blocks.block_for(packed, 123_456_789) is None
