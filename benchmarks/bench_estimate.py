@@ -148,12 +148,16 @@ def method_of(row, lv):
 
 
 def fit(rows):
-    """EST_A[arch][method][content] (per mille) from the calibration set: UPX's compressed
-    bytes over the model's stream bytes, summed over blocks of 2000+ model bytes. Which
-    content a piece is comes from native.estimate_pieces: code is what UPX tries its filter
+    """EST_A[arch][method][content] = (a, b) per mille, fitted on the calibration set: UPX's
+    compressed bytes over the model's stream bytes for each block of 2000+ model bytes, as a
+    line a + b * r in the model's own ratio r = stream / size (repetitive code, where the model
+    compresses well, is where UPX's optimal parses gain most), least squares weighted by
+    sqrt(stream). Content comes from native.estimate_pieces: code is what UPX tries its filter
     on (every compressed segment of a shared library; for a program the executable PT_LOAD
-    where the filter won, which is nearly always), gaps are gaps, the rest is data."""
-    sums = {}
+    where the filter won, which is nearly always), gaps are gaps, the rest is data. A group
+    with fewer than 4 blocks gets b = 0; a missing group takes the same arch and content with
+    NRV2E (NRV2B's content classes are the same data). Returns {(arch, method, content): (a, b, n)}."""
+    points = {}
     for r in rows:
         if r["set"] != "calibration":
             continue
@@ -161,23 +165,38 @@ def fit(rows):
             pieces = r[lv]["pieces"]
             code = _code_pieces(r, pieces)
             for i, p in enumerate(pieces):
-                if p["upx_cpr"] is None or p["stream"] < 2000 or p["kind"] == "headers":
+                if p.get("upx_cpr") is None or p["stream"] < 2000 or p["kind"] == "headers":
                     continue
                 content = "gap" if p["kind"] == "gap" else ("code" if i in code else "data")
-                k = (r["arch"], method_of(r, lv), content)
-                a = sums.setdefault(k, [0, 0, 0])
-                a[0] += p["upx_cpr"]
-                a[1] += p["stream"]
-                a[2] += 1
-    print("\nfit on the calibration set (blocks of 2000+ model bytes), per mille:")
-    print(f"  {'arch':<8} {'method':<6} " + " ".join(f"{c:>11}" for c in CONTENT))
+                points.setdefault((r["arch"], method_of(r, lv), content), []).append(
+                    (p["stream"] / p["size"], p["upx_cpr"] / p["stream"], p["stream"] ** 0.5))
+    table = {}
+    for k, v in points.items():
+        w = sum(x[2] for x in v)
+        mx = sum(x[2] * x[0] for x in v) / w
+        my = sum(x[2] * x[1] for x in v) / w
+        sxx = sum(x[2] * (x[0] - mx) ** 2 for x in v)
+        sxy = sum(x[2] * (x[0] - mx) * (x[1] - my) for x in v)
+        b = sxy / sxx if len(v) >= 4 and sxx > 1e-9 else 0.0
+        table[k] = (round(1000 * (my - b * mx)), round(1000 * b), len(v))
     for arch in ARCHES:
         for m in ("nrv2b", "nrv2e", "lzma"):
-            cells = []
             for c in CONTENT:
-                v = sums.get((arch, m, c))
-                cells.append(f"{1000 * v[0] // v[1]:>5} ({v[2]:>3})" if v else f"{'-':>11}")
+                if (arch, m, c) not in table:
+                    alt = table.get((arch, "nrv2e", c)) or table.get((arch, m, "data")) or \
+                        table.get((arch, "nrv2e", "data"))
+                    table[(arch, m, c)] = (alt[0], alt[1], 0)
+    print("\nfit on the calibration set (blocks of 2000+ model bytes): a, b per mille (blocks)")
+    print(f"  {'arch':<8} {'method':<6} " + " ".join(f"{c:>17}" for c in CONTENT))
+    for arch in ARCHES:
+        for m in ("nrv2b", "nrv2e", "lzma"):
+            cells = [f"{table[(arch, m, c)][0]:>5} {table[(arch, m, c)][1]:>+5} ({table[(arch, m, c)][2]:>3})"
+                     for c in CONTENT]
             print(f"  {arch:<8} {m:<6} " + " ".join(cells))
+    print("  as C: " + ", ".join("{" + ", ".join(
+        "{" + ", ".join(f"{{{table[(a, m, c)][0]}, {table[(a, m, c)][1]}}}" for c in CONTENT) + "}"
+        for m in ("nrv2b", "nrv2e", "lzma")) + "}" for a in ARCHES))
+    return table
 
 
 def _code_pieces(row, pieces):
@@ -196,11 +215,21 @@ def main(argv=None):
     ap.add_argument("--runs", type=int, default=3, help="timing runs of estimate and zlib")
     ap.add_argument("--set", choices=["held-out", "calibration", "all"], default="all")
     ap.add_argument("--fit", action="store_true")
+    ap.add_argument("--rows", help="summarize and fit the per-file results of an earlier run "
+                                   "(its --json) instead of running UPX again")
     ap.add_argument("--max-bytes", type=int, default=6_000_000,
                     help="skip bigger files (default 6 MB: the 10-40 MB unstripped Rust dev and "
                          "release builds take UPX a minute each; 0 keeps everything)")
     args = ap.parse_args(argv)
 
+    if args.rows:
+        with open(args.rows) as f:
+            rows = json.load(f)
+        for which in ("calibration", "held-out"):
+            print_table(rows, which)
+        if args.fit:
+            fit(rows)
+        return 0
     manifest = os.path.join(args.cache, "manifest.json")
     if not os.path.exists(manifest):
         print(f"{manifest}: no corpus; run benchmarks/estimate_corpus.py first", file=sys.stderr)

@@ -752,35 +752,55 @@ enum { EST_M_NRV2B = 0, EST_M_NRV2E = 1, EST_M_LZMA = 2 };
 #define EST_SMALL_FILE (512u * 1024u)
 #define EST_MAX_LOADS 64
 
-/* Compressed size = model stream * A / 1000, per [arch][method (NRV2B, NRV2E, LZMA)]
- * [content (code: the piece UPX tries its branch filter on; data: other segments and the
- * headers; gap: bytes outside PT_LOADs, such as symbols and debug info)]. A < 1000 because
- * UCL's and LZMA's optimal parses beat this greedy one, by an amount that depends on the
- * content. A is UPX's compressed bytes over the model's stream bytes, summed over the blocks
- * of 2000+ model bytes of the calibration half of benchmarks/estimate_corpus.py's files
- * (crc32(name) even), UPX 4.2.4, 2026-12-01 (`bench_estimate.py --fit` prints the fit).
- * Where the calibration half has no such block (NRV2B gaps, AArch64 NRV2B data) the NRV2E
- * figure of the same arch stands in. i386 is taken as x86-64. */
+/* Compressed size = model stream * A, A = (a + b * r) / 1000 with r = stream / size in per
+ * mille, clamped to [0.5, 1.1], per [arch][method (NRV2B, NRV2E, LZMA)][content (code: the
+ * piece UPX tries its branch filter on; data: other segments and the headers; gap: bytes
+ * outside PT_LOADs, such as symbols and debug info)]. A < 1 because UCL's and LZMA's optimal
+ * parses beat this greedy one, and by more where the model finds much to match (small r:
+ * repetitive code such as unoptimised Rust). a and b are a least-squares line through UPX's
+ * compressed bytes over the model's stream bytes, per block of 2000+ model bytes of the
+ * calibration half of benchmarks/estimate_corpus.py's files (crc32(name) even), weighted by
+ * sqrt(stream), UPX 4.2.4, 2026-12-01: `bench_estimate.py --fit` prints this table. A group
+ * with fewer than 4 blocks has b = 0; one with none takes NRV2E's line of the same arch and
+ * content. i386 is taken as x86-64. */
 enum { EST_C_CODE = 0, EST_C_DATA = 1, EST_C_GAP = 2 };
-static const uint16_t EST_A[4][3][3] = {
-    {{895, 943, 853}, {868, 893, 853}, {883, 847, 819}},
-    {{882, 911, 857}, {812, 928, 857}, {792, 778, 813}},
-    {{878, 819, 852}, {843, 819, 852}, {814, 750, 817}},
-    {{895, 943, 853}, {868, 893, 853}, {883, 847, 819}},
+static const int32_t EST_A[4][3][3][2] = {
+    {{{923, -55}, {1089, -375}, {853, 0}}, {{682, 377}, {1111, -551}, {853, 0}},
+     {{736, 356}, {820, 147}, {819, 0}}},
+    {{{864, 30}, {914, 0}, {857, 0}}, {{683, 320}, {930, 0}, {857, 0}},
+     {{598, 526}, {502, 846}, {813, 0}}},
+    {{{878, 0}, {1215, -1156}, {852, 0}}, {{751, 213}, {1215, -1156}, {852, 0}},
+     {{680, 375}, {633, 476}, {817, 0}}},
+    {{{923, -55}, {1089, -375}, {853, 0}}, {{682, 377}, {1111, -551}, {853, 0}},
+     {{736, 356}, {820, 147}, {819, 0}}},
 };
-/* Bytes UPX adds besides pieces and copied bytes, [arch][0 program, 1 shlib][method]:
- * the loader stub (l_lsize in the packed file's l_info, the same for every file of an
- * arch, kind and method: x86-64 2804/2838/5144 for programs, 2282/2302/3574 for shared
- * libraries; ARM 2652/-/4744 and 2740/-/4128; AArch64 2912/2968/5080 and 2666/-/4286;
- * "-": not seen, taken as NRV2B + 40) plus what UPX writes around it: for a program the
- * new ELF header and program headers, l_info, p_info, the end marker and the PackHeader
- * (310 bytes for ELF64, 230 for ELF32); for a shared library l_info, p_info, the end
- * marker, the loader's offset words and the PackHeader (90). i386 is taken as x86-64. */
+
+/* stream * A for one piece, in integers so C and Python agree */
+static uint64_t est_scale(const int32_t (*a)[2], int content, uint64_t stream, uint64_t size)
+{
+    int64_t r = (int64_t)(stream * 1000 / size);
+    int64_t num = (int64_t)a[content][0] * 1000 + (int64_t)a[content][1] * r;
+    if (num < 500000) num = 500000;
+    if (num > 1100000) num = 1100000;
+    return stream * (uint64_t)num / 1000000;
+}
+
+/* Bytes UPX adds besides the pieces (each a 12-byte b_info and its bytes) and the copied
+ * bytes, [arch][0 program, 1 shlib][method]: its loader stub and what it writes around it
+ * (new ELF and program headers, l_info, p_info, the end marker, the PackHeader). For a
+ * program this is the same for every file of an arch and method to a few bytes: the
+ * figures are the medians of packed size minus UPX's own blocks over the calibration
+ * half's programs (AArch64 NRV2B: none there, kept from the loader's l_lsize 2912 + 310).
+ * For a shared library the loader comes before the copied writable PT_LOADs, so its size
+ * shifts their padding and cannot be read off one file; these are l_lsize (x86-64
+ * 2282/2302/3574, ARM 2740/-/4128, AArch64 2666/-/4286; "-": taken as NRV2B + 40) plus
+ * l_info, p_info, the end marker, the loader's offset words and the PackHeader (90).
+ * i386 is taken as x86-64. */
 static const uint32_t EST_STUB[4][2][3] = {
-    {{3114, 3148, 5454}, {2372, 2392, 3664}},
-    {{2882, 2922, 4974}, {2830, 2870, 4218}},
-    {{3222, 3278, 5390}, {2756, 2812, 4376}},
-    {{3114, 3148, 5454}, {2372, 2392, 3664}},
+    {{3110, 3146, 5451}, {2372, 2392, 3664}},
+    {{3080, 3166, 5171}, {2830, 2870, 4218}},
+    {{3222, 3273, 5386}, {2756, 2812, 4376}},
+    {{3110, 3146, 5451}, {2372, 2392, 3664}},
 };
 /* Of that, the part after the copied writable PT_LOADs of a shared library (PackHeader). */
 #define EST_SHLIB_TAIL 36
@@ -931,7 +951,7 @@ typedef struct {
     int level, arch;
     uint64_t nrv_far;
     uint64_t blocksize; /* UPX's p_blocksize: pieces longer than this are split */
-    const uint16_t *a;  /* EST_A[arch][method] */
+    const int32_t (*a)[2]; /* EST_A[arch][method] */
     uint8_t *scratch;
     sk_piece *out;
     size_t cap, count;
@@ -967,8 +987,8 @@ static int est_piece(est_ctx *c, uint64_t off, uint64_t size, int filter, uint32
         /* UPX stores a block that does not shrink; where the model cannot shrink it
          * either, A (a gain of the optimal parse over this one) does not apply */
         packed = stream >= size ? size
-               : stream * c->a[kind == SK_PIECE_GAP ? EST_C_GAP
-                               : (candidate ? EST_C_CODE : EST_C_DATA)] / 1000;
+               : est_scale(c->a, kind == SK_PIECE_GAP ? EST_C_GAP
+                                 : (candidate ? EST_C_CODE : EST_C_DATA), stream, size);
         packed += 12;                      /* b_info */
     }
     c->sum += packed;
