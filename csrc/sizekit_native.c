@@ -802,6 +802,14 @@ static const uint32_t EST_STUB[4][2][3] = {
     {{3222, 3273, 5386}, {2756, 2812, 4376}},
     {{3110, 3146, 5451}, {2372, 2392, 3664}},
 };
+/* UPX's loader alone (l_lsize in the packed file's l_info), [arch][program, shlib][method];
+ * the same for every file of an arch, kind and method; "-" above taken as NRV2B + 40. */
+static const uint32_t EST_LSIZE[4][2][3] = {
+    {{2804, 2838, 5144}, {2282, 2302, 3574}},
+    {{2652, 2692, 4744}, {2740, 2780, 4128}},
+    {{2912, 2968, 5080}, {2666, 2706, 4286}},
+    {{2804, 2838, 5144}, {2282, 2302, 3574}},
+};
 /* Of that, the part after the copied writable PT_LOADs of a shared library (PackHeader). */
 #define EST_SHLIB_TAIL 36
 
@@ -952,6 +960,7 @@ typedef struct {
     uint64_t nrv_far;
     uint64_t blocksize; /* UPX's p_blocksize: pieces longer than this are split */
     const int32_t (*a)[2]; /* EST_A[arch][method] */
+    uint64_t lsize;        /* EST_LSIZE[arch][kind][method] */
     uint8_t *scratch;
     sk_piece *out;
     size_t cap, count;
@@ -989,6 +998,13 @@ static int est_piece(est_ctx *c, uint64_t off, uint64_t size, int filter, uint32
         packed = stream >= size ? size
                : est_scale(c->a, kind == SK_PIECE_GAP ? EST_C_GAP
                                  : (candidate ? EST_C_CODE : EST_C_DATA), stream, size);
+        /* UPX stores the code block as it is when compressing it would not save at least
+         * the size of the loader that decompresses it (seen on every code block of a few
+         * KB: the block is written with method 0, and the loader is still added) */
+        if (candidate && packed < size && size - packed < c->lsize) {
+            packed = size;
+            filter = 0;
+        }
         packed += 12;                      /* b_info */
     }
     c->sum += packed;
@@ -1081,6 +1097,7 @@ static int est_run(const uint8_t *data, size_t len, int level, sk_piece *out, si
     c.scratch = malloc(len);
     if (c.scratch == NULL) return SK_ERR_NOMEM;
     c.blocksize = est_blocksize(&L, len);
+    c.lsize = EST_LSIZE[L.arch][L.shlib][method];
     for (k = 0, have_x = 0; k < L.nload; k++)
         if ((L.load[k].flags & 1) && (!have_x || L.load[k].filesz > L.load[nx].filesz)) {
             nx = k;

@@ -545,6 +545,8 @@ EST_A = ((((923, -55), (1089, -375), (853, 0)), ((682, 377), (1111, -551), (853,
           ((736, 356), (820, 147), (819, 0))))
 EST_STUB = (((3110, 3146, 5451), (2372, 2392, 3664)), ((3080, 3166, 5171), (2830, 2870, 4218)),
             ((3222, 3273, 5386), (2756, 2812, 4376)), ((3110, 3146, 5451), (2372, 2392, 3664)))
+EST_LSIZE = (((2804, 2838, 5144), (2282, 2302, 3574)), ((2652, 2692, 4744), (2740, 2780, 4128)),
+             ((2912, 2968, 5080), (2666, 2706, 4286)), ((2804, 2838, 5144), (2282, 2302, 3574)))
 EST_SHLIB_TAIL = 36
 
 
@@ -703,6 +705,7 @@ def _pieces(d, level):
     arch = L.arch if why == SK_UPX_OK else EST_ARCH_X86_64
     far = 0xD00 if method == EST_M_NRV2B else 0x500
     a = EST_A[arch][method]
+    lsize = EST_LSIZE[arch][1 if L.shlib else 0][method] if why == SK_UPX_OK else 0
     out = []
 
     def piece(off, size, filt, kind):
@@ -727,7 +730,10 @@ def _pieces(d, level):
                 else:
                     filt = 0
             cls = EST_C_GAP if kind == SK_PIECE_GAP else (EST_C_CODE if candidate else EST_C_DATA)
-            packed = (size if stream >= size else _scale(a[cls], stream, size)) + 12
+            packed = size if stream >= size else _scale(a[cls], stream, size)
+            if candidate and packed < size and size - packed < lsize:
+                packed, filt = size, 0
+            packed += 12
         out.append({"offset": off, "size": size, "stream": stream, "packed": packed,
                     "kind": kind, "filter": 1 if filt else 0})
 
