@@ -2,7 +2,8 @@
 
 UPX writes each compressed piece as a 12-byte b_info (uncompressed size, compressed size,
 method, filter id, filter parameter, unused) followed by the compressed bytes, and ends the
-run with a b_info whose uncompressed size is 0 and whose second word is "UPX!". This finds
+run with a b_info whose uncompressed size is 0 and whose second word is "UPX!"; a block UPX
+did not compress has method 0 and its own bytes. This finds
 the longest such chain in a packed file, so a benchmark can set each of UPX's blocks beside
 the estimate's piece for the same bytes (`python benchmarks/upx_blocks.py PACKED` lists them).
 """
@@ -10,7 +11,7 @@ import struct
 import sys
 
 END = 0x21585055  # "UPX!" read as a little-endian word
-METHODS = {2: "nrv2b", 3: "nrv2b", 4: "nrv2b", 5: "nrv2d", 6: "nrv2d", 7: "nrv2d",
+METHODS = {0: "stored", 2: "nrv2b", 3: "nrv2b", 4: "nrv2b", 5: "nrv2d", 6: "nrv2d", 7: "nrv2d",
            8: "nrv2e", 9: "nrv2e", 10: "nrv2e", 14: "lzma"}
 
 
@@ -21,6 +22,8 @@ def _one(data, i):
     if unc == 0:
         return "end" if cpr == END else None
     if method not in METHODS or cpr == 0 or cpr > unc or i + 12 + cpr > len(data):
+        return None
+    if method == 0 and cpr != unc:  # a stored block is its own bytes
         return None
     return {"offset": i, "unc": unc, "cpr": cpr, "method": METHODS[method],
             "method_id": method, "filter": ftid, "cto": cto}
