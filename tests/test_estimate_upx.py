@@ -287,9 +287,9 @@ def test_report_says_upx_cannot_pack_this():
     assert "file too small (UPX" in markdown.sizes_csv(results)
 
 
-@pytest.mark.slow
-def test_upx_blocks_reader_finds_each_piece(tmp_path):
-    """benchmarks/upx_blocks.py (which bench_estimate fits on) reads UPX's b_info blocks."""
+@pytest.fixture
+def upx_and_blocks():
+    """The upx binary and benchmarks/upx_blocks.py, which reads a packed file's blocks."""
     upx = shutil.which("upx")
     if upx is None:
         pytest.skip("upx is not installed (scripts/install builds it)")
@@ -298,6 +298,13 @@ def test_upx_blocks_reader_finds_each_piece(tmp_path):
         import upx_blocks
     finally:
         sys.path.pop(0)
+    return upx, upx_blocks
+
+
+@pytest.mark.slow
+def test_upx_blocks_reader_finds_each_piece(tmp_path, upx_and_blocks):
+    """benchmarks/upx_blocks.py (which bench_estimate fits on) reads UPX's b_info blocks."""
+    upx, upx_blocks = upx_and_blocks
     src = tmp_path / "ls"
     shutil.copyfile("/usr/bin/ls", src)
     src.chmod(0o755)
@@ -329,16 +336,9 @@ def _program_with_code(tmp_path, n):
 
 
 @pytest.mark.slow
-def test_small_code_is_stored_like_upx(tmp_path):
+def test_small_code_is_stored_like_upx(tmp_path, upx_and_blocks):
     """UPX writes a code block as it is when compressing it would not save the loader's size."""
-    upx = shutil.which("upx")
-    if upx is None:
-        pytest.skip("upx is not installed (scripts/install builds it)")
-    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
-    try:
-        import upx_blocks
-    finally:
-        sys.path.pop(0)
+    upx, upx_blocks = upx_and_blocks
     seen = set()
     for n in (30, 100):
         exe = _program_with_code(tmp_path, n)
