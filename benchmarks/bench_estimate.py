@@ -30,7 +30,7 @@ import zlib
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 sys.path.insert(0, HERE)
-from sizekit.elf import native  # noqa: E402
+from sizekit.elf import native, twin  # noqa: E402
 from upx_blocks import block_for  # noqa: E402
 
 LEVELS = {"best": ["--best"], "lzma": ["--best", "--lzma"]}
@@ -137,7 +137,7 @@ def print_table(rows, which):
     return ok
 
 
-CONTENT = ("code", "data", "gap")
+CONTENT = ("code", "data", "gap", "thumb")
 ARCHES = ("x86_64", "armv7", "aarch64")
 
 
@@ -163,11 +163,16 @@ def fit(rows):
             continue
         for lv in LEVELS:
             pieces = r[lv]["pieces"]
-            code = _code_pieces(r, pieces)
+            with open(r["path"], "rb") as f:
+                data = f.read()
+            code = _code_pieces(data, pieces)
             for i, p in enumerate(pieces):
                 if p.get("upx_cpr") is None or p["stream"] < 2000 or p["kind"] == "headers":
                     continue
                 content = "gap" if p["kind"] == "gap" else ("code" if i in code else "data")
+                if content == "code" and r["arch"] == "armv7" and \
+                        not twin.arm_mode(data, p["offset"], p["size"]):
+                    content = "thumb"
                 points.setdefault((r["arch"], method_of(r, lv), content), []).append(
                     (p["stream"] / p["size"], p["upx_cpr"] / p["stream"], p["stream"] ** 0.5))
     table = {}
@@ -182,10 +187,16 @@ def fit(rows):
     for arch in ARCHES:
         for m in ("nrv2b", "nrv2e", "lzma"):
             for c in CONTENT:
-                if (arch, m, c) not in table:
+                if (arch, m, c) in table:
+                    continue
+                if c == "thumb" and arch == "armv7":  # NRV2E on Thumb: as NRV2B
+                    alt = table.get((arch, "nrv2b", c)) or table.get((arch, m, "code"))
+                elif c == "thumb":  # only armv7 has Thumb code; elsewhere it is never used
+                    alt = table.get((arch, m, "code")) or table.get((arch, "nrv2e", "code"))
+                else:
                     alt = table.get((arch, "nrv2e", c)) or table.get((arch, m, "data")) or \
                         table.get((arch, "nrv2e", "data"))
-                    table[(arch, m, c)] = (alt[0], alt[1], 0)
+                table[(arch, m, c)] = (alt[0], alt[1], 0)
     print("\nfit on the calibration set (blocks of 2000+ model bytes): a, b per mille (blocks)")
     print(f"  {'arch':<8} {'method':<6} " + " ".join(f"{c:>17}" for c in CONTENT))
     for arch in ARCHES:
@@ -199,12 +210,18 @@ def fit(rows):
     return table
 
 
-def _code_pieces(row, pieces):
-    """Indexes of the pieces UPX tries its branch filter on."""
+def _code_pieces(data, pieces):
+    """Indexes of the pieces UPX tries its branch filter on: every compressed segment of a
+    shared library, the largest executable PT_LOAD of a program (as the estimate decides)."""
+    why, layout = twin._layout_read(data)
     segs = [i for i, p in enumerate(pieces) if p["kind"] == "segment"]
-    if row["kind"] == "shlib":
+    if why or layout.shlib:
         return set(segs)
-    return {i for i in segs if pieces[i]["filter"]} or set()
+    k = max((k for k, s in enumerate(layout.loads) if s[4] & 1), key=lambda k: layout.loads[k][1])
+    off, size = layout.loads[k][0], layout.loads[k][1]
+    if k == 0:
+        off, size = off + layout.hdr_len, size - layout.hdr_len
+    return {i for i in segs if off <= pieces[i]["offset"] < off + size}
 
 
 def main(argv=None):

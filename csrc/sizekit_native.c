@@ -763,17 +763,34 @@ enum { EST_M_NRV2B = 0, EST_M_NRV2E = 1, EST_M_LZMA = 2 };
  * sqrt(stream), UPX 4.2.4, 2026-12-01: `bench_estimate.py --fit` prints this table. A group
  * with fewer than 4 blocks has b = 0; one with none takes NRV2E's line of the same arch and
  * content. i386 is taken as x86-64. */
-enum { EST_C_CODE = 0, EST_C_DATA = 1, EST_C_GAP = 2 };
-static const int32_t EST_A[4][3][3][2] = {
-    {{{923, -55}, {1089, -375}, {853, 0}}, {{682, 377}, {1111, -551}, {853, 0}},
-     {{736, 356}, {820, 147}, {819, 0}}},
-    {{{864, 30}, {914, 0}, {857, 0}}, {{683, 320}, {930, 0}, {857, 0}},
-     {{598, 526}, {502, 846}, {813, 0}}},
-    {{{878, 0}, {1215, -1156}, {852, 0}}, {{751, 213}, {1215, -1156}, {852, 0}},
-     {{680, 375}, {633, 476}, {817, 0}}},
-    {{{923, -55}, {1089, -375}, {853, 0}}, {{682, 377}, {1111, -551}, {853, 0}},
-     {{736, 356}, {820, 147}, {819, 0}}},
+enum { EST_C_CODE = 0, EST_C_DATA = 1, EST_C_GAP = 2, EST_C_THUMB = 3 };
+static const int32_t EST_A[4][3][4][2] = {
+    {{{923, -55}, {1089, -375}, {853, 0}, {923, -55}},
+     {{682, 377}, {1111, -551}, {853, 0}, {682, 377}},
+     {{736, 356}, {820, 147}, {819, 0}, {736, 356}}},
+    {{{876, 0}, {936, 0}, {857, 0}, {967, -107}},
+     {{683, 320}, {930, 0}, {857, 0}, {967, -107}},
+     {{604, 503}, {722, 0}, {813, 0}, {918, 6}}},
+    {{{878, 0}, {938, 0}, {852, 0}, {878, 0}},
+     {{727, 259}, {938, 0}, {852, 0}, {727, 259}},
+     {{650, 446}, {713, 0}, {817, 0}, {650, 446}}},
+    {{{923, -55}, {1089, -375}, {853, 0}, {923, -55}},
+     {{682, 377}, {1111, -551}, {853, 0}, {682, 377}},
+     {{736, 356}, {820, 147}, {819, 0}, {736, 356}}},
 };
+
+/* ARM code is ARM-mode when at least 35% of its aligned words have the "always" condition
+ * (top nibble 0xE); Thumb-2 code, a stream of 16-bit halfwords, rarely does. Alignment is
+ * by file offset, which matches the addresses' modulo 4. */
+static int est_arm_mode(const uint8_t *d, uint64_t off, uint64_t size)
+{
+    uint64_t i = (4 - (off & 3)) & 3, words = 0, always = 0;
+    for (; i + 4 <= size; i += 4) {
+        words++;
+        if ((d[off + i + 3] & 0xf0) == 0xe0) always++;
+    }
+    return words > 0 && always * 100 >= words * 35;
+}
 
 /* stream * A for one piece, in integers so C and Python agree */
 static uint64_t est_scale(const int32_t (*a)[2], int content, uint64_t stream, uint64_t size)
@@ -995,9 +1012,11 @@ static int est_piece(est_ctx *c, uint64_t off, uint64_t size, int filter, uint32
         }
         /* UPX stores a block that does not shrink; where the model cannot shrink it
          * either, A (a gain of the optimal parse over this one) does not apply */
-        packed = stream >= size ? size
-               : est_scale(c->a, kind == SK_PIECE_GAP ? EST_C_GAP
-                                 : (candidate ? EST_C_CODE : EST_C_DATA), stream, size);
+        int content = kind == SK_PIECE_GAP ? EST_C_GAP : (candidate ? EST_C_CODE : EST_C_DATA);
+        if (content == EST_C_CODE && c->arch == EST_ARCH_ARMV7 &&
+            !est_arm_mode(c->data, off, size))
+            content = EST_C_THUMB;
+        packed = stream >= size ? size : est_scale(c->a, content, stream, size);
         /* UPX stores the code block as it is when compressing it would not save at least
          * the size of the loader that decompresses it (seen on every code block of a few
          * KB: the block is written with method 0, and the loader is still added) */

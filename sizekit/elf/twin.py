@@ -534,20 +534,34 @@ EST_M_NRV2B, EST_M_NRV2E, EST_M_LZMA = 0, 1, 2
 EST_SMALL_FILE = 512 * 1024
 EST_MAX_LOADS = 64
 # EST_A, EST_STUB, EST_SHLIB_TAIL: see csrc/sizekit_native.c
-EST_C_CODE, EST_C_DATA, EST_C_GAP = 0, 1, 2
-EST_A = ((((923, -55), (1089, -375), (853, 0)), ((682, 377), (1111, -551), (853, 0)),
-          ((736, 356), (820, 147), (819, 0))),
-         (((864, 30), (914, 0), (857, 0)), ((683, 320), (930, 0), (857, 0)),
-          ((598, 526), (502, 846), (813, 0))),
-         (((878, 0), (1215, -1156), (852, 0)), ((751, 213), (1215, -1156), (852, 0)),
-          ((680, 375), (633, 476), (817, 0))),
-         (((923, -55), (1089, -375), (853, 0)), ((682, 377), (1111, -551), (853, 0)),
-          ((736, 356), (820, 147), (819, 0))))
+EST_C_CODE, EST_C_DATA, EST_C_GAP, EST_C_THUMB = 0, 1, 2, 3
+EST_A = ((((923, -55), (1089, -375), (853, 0), (923, -55)),
+          ((682, 377), (1111, -551), (853, 0), (682, 377)),
+          ((736, 356), (820, 147), (819, 0), (736, 356))),
+         (((876, 0), (936, 0), (857, 0), (967, -107)),
+          ((683, 320), (930, 0), (857, 0), (967, -107)),
+          ((604, 503), (722, 0), (813, 0), (918, 6))),
+         (((878, 0), (938, 0), (852, 0), (878, 0)),
+          ((727, 259), (938, 0), (852, 0), (727, 259)),
+          ((650, 446), (713, 0), (817, 0), (650, 446))),
+         (((923, -55), (1089, -375), (853, 0), (923, -55)),
+          ((682, 377), (1111, -551), (853, 0), (682, 377)),
+          ((736, 356), (820, 147), (819, 0), (736, 356))))
 EST_STUB = (((3110, 3146, 5451), (2372, 2392, 3664)), ((3080, 3166, 5171), (2830, 2870, 4218)),
             ((3222, 3273, 5386), (2756, 2812, 4376)), ((3110, 3146, 5451), (2372, 2392, 3664)))
 EST_LSIZE = (((2804, 2838, 5144), (2282, 2302, 3574)), ((2652, 2692, 4744), (2740, 2780, 4128)),
              ((2912, 2968, 5080), (2666, 2706, 4286)), ((2804, 2838, 5144), (2282, 2302, 3574)))
 EST_SHLIB_TAIL = 36
+
+
+def arm_mode(d, off, size):
+    """est_arm_mode: at least 35% of the aligned words have the "always" condition nibble."""
+    first = (4 - (off & 3)) & 3
+    tops = d[off + first + 3:off + size:4]
+    words = (size - first) // 4 if size >= first else 0
+    tops = tops[:words]
+    always = sum(1 for b in tops if b & 0xF0 == 0xE0)
+    return words > 0 and always * 100 >= words * 35
 
 
 def _scale(ab, stream, size):
@@ -730,6 +744,8 @@ def _pieces(d, level):
                 else:
                     filt = 0
             cls = EST_C_GAP if kind == SK_PIECE_GAP else (EST_C_CODE if candidate else EST_C_DATA)
+            if cls == EST_C_CODE and arch == EST_ARCH_ARMV7 and not arm_mode(d, off, size):
+                cls = EST_C_THUMB
             packed = size if stream >= size else _scale(a[cls], stream, size)
             if candidate and packed < size and size - packed < lsize:
                 packed, filt = size, 0
