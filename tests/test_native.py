@@ -601,3 +601,15 @@ def test_backend_env_validation():
         native.set_backend("c")
         if old is not None:
             os.environ["SIZEKIT_BACKEND"] = old
+
+
+def test_model_fingerprint_names_the_backend_and_its_files():
+    c = native.model_fingerprint()
+    assert c.startswith(native.BACKEND + ":") and len(c.split(":")[1]) == 16
+    assert native.model_fingerprint() == c
+    native.set_backend("python")
+    try:
+        p = native.model_fingerprint()
+    finally:
+        native.set_backend("c")
+    assert p.startswith("python:") and p != c

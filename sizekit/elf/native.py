@@ -107,6 +107,7 @@ class _CBackend:
     def __init__(self, mod):
         self.ffi = mod.ffi
         self.lib = mod.lib
+        self.file = mod.__file__
 
     def _buf(self, data):
         # from_buffer wants a non-empty or any bytes-like object; it does not copy
@@ -185,6 +186,23 @@ def _pick_backend():
 
 
 _impl, BACKEND = _pick_backend()
+
+
+def model_fingerprint() -> str:
+    """A digest of the UPX-size model in use: the C module's file (or the Python twin's
+    source) and this module's refusal rules. Any change to either re-measures every cell."""
+    import hashlib  # lazy: most commands never ask
+    files = (getattr(_impl, "file", None) or _ref.__file__, __file__)
+    if files not in _FINGERPRINTS:
+        digest = hashlib.sha256()
+        for path in files:
+            with open(path, "rb") as f:
+                digest.update(f.read())
+        _FINGERPRINTS[files] = f"{BACKEND}:{digest.hexdigest()[:16]}"
+    return _FINGERPRINTS[files]
+
+
+_FINGERPRINTS = {}
 
 
 def set_backend(name):
