@@ -379,3 +379,17 @@ def test_estimate_structure_against_upx(tmp_path, path, what):
         real = out.stat().st_size
         est = native.estimate_file(src, level)
         assert abs(est - real) <= 0.03 * real, (what, level, est, real)
+
+
+def test_cli_estimate_lists_the_pieces():
+    run = [sys.executable, "-m", "sizekit", "estimate", "/usr/bin/hostname", "--pieces"]
+    text = subprocess.run(run, capture_output=True, text=True, check=True).stdout
+    # hostname's 4 KB of code: compressing it would not save the loader's size
+    assert "segment       0x2000      4,029      4,041  stored (compression would not pay)" in text
+    assert text.splitlines()[-1].startswith("loader")
+    doc = __import__("json").loads(subprocess.run(run + ["--json"], capture_output=True, text=True,
+                                                  check=True).stdout)
+    kinds = [p["kind"] for p in doc["pieces"]]
+    assert kinds[0] == "headers" and "segment" in kinds and "gap" in kinds
+    assert sum(p["size"] for p in doc["pieces"]) == doc["bytes"]  # a program's pieces cover it
+    assert doc["estimate_bytes"] > sum(p["packed"] for p in doc["pieces"])

@@ -49,12 +49,30 @@ def cmd_sections(args):
     return 0
 
 
+def _piece_rows(path, level):
+    """The estimate's pieces of a file: what UPX would do with each part of it."""
+    with open(path, "rb") as f:
+        pieces = native.estimate_pieces(f.read(), level)
+    for p in pieces:
+        if p["kind"] == "copied":
+            p["how"] = "left as it is" if p["offset"] == 0 else "copied after the loader"
+        elif p["packed"] - 12 >= p["size"]:
+            p["how"] = "stored (compression would not pay)"
+        else:
+            p["how"] = "compressed" + (", branch filter" if p["filter"] else "")
+    return pieces
+
+
 def cmd_estimate(args):
     size = os.path.getsize(args.file) if os.path.isfile(args.file) else None
     estimate, why = native.estimate_verdict(args.file, args.upx)
+    pieces = _piece_rows(args.file, args.upx) if args.pieces and not why else None
     if args.json:
-        _print_json({"file": args.file, "bytes": size, "level": args.upx, "estimate_bytes": estimate,
-                     "ratio": round(estimate / size, 4) if size and estimate else None, "upx_refusal": why})
+        doc = {"file": args.file, "bytes": size, "level": args.upx, "estimate_bytes": estimate,
+               "ratio": round(estimate / size, 4) if size and estimate else None, "upx_refusal": why}
+        if pieces is not None:
+            doc["pieces"] = pieces
+        _print_json(doc)
         return 1 if why else 0
     flags = "--best" + (" --lzma" if args.upx == "lzma" else "")
     if why:
@@ -62,6 +80,12 @@ def cmd_estimate(args):
         return 1
     ratio = f" ({estimate * 100 / size:.1f}%)" if size else ""
     print(f"{args.file}: {size:,} bytes; upx {flags} estimate {estimate:,} bytes{ratio}, {human(estimate)}")
+    if pieces is not None:
+        print(f"{'kind':<9} {'offset':>10} {'bytes':>10} {'estimate':>10}  what UPX does")
+        for p in pieces:
+            print(f"{p['kind']:<9} {p['offset']:>#10x} {p['size']:>10,} {p['packed']:>10,}  {p['how']}")
+        rest = estimate - sum(p["packed"] for p in pieces)
+        print(f"{'loader':<9} {'':>10} {'':>10} {rest:>10,}  UPX's loader, headers and padding")
     return 0
 
 
@@ -78,6 +102,8 @@ def _register_estimate(sub):
     p.add_argument("file", metavar="FILE")
     p.add_argument("--upx", choices=sorted(native.LEVELS), default="best",
                    help="best = upx --best, lzma = upx --best --lzma")
+    p.add_argument("--pieces", action="store_true",
+                   help="list what UPX would do with each part of the file (compare upx --fileinfo)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_estimate)
 
