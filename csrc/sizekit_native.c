@@ -349,7 +349,8 @@ int sk_elf_sections(const uint8_t *data, size_t len, sk_section *out, size_t cap
 
 #define EST_MINMATCH 4
 #define EST_REPMIN 2
-#define EST_MAXLEN 273
+#define EST_MAXLEN 273        /* LZMA's longest match */
+#define EST_MAXLEN_NRV 65535  /* UCL's gamma-coded lengths have no such limit */
 #define EST_HASHBITS 15
 #define EST_WAYS 8 /* a power of two dividing 256 */
 #define EST_NICE 64
@@ -573,6 +574,7 @@ static int est_stream(const uint8_t *d, size_t n, int level, uint64_t nrv_far,
     size_t pos = 0, i;
     uint64_t reps[4] = {0, 0, 0, 0};
     unsigned nreps = level == SK_LEVEL_LZMA ? 4 : 1;
+    const unsigned maxlen = level == SK_LEVEL_LZMA ? EST_MAXLEN : EST_MAXLEN_NRV;
     const size_t nb = (size_t)1 << EST_HASHBITS;
 
     /* positions are stored as int32 */
@@ -595,7 +597,7 @@ static int est_stream(const uint8_t *d, size_t n, int level, uint64_t nrv_far,
     c.lz = lz;
 
     while (pos < n) {
-        unsigned maxl = n - pos < EST_MAXLEN ? (unsigned)(n - pos) : EST_MAXLEN;
+        unsigned maxl = n - pos < maxlen ? (unsigned)(n - pos) : maxlen;
         unsigned best = 0, rl = 0;
         uint64_t boff = 0;
         unsigned ri = 0, r;
@@ -764,18 +766,19 @@ enum { EST_M_NRV2B = 0, EST_M_NRV2E = 1, EST_M_LZMA = 2 };
  * with fewer than 4 blocks has b = 0; one with none takes NRV2E's line of the same arch and
  * content. i386 is taken as x86-64. */
 enum { EST_C_CODE = 0, EST_C_DATA = 1, EST_C_GAP = 2, EST_C_THUMB = 3 };
+#define EST_FADE 2000
 static const int32_t EST_A[4][3][4][2] = {
-    {{{923, -55}, {1089, -375}, {853, 0}, {923, -55}},
-     {{682, 377}, {1111, -551}, {853, 0}, {682, 377}},
+    {{{923, -55}, {1092, -382}, {853, 0}, {923, -55}},
+     {{691, 360}, {1110, -547}, {853, 0}, {691, 360}},
      {{736, 356}, {820, 147}, {819, 0}, {736, 356}}},
     {{{876, 0}, {936, 0}, {857, 0}, {967, -107}},
-     {{683, 320}, {930, 0}, {857, 0}, {967, -107}},
+     {{685, 318}, {930, 0}, {857, 0}, {967, -107}},
      {{604, 503}, {722, 0}, {813, 0}, {918, 6}}},
-    {{{878, 0}, {938, 0}, {852, 0}, {878, 0}},
-     {{727, 259}, {938, 0}, {852, 0}, {727, 259}},
+    {{{878, 0}, {939, 0}, {852, 0}, {878, 0}},
+     {{728, 259}, {939, 0}, {852, 0}, {728, 259}},
      {{650, 446}, {713, 0}, {817, 0}, {650, 446}}},
-    {{{923, -55}, {1089, -375}, {853, 0}, {923, -55}},
-     {{682, 377}, {1111, -551}, {853, 0}, {682, 377}},
+    {{{923, -55}, {1092, -382}, {853, 0}, {923, -55}},
+     {{691, 360}, {1110, -547}, {853, 0}, {691, 360}},
      {{736, 356}, {820, 147}, {819, 0}, {736, 356}}},
 };
 
@@ -799,6 +802,11 @@ static uint64_t est_scale(const int32_t (*a)[2], int content, uint64_t stream, u
     int64_t num = (int64_t)a[content][0] * 1000 + (int64_t)a[content][1] * r;
     if (num < 500000) num = 500000;
     if (num > 1100000) num = 1100000;
+    /* The optimal parses' gain needs data to work on: a block of a few hundred model bytes
+     * (headers, section tables) compresses as the model says, so A fades in up to
+     * EST_FADE stream bytes. */
+    if (stream < EST_FADE)
+        num = 1000000 - (1000000 - num) * (int64_t)stream / EST_FADE;
     return stream * (uint64_t)num / 1000000;
 }
 

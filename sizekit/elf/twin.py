@@ -245,6 +245,7 @@ def elf_sections(data):
 EST_MINMATCH = 4
 EST_REPMIN = 2
 EST_MAXLEN = 273
+EST_MAXLEN_NRV = 65535
 EST_HASHBITS = 15
 EST_WAYS = 8
 EST_NICE = 64
@@ -378,10 +379,11 @@ def _est_stream(d, level, nrv_far):
     pos = 0
     reps = [0, 0, 0, 0]
     nreps = 4 if level == SK_LEVEL_LZMA else 1
+    maxlen = EST_MAXLEN if level == SK_LEVEL_LZMA else EST_MAXLEN_NRV
     nbound = n - EST_MINMATCH  # pos <= nbound <=> pos + MINMATCH <= n
     PB = EST_PRICE_BITS
     while pos < n:
-        maxl = n - pos if n - pos < EST_MAXLEN else EST_MAXLEN
+        maxl = n - pos if n - pos < maxlen else maxlen
         best = 0
         rl = 0
         boff = 0
@@ -535,17 +537,18 @@ EST_SMALL_FILE = 512 * 1024
 EST_MAX_LOADS = 64
 # EST_A, EST_STUB, EST_SHLIB_TAIL: see csrc/sizekit_native.c
 EST_C_CODE, EST_C_DATA, EST_C_GAP, EST_C_THUMB = 0, 1, 2, 3
-EST_A = ((((923, -55), (1089, -375), (853, 0), (923, -55)),
-          ((682, 377), (1111, -551), (853, 0), (682, 377)),
+EST_FADE = 2000
+EST_A = ((((923, -55), (1092, -382), (853, 0), (923, -55)),
+          ((691, 360), (1110, -547), (853, 0), (691, 360)),
           ((736, 356), (820, 147), (819, 0), (736, 356))),
          (((876, 0), (936, 0), (857, 0), (967, -107)),
-          ((683, 320), (930, 0), (857, 0), (967, -107)),
+          ((685, 318), (930, 0), (857, 0), (967, -107)),
           ((604, 503), (722, 0), (813, 0), (918, 6))),
-         (((878, 0), (938, 0), (852, 0), (878, 0)),
-          ((727, 259), (938, 0), (852, 0), (727, 259)),
+         (((878, 0), (939, 0), (852, 0), (878, 0)),
+          ((728, 259), (939, 0), (852, 0), (728, 259)),
           ((650, 446), (713, 0), (817, 0), (650, 446))),
-         (((923, -55), (1089, -375), (853, 0), (923, -55)),
-          ((682, 377), (1111, -551), (853, 0), (682, 377)),
+         (((923, -55), (1092, -382), (853, 0), (923, -55)),
+          ((691, 360), (1110, -547), (853, 0), (691, 360)),
           ((736, 356), (820, 147), (819, 0), (736, 356))))
 EST_STUB = (((3110, 3146, 5451), (2372, 2392, 3664)), ((3080, 3166, 5171), (2830, 2870, 4218)),
             ((3222, 3273, 5386), (2756, 2812, 4376)), ((3110, 3146, 5451), (2372, 2392, 3664)))
@@ -566,8 +569,10 @@ def arm_mode(d, off, size):
 
 def _scale(ab, stream, size):
     """est_scale: stream * (a + b * r) / 1000, r = stream / size per mille, clamped."""
-    num = ab[0] * 1000 + ab[1] * (stream * 1000 // size)
-    return stream * min(max(num, 500000), 1100000) // 1000000
+    num = min(max(ab[0] * 1000 + ab[1] * (stream * 1000 // size), 500000), 1100000)
+    if stream < EST_FADE:
+        num = 1000000 - (1000000 - num) * stream // EST_FADE
+    return stream * num // 1000000
 
 
 class _Layout:
