@@ -359,7 +359,7 @@ def test_small_code_is_stored_like_upx(tmp_path, upx_and_blocks):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path,what", [
-    ("/usr/arm-linux-gnueabihf/usr/lib/arm-linux-gnueabihf/libgstcheck-1.0.so.0.*",
+    ("/usr/arm-linux-gnueabihf/usr/lib/arm-linux-gnueabihf/libgstnet-1.0.so.0.*",
      "ARM shared library: section headers appended after the copied segment"),
     ("/usr/arm-linux-gnueabihf/usr/lib/arm-linux-gnueabihf/libunwind-ptrace.so.0.0.0",
      "64 KiB padding between segments split into p_blocksize blocks; small code stored"),
