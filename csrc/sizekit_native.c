@@ -745,7 +745,10 @@ static void filter_arm(uint8_t *d, uint64_t size, int arm64)
 /*  - Every extent is compressed in blocks of at most p_blocksize bytes (the largest       */
 /*    PT_LOAD, or the tail after the last one when longer), each with its own b_info.      */
 /*  - Each piece costs a 12-byte b_info header plus its compressed size, or its own size */
-/*    when compression does not shrink it (UPX then stores it).                          */
+/*    when compression does not shrink it (UPX then stores it). A block of code is also  */
+/*    stored when compressing it would not save the loader's size (EST_LSIZE).           */
+/*  - ARM shared libraries: after the copied PT_LOADs UPX appends the original section   */
+/*    headers, .ARM.attributes, a .shstrtab and its own 3-entry section table.           */
 /*  - The rest is per architecture and file kind: UPX's loader stub, the new ELF headers */
 /*    of a packed program, l_info/p_info, the end marker and the PackHeader (EST_STUB).  */
 
