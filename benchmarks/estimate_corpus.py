@@ -4,11 +4,14 @@
 
 Three sources, each file tagged with its class (executable or shared library; x86_64, armv7
 or aarch64; stripped or not):
-- the two tiny crates under benchmarks/corpus_crates (a bin and a cdylib), built with Debian's
-  /usr/bin/cargo and the project's sysroot for all three targets as dev, release and
-  "small" (opt-level z + fat LTO + panic abort), each kept as built and stripped;
+- the four crates under benchmarks/corpus_crates (skbin and skcdylib on std alone, skdeps and
+  skdepslib with clap, regex, serde_json, miniz_oxide, sha2 and base64 from Debian's crate
+  sources), built with Debian's /usr/bin/cargo and the project's sysroot for all three
+  targets as dev, release and "small" (opt-level z + fat LTO + panic abort), each kept as
+  built and stripped;
 - Debian's own programs and libraries for x86_64 (/usr/bin, /usr/lib/x86_64-linux-gnu);
-- the cross packages' ARM libraries (/usr/arm-linux-gnueabihf/lib, /usr/aarch64-linux-gnu/lib).
+- the cross packages' ARM libraries (/usr/arm-linux-gnueabihf/lib, /usr/aarch64-linux-gnu/lib)
+  and the armhf GStreamer programs and libraries that scripts/install unpacks.
 
 Files are copied into DIR/files (default ~/.cache/sizekit/estimate-corpus) and listed in
 DIR/manifest.json. Builds are incremental (cargo's own cache), so a rerun is quick.
