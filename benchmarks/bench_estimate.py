@@ -161,10 +161,10 @@ def fit(rows):
     for r in rows:
         if r["set"] != "calibration":
             continue
+        with open(r["path"], "rb") as f:
+            data = f.read()
         for lv in LEVELS:
             pieces = r[lv]["pieces"]
-            with open(r["path"], "rb") as f:
-                data = f.read()
             code = _code_pieces(data, pieces)
             for i, p in enumerate(pieces):
                 if p.get("upx_cpr") is None or p["stream"] < 2000 or p["kind"] == "headers":

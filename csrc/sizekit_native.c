@@ -949,7 +949,7 @@ static uint32_t est_layout_read(const uint8_t *d, size_t len, est_layout *L)
             uint64_t fl = L->c64 ? eread(&e, b + 8, 8) : eread(&e, b + 8, 4);
             uint64_t addr = L->c64 ? eread(&e, b + 16, 8) : eread(&e, b + 12, 4);
             if ((fl & 4) && addr < min_exec) min_exec = addr;
-            if (eread(&e, b + 4, 4) == 0x70000003u && !L->c64) attr = eread(&e, b + 20, 4);
+            if (!L->c64 && eread(&e, b + 4, 4) == 0x70000003u) attr = eread(&e, b + 20, 4);
         }
         /* ARM: after the copied writable PT_LOAD UPX writes the original section headers,
          * .ARM.attributes (4-aligned), a .shstrtab naming it (28 bytes) and a 3-entry

@@ -559,11 +559,9 @@ EST_SHLIB_TAIL = 36
 
 def arm_mode(d, off, size):
     """est_arm_mode: at least 35% of the aligned words have the "always" condition nibble."""
-    first = (4 - (off & 3)) & 3
-    tops = d[off + first + 3:off + size:4]
-    words = (size - first) // 4 if size >= first else 0
-    tops = tops[:words]
-    always = sum(1 for b in tops if b & 0xF0 == 0xE0)
+    start = off + ((4 - (off & 3)) & 3)
+    words = max(0, (off + size - start) // 4)
+    always = sum(1 for b in d[start + 3:start + 4 * words:4] if b & 0xF0 == 0xE0)
     return words > 0 and always * 100 >= words * 35
 
 
