@@ -19,6 +19,7 @@ from sizekit.utils.procs import free_port
 pytestmark = pytest.mark.slow
 
 WITHDEPS = os.path.join(ROOT, "tests", "fixtures", "withdeps")
+WITHC = os.path.join(ROOT, "tests", "fixtures", "withc")
 
 
 @pytest.fixture
@@ -40,16 +41,17 @@ def redis():
     proc.wait(timeout=10)
 
 
-def machine(folder, cache_line):
+def machine(folder, cache_line, crate=WITHDEPS, expect="withdeps 0.1.0: 2 lines"):
     """A user's checkout: a copy of the crate, a dodo.py and a matrix with the given cache: line."""
-    shutil.copytree(WITHDEPS, folder / "withdeps", ignore=shutil.ignore_patterns("target", "Cargo.lock"))
+    name = os.path.basename(crate)
+    shutil.copytree(crate, folder / name, ignore=shutil.ignore_patterns("target", "Cargo.lock"))
     write(folder / "dodo.py", DODO)
     write(folder / "matrix.yaml", f"""
         version: 1
         {cache_line}
         crates:
-          withdeps: {{path: withdeps, artifact: bin:withdeps,
-                      smoke: {{args: [a, b], expect: "withdeps 0.1.0: 2 lines"}}}}
+          {name}: {{path: {name}, artifact: bin:{name},
+                      smoke: {{args: [a, b], expect: "{expect}"}}}}
         variants:
           - {{name: release}}
           - {{name: release-stripped, from: release, post: [strip]}}
@@ -92,6 +94,28 @@ def test_machine_b_gets_hits_from_redis_and_the_same_bytes(tmp_path, redis):
     while not sccache_servers() <= before and time.monotonic() < deadline:
         time.sleep(0.1)
     assert sccache_servers() <= before
+
+
+def test_build_scripts_c_compiles_hit_from_another_folder(tmp_path, redis):
+    """A build script that runs the bare compiler path in OUT_DIR (as jemalloc-sys does) is
+    cached through CC_<target>, and a checkout at another path hits (SCCACHE_BASEDIRS)."""
+    line = f"cache: {{sccache: {{env: {{SCCACHE_REDIS_ENDPOINT: '{redis}'}}}}}}"
+    off = f"cache: {{sccache: {{env: {{SCCACHE_REDIS_ENDPOINT: '{redis}'}}, cc: false}}}}"
+    folders = {}
+    for name, cache in (("a", line), ("b", line), ("p", ""), ("o", off)):   # equal-length paths
+        folders[name] = machine(tmp_path / name, cache, crate=WITHC, expect="withc 0.1.0: 82")
+        doit(folders[name])
+    c = {name: cells(folder) for name, folder in folders.items()}
+    c_a = c["a"]["release"]["build"]["cache"]["languages"]["C/C++"]
+    c_b = c["b"]["release"]["build"]["cache"]["languages"]["C/C++"]
+    assert c_a["misses"] >= 1 and c_b == {"hits": c_a["misses"], "misses": 0}, (c_a, c_b)
+    assert "C/C++" not in c["o"]["release"]["build"]["cache"]["languages"]      # cc: false
+    log = open(folders["b"] / "out" / "logs" / f"build-{c['b']['release']['build']['key']}.log").read()
+    assert "withc: CC=" in log and "/.sizekit/sccache-cc/x86_64-unknown-linux-gnu/cc" in log
+    for variant in ("release", "release-stripped"):                  # caching changes no byte
+        assert {c[m][variant]["status"] for m in c} == {"ok"}
+        assert len({c[m][variant]["final_bytes"] for m in c}) == 1, variant
+        assert c["b"][variant]["smoke"]["ok"] is True
 
 
 def test_a_redis_that_does_not_answer_leaves_the_build_uncached_but_done(tmp_path):

@@ -89,8 +89,9 @@ def _cache(c, raw):
     cache = Cache(tool=tool)
     if "env" in spec:
         cache.env = c.str_map(spec["env"], path + (tool, "env"))
-    if "required" in spec and c.boolean(spec["required"], path + (tool, "required")):
-        cache.required = spec["required"]
+    for key in ("required", "cc"):
+        if key in spec and c.boolean(spec[key], path + (tool, key)):
+            setattr(cache, key, spec[key])
     return cache
 
 

@@ -119,10 +119,11 @@ class Cache:
 
     env is passed to sccache on top of the environment (SCCACHE_REDIS_ENDPOINT and the rest);
     required=False builds without the cache when sccache is missing, instead of marking the
-    cells unavailable."""
+    cells unavailable; cc=False leaves build scripts' C compiles (jemalloc's, say) uncached."""
     tool: str = "sccache"
     env: dict = field(default_factory=dict)
     required: bool = True
+    cc: bool = True
 
 
 @dataclass

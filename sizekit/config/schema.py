@@ -2,7 +2,7 @@
 
 TOP_KEYS = ("version", "output", "baseline", "toolchains", "targets", "crates", "variants", "cache")
 CACHE_TOOLS = ("sccache",)
-SCCACHE_KEYS = ("env", "required")
+SCCACHE_KEYS = ("env", "required", "cc")
 TOOLCHAIN_KEYS = ("rustup", "cargo", "rustc", "sysroot")
 TARGET_KEYS = ("linker", "strip", "runner", "rustflags", "env")
 CRATE_KEYS = ("path", "artifact", "toolchain", "targets", "smoke", "budget",

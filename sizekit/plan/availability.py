@@ -170,10 +170,25 @@ def smoke_command_problem(matrix, smoke, target, host):
                                     {k: v for k, v in env.items() if "{" not in v})[1]
 
 
+def c_compiler(matrix, target, host, env):
+    """The C compiler a build script's cc crate picks for target, given env (None when unknown).
+
+    cc reads CC_<target>, CC_<target with _>, HOST_CC or TARGET_CC, then CC; without any it
+    runs `cc` on the host, and for a cross target sizekit names the target's `linker:` (the
+    `<triple>-gcc` driver that cc's own default also names)."""
+    kind = "HOST" if target == host else "TARGET"
+    for name in (f"CC_{target}", f"CC_{target.replace('-', '_')}", f"{kind}_CC", "CC"):
+        if env.get(name):
+            return env[name]
+    if target == host:
+        return "cc"
+    spec = matrix.targets.get(target)
+    return spec.linker if spec is not None else None
+
+
 def reference_tools(matrix, target, host):
     """(C compiler, strip, problem or None) for building a crate's reference with make."""
-    spec = matrix.targets.get(target)
-    cc = os.environ.get("CC", "cc") if target == host else (spec.linker if spec is not None else None)
+    cc = c_compiler(matrix, target, host, os.environ)
     strip = strip_tool(matrix, target, host)
     missing = [t for t in (cc, strip, "make") if not t or not shutil.which(t)]
     if missing:

@@ -12,7 +12,7 @@ import time
 from ..utils.fsutil import file_lock
 from ..utils.procs import run_logged
 from . import overlay
-from ..plan.availability import sccache_binary
+from ..plan.availability import c_compiler, sccache_binary
 from .sccache import Session
 
 def profile_name(build):
@@ -195,7 +195,9 @@ def run(plan, build, log_path):
         overlay.prepare(plan.layout, build, plan.toolchains[build.toolchain])
         try:
             if session:
-                full_env.update(session.start(full_env))
+                compilers = ({build.target: c_compiler(plan.matrix, build.target, plan.host, full_env)}
+                             if plan.matrix.cache.cc else {})
+                full_env.update(session.start(full_env, compilers, plan.layout.state("sccache-cc")))
             code = run_logged(argv, full_env, log_path, on_stdout=lambda line: _collect(line, messages),
                               cwd=build.crate.path)
         finally:
@@ -221,7 +223,7 @@ def _cache_session(plan):
     binary = sccache_binary()
     if binary is None:  # required: false (a required cache makes the build unavailable instead)
         return None, {"tool": cache.tool, "used": False, "reason": "sccache not found"}
-    return Session(binary, cache), None
+    return Session(binary, cache, basedirs=(plan.matrix.root, plan.layout.output)), None
 
 
 def _collect(line, messages):

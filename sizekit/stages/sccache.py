@@ -6,8 +6,18 @@ user configured: SCCACHE_REDIS_ENDPOINT, SCCACHE_DIR, SCCACHE_BUCKET and the res
 the environment and from the matrix's `cache: {sccache: {env: ...}}`. When the server does
 not start (a Redis that does not answer, say), the build goes on without the cache and its
 log says why.
+
+C compiles of build scripts go through the same server: build scripts that hand configure or
+make the bare compiler path (jemalloc-sys does) drop cc's own wrapper, so the build's
+CC_<target> names a two-line script that runs the compiler under sccache. SCCACHE_BASEDIRS
+defaults to the matrix's folder and the output folder, so a checkout at another path (another
+CI machine) still hits: C objects built with -g then keep the first machine's folder names in
+their debug info, as with ccache's base_dir.
 """
 import json
+import os
+import shlex
+import shutil
 import subprocess
 
 from ..utils.procs import free_port, run_capture
@@ -29,27 +39,64 @@ def _total(counts):
 
 
 def read_stats(text):
-    """{hits, misses, errors, not_cached, location} from `sccache --show-stats --stats-format json`."""
+    """{hits, misses, errors, not_cached, location, languages} from `sccache --show-stats
+    --stats-format json`; languages is {"Rust": {hits, misses}, "C/C++": {...}}."""
     data = json.loads(text)
     stats = data.get("stats", {})
+    languages = {}
+    for field in ("hits", "misses"):
+        for lang, n in ((stats.get(f"cache_{field}") or {}).get("counts") or {}).items():
+            languages.setdefault(lang, {"hits": 0, "misses": 0})[field] = n
     return {"hits": _total(stats.get("cache_hits")), "misses": _total(stats.get("cache_misses")),
             "errors": _total(stats.get("cache_errors")),
             "not_cached": sum((stats.get("not_cached") or {}).values()),
-            "location": data.get("cache_location")}
+            "location": data.get("cache_location"), "languages": languages}
+
+
+def cc_wrapper(binary, compiler, folder, env):
+    """Path of a script in folder that runs compiler under sccache (None when compiler is not
+    one program on PATH, or is a wrapper already). The script keeps the compiler's name, so
+    cc still tells gcc from clang by it."""
+    if not compiler or len(shlex.split(compiler)) != 1:
+        return None
+    name = os.path.basename(compiler)
+    real = shutil.which(compiler, path=env.get("PATH"))
+    if real is None or name.startswith(("sccache", "ccache")):
+        return None
+    path = os.path.join(folder, name)
+    text = (f"#!/bin/sh\n# sizekit: {name} under sccache (matrix cache: sccache)\n"
+            f"exec {shlex.quote(binary)} {shlex.quote(real)} \"$@\"\n")
+    try:
+        with open(path) as f:
+            if f.read() == text:
+                return path
+    except OSError:
+        pass
+    os.makedirs(folder, exist_ok=True)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.chmod(tmp, 0o755)
+    os.replace(tmp, path)
+    return path
 
 
 class Session:
     """One build's sccache server: start() before cargo, finish() after."""
 
-    def __init__(self, binary, cache):
+    def __init__(self, binary, cache, basedirs=()):
         self.binary, self.cache = binary, cache
         self.env = {**cache.env, "SCCACHE_SERVER_PORT": str(free_port())}
+        if basedirs and "SCCACHE_BASEDIRS" not in self.env and "SCCACHE_BASEDIRS" not in os.environ:
+            self.env["SCCACHE_BASEDIRS"] = ":".join(dict.fromkeys(os.path.realpath(d) for d in basedirs))
         self.notes = []
         self.started = False
         self.reason = None
 
-    def start(self, base_env):
-        """Environment overrides for cargo: the wrapper and its server, or {} without a cache."""
+    def start(self, base_env, c_compilers=None, folder=None):
+        """Environment overrides for cargo: the wrapper and its server, or {} without a cache.
+
+        c_compilers ({target: C compiler}) are wrapped too, by scripts written to folder."""
         code, out = _run(self.binary, ["--start-server"], {**base_env, **self.env})
         if code != 0:
             errors = [line.split("error: ", 1)[-1] for line in out.splitlines() if "error" in line]
@@ -58,7 +105,18 @@ class Session:
                               f"cache: {self.reason}")
             return {}
         self.started = True
-        return {"RUSTC_WRAPPER": self.binary, **self.env}
+        env = {"RUSTC_WRAPPER": self.binary, **self.env}
+        for target, compiler in (c_compilers or {}).items():
+            script = cc_wrapper(self.binary, compiler, os.path.join(folder, target), base_env)
+            if script:
+                env[f"CC_{target}"] = script
+            elif compiler is None:
+                self.notes.append(f"sizekit: C compiles for {target} are not cached: no C compiler is known "
+                                  f"for it; fix: set targets.{target}.linker or CC_{target}")
+            else:
+                self.notes.append(f"sizekit: C compiles for {target} are not cached: {compiler!r} is not "
+                                  f"one compiler on PATH; fix: name one in CC_{target}")
+        return env
 
     def finish(self, base_env):
         """The build's cache record: tool, hits, misses, errors and where the cache is."""
