@@ -151,6 +151,12 @@ def test_doctor_says_whether_the_cache_answers(tmp_path, redis):
     proc = sizekit("doctor", "matrix.yaml", cwd=good, timeout=120)
     assert "cache: sccache 0.16" in proc.stdout and "backends built in: S3, Redis" in proc.stdout
     assert f"  configured cache: redis, name: {redis}" in proc.stdout and ": answers" in proc.stdout
+    cc = shutil.which("cc")
+    assert f"  build scripts' C compiles for x86_64-unknown-linux-gnu: {cc} under sccache\n" in proc.stdout
+    env = dict(os.environ, CC="ccache gcc")
+    proc = sizekit("doctor", "matrix.yaml", cwd=good, timeout=120, env=env)
+    assert ("  build scripts' C compiles for x86_64-unknown-linux-gnu: not cached ('ccache gcc' is not one "
+            "compiler on PATH; fix: name one in CC_x86_64-unknown-linux-gnu)") in proc.stdout
     bad = machine(tmp_path / "bad", f"cache: {{sccache: {{env: {{SCCACHE_REDIS_ENDPOINT: "
                                     f"'redis://127.0.0.1:{free_port()}'}}}}}}")
     proc = sizekit("doctor", "matrix.yaml", cwd=bad, timeout=120)

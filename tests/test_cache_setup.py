@@ -96,3 +96,14 @@ def test_stats_per_language():
     assert read_stats(text) == {"hits": 8, "misses": 1, "errors": 0, "not_cached": 2,
                                 "location": "Redis: redis://x",
                                 "languages": {"Rust": {"hits": 5, "misses": 1}, "C/C++": {"hits": 3, "misses": 0}}}
+
+
+def test_the_report_line_splits_hits_by_language():
+    from sizekit.report.tables import cache_line
+    record = {"tool": "sccache", "used": True, "hits": 8, "misses": 1, "location": "Redis",
+              "languages": {"C/C++": {"hits": 3, "misses": 0}, "Rust": {"hits": 5, "misses": 1}}}
+    cells = [{"build": {"key": "k1", "cache": record}}, {"build": {"key": "k1", "cache": record}},
+             {"build": {"key": "k2", "cache": {"tool": "sccache", "used": False, "reason": "sccache not found"}}}]
+    assert cache_line(cells) == ("Compile cache (sccache, Redis): 8 hits, 1 misses over 1 of 2 cargo builds "
+                                 "(Rust 5 hits, 1 misses; C/C++ 3 hits, 0 misses); 1 built without it "
+                                 "(sccache not found).")

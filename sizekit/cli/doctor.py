@@ -3,9 +3,9 @@ import os
 import shutil
 
 from ..config.load import load_matrix
-from ..plan.availability import sccache_binary, target_tools, upx_version
+from ..plan.availability import c_compiler, sccache_binary, target_tools, upx_version
 from ..plan.toolchains import probe_all, rust_src_fix
-from ..stages.sccache import probe
+from ..stages.sccache import probe, wrappable
 
 def doctor(matrix_path, out):
     matrix = load_matrix(matrix_path)
@@ -48,12 +48,12 @@ def doctor(matrix_path, out):
         out.write(f"upx: {'WARNING ' if version else ''}{problem}\n")
     else:
         out.write(f"upx: {path} {'.'.join(map(str, version))}\n")
-    problems += _cache(matrix, out)
+    problems += _cache(matrix, out, triples, host)
     out.write(f"{problems} problem(s) found\n" if problems else "everything needed is present\n")
     return 1 if problems else 0
 
 
-def _cache(matrix, out):
+def _cache(matrix, out, triples, host):
     """The compile cache line(s); returns the number of problems."""
     if matrix.cache is None:
         out.write("cache: none (add `cache: sccache` to share compiles between machines)\n")
@@ -69,4 +69,14 @@ def _cache(matrix, out):
         out.write(f"  configured cache DOES NOT ANSWER: {problem}\n")
         return 1
     out.write(f"  configured cache: {location}: answers\n")
+    if not matrix.cache.cc:
+        out.write("  build scripts' C compiles: not cached (cc: false)\n")
+        return 0
+    for triple in triples:
+        cc = c_compiler(matrix, triple, host, os.environ)
+        found = wrappable(cc, os.environ)
+        out.write(f"  build scripts' C compiles for {triple}: "
+                  + (f"{found} under sccache\n" if found else
+                     f"not cached ({'no C compiler known' if cc is None else repr(cc) + ' is not one compiler on PATH'};"
+                     f" fix: name one in CC_{triple})\n"))
     return 0

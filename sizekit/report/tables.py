@@ -333,6 +333,16 @@ def cache_line(cells):
     where = sorted({str(r.get("location")) for r in used if r.get("location")})
     text = (f"Compile cache (sccache{', ' + '; '.join(where) if where else ''}): {hits} hits, {misses} misses "
             f"over {len(used)} of {len(seen)} cargo builds")
+    languages = {}
+    for r in used:
+        for lang, n in (r.get("languages") or {}).items():
+            total = languages.setdefault(lang, [0, 0])
+            total[0] += n.get("hits") or 0
+            total[1] += n.get("misses") or 0
+    if languages:   # Rust first, then C/C++ (build scripts' C compiles)
+        order = sorted(languages, key=lambda lang: (lang != "Rust", lang))
+        text += " (" + "; ".join(f"{lang} {languages[lang][0]} hits, {languages[lang][1]} misses"
+                                 for lang in order) + ")"
     off = [r.get("reason") for r in seen.values() if not r.get("used")]
     if off:
         text += f"; {len(off)} built without it ({off[0]})"

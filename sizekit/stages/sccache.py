@@ -53,16 +53,21 @@ def read_stats(text):
             "location": data.get("cache_location"), "languages": languages}
 
 
+def wrappable(compiler, env):
+    """compiler's full path when it is one program on env's PATH and no cache wrapper itself."""
+    if not compiler or len(shlex.split(compiler)) != 1 or \
+            os.path.basename(compiler).startswith(("sccache", "ccache")):
+        return None
+    return shutil.which(compiler, path=env.get("PATH"))
+
+
 def cc_wrapper(binary, compiler, folder, env):
-    """Path of a script in folder that runs compiler under sccache (None when compiler is not
-    one program on PATH, or is a wrapper already). The script keeps the compiler's name, so
-    cc still tells gcc from clang by it."""
-    if not compiler or len(shlex.split(compiler)) != 1:
+    """Path of a script in folder that runs compiler under sccache (None when it is not
+    wrappable). The script keeps the compiler's name, so cc still tells gcc from clang by it."""
+    real = wrappable(compiler, env)
+    if real is None:
         return None
     name = os.path.basename(compiler)
-    real = shutil.which(compiler, path=env.get("PATH"))
-    if real is None or name.startswith(("sccache", "ccache")):
-        return None
     path = os.path.join(folder, name)
     text = (f"#!/bin/sh\n# sizekit: {name} under sccache (matrix cache: sccache)\n"
             f"exec {shlex.quote(binary)} {shlex.quote(real)} \"$@\"\n")
