@@ -38,7 +38,8 @@ STAGE = {"*step": STR, "path": STR + (NULL,), "bytes": SIZE + (NULL,), "sections
 SMOKE = {"ok": (bool, NULL), "*detail": STR}
 BUILD = {"key": STR + (NULL,), "cache": OBJ + (NULL,)}
 CACHE = {"used": (bool,), "hits": SIZE + (NULL,), "misses": SIZE + (NULL,), "location": STR + (NULL,),
-         "reason": STR + (NULL,)}
+         "reason": STR + (NULL,), "languages": OBJ + (NULL,)}
+LANGUAGE = {"hits": SIZE + (NULL,), "misses": SIZE + (NULL,)}
 REFERENCE = {"*crate": STR, "*target": STR, "*name": STR, "*status": STR, "reason": STR + (NULL,),
              "stripped_bytes": SIZE + (NULL,)}
 TOP = {"matrix": STR + (NULL,), "baseline": STR + (NULL,), "variants": (list,), "references": (list,),
@@ -105,6 +106,8 @@ def _check_cell(path, cell, where):
         _check(path, cell["build"], BUILD, f"{where}.build")
         if cell["build"].get("cache"):
             _check(path, cell["build"]["cache"], CACHE, f"{where}.build.cache")
+            for lang, counts in (cell["build"]["cache"].get("languages") or {}).items():
+                _check(path, counts, LANGUAGE, f"{where}.build.cache.languages.{lang}")
 
 
 def _parse(path):
