@@ -13,8 +13,9 @@ x86_64 / armv7 / aarch64, stripped / unstripped): median and worst |error| on th
 packed, and whether the estimate predicted UPX's refusals. Targets on the held-out set:
 median <= 2 % and worst <= 5 % per class; the estimate >= 50x faster than `upx --best` and
 no slower than zlib level 9 over the same bytes (total time over the files). `--fit`
-prints EST_A (the model-to-UPX ratio per arch, method and content) fitted on the calibration
-set from UPX's own blocks (benchmarks/upx_blocks.py).
+prints EST_FADE_NRV / EST_FADE_LZMA (scanned) and EST_A (the model-to-UPX ratio per arch,
+method and content) fitted on the calibration set from UPX's own blocks
+(benchmarks/upx_blocks.py); `--rows OUT --fit` does it from an earlier run's --json.
 """
 import argparse
 import json
@@ -147,16 +148,17 @@ def method_of(row, lv):
     return "nrv2b" if row["bytes"] <= 512 * 1024 else "nrv2e"
 
 
-def fit(rows):
-    """EST_A[arch][method][content] = (a, b) per mille, fitted on the calibration set: UPX's
-    compressed bytes over the model's stream bytes for each block of 2000+ model bytes, as a
-    line a + b * r in the model's own ratio r = stream / size (repetitive code, where the model
-    compresses well, is where UPX's optimal parses gain most), least squares weighted by
-    sqrt(stream). Content comes from native.estimate_pieces: code is what UPX tries its filter
-    on (every compressed segment of a shared library; for a program the executable PT_LOAD
-    where the filter won, which is nearly always), gaps are gaps, the rest is data. A group
-    with fewer than 4 blocks gets b = 0; a missing group takes the same arch and content with
-    NRV2E (NRV2B's content classes are the same data). Returns {(arch, method, content): (a, b, n)}."""
+FIT_MIN_STREAM = 2000   # blocks the lines are fitted on
+SCAN_MIN_STREAM = 300   # blocks the fade is chosen on (it matters most below FIT_MIN_STREAM)
+FADE_SCAN = {"nrv": (0, 30, 100, 300, 1000), "lzma": (1000, 1500, 2000, 2500, 3000, 4000, 5000, 6500, 8000)}
+
+
+def fit_points(rows, min_stream):
+    """{(arch, method, content): [(r, upx / stream, stream, size)]} over the calibration set's
+    blocks of min_stream+ model bytes (headers and stored blocks left out). Content comes
+    from native.estimate_pieces: code is what UPX tries its filter on (every compressed
+    segment of a shared library; for a program the executable PT_LOAD where the filter won,
+    which is nearly always), Thumb-2 code on armv7 apart, gaps are gaps, the rest is data."""
     points = {}
     for r in rows:
         if r["set"] != "calibration":
@@ -167,23 +169,67 @@ def fit(rows):
             pieces = r[lv]["pieces"]
             code = _code_pieces(data, pieces)
             for i, p in enumerate(pieces):
-                if p.get("upx_cpr") is None or p["stream"] < 2000 or p["kind"] == "headers":
+                if p.get("upx_cpr") is None or p["stream"] < min_stream or p["kind"] == "headers" \
+                        or p["packed"] >= p["size"]:
                     continue
                 content = "gap" if p["kind"] == "gap" else ("code" if i in code else "data")
                 if content == "code" and r["arch"] == "armv7" and \
                         not twin.arm_mode(data, p["offset"], p["size"]):
                     content = "thumb"
                 points.setdefault((r["arch"], method_of(r, lv), content), []).append(
-                    (p["stream"] / p["size"], p["upx_cpr"] / p["stream"], p["stream"] ** 0.5))
+                    (p["stream"] / p["size"], p["upx_cpr"] / p["stream"], p["stream"], p["size"]))
+    return points
+
+
+def fit_lines(points, fades):
+    """{group: (a, b, blocks)} per mille for fades {"nrv": F, "lzma": F}. UPX / stream =
+    1 - (1 - A) * g with g = s / (s + F) (as est_scale), so (1 - y) / g = 1 - a - b * r is a
+    line in r: least squares weighted by sqrt(s) * g^2 (the error of y, scaled back). A group
+    with fewer than 4 blocks gets b = 0."""
     table = {}
     for k, v in points.items():
-        w = sum(x[2] for x in v)
-        mx = sum(x[2] * x[0] for x in v) / w
-        my = sum(x[2] * x[1] for x in v) / w
-        sxx = sum(x[2] * (x[0] - mx) ** 2 for x in v)
-        sxy = sum(x[2] * (x[0] - mx) * (x[1] - my) for x in v)
-        b = sxy / sxx if len(v) >= 4 and sxx > 1e-9 else 0.0
-        table[k] = (round(1000 * (my - b * mx)), round(1000 * b), len(v))
+        fade = fades["lzma" if k[1] == "lzma" else "nrv"]
+        pts = [(r, (1 - y) * (s + fade) / s, s ** 0.5 * (s / (s + fade)) ** 2) for r, y, s, _ in v]
+        w = sum(x[2] for x in pts)
+        mx = sum(x[2] * x[0] for x in pts) / w
+        mz = sum(x[2] * x[1] for x in pts) / w
+        sxx = sum(x[2] * (x[0] - mx) ** 2 for x in pts)
+        sxz = sum(x[2] * (x[0] - mx) * (x[1] - mz) for x in pts)
+        c1 = sxz / sxx if len(pts) >= 4 and sxx > 1e-9 else 0.0
+        table[k] = (round(1000 * (1 - (mz - c1 * mx))), round(-1000 * c1), len(pts))
+    return table
+
+
+def block_error(points, table, fades, family):
+    """Summed |model - UPX| bytes over the family's blocks (of groups with a line), the way
+    est_scale computes."""
+    total = 0
+    for k, v in points.items():
+        if ("lzma" if k[1] == "lzma" else "nrv") != family or k not in table:
+            continue
+        for _, y, s, size in v:
+            total += abs(twin._scale(table[k][:2], s, size, fades[family]) - y * s)
+    return total
+
+
+def fit(rows):
+    """EST_A[arch][method][content] = (a, b) per mille and EST_FADE_NRV / EST_FADE_LZMA, fitted
+    on the calibration set: for each fade in FADE_SCAN the lines (blocks of FIT_MIN_STREAM+
+    model bytes), then the fade with the smallest summed error over blocks of SCAN_MIN_STREAM+. A missing group takes the same arch and content with NRV2E
+    (NRV2B's content classes are the same data). Returns {(arch, method, content): (a, b, n)}."""
+    points, scan_points = fit_points(rows, FIT_MIN_STREAM), fit_points(rows, SCAN_MIN_STREAM)
+    fades = {"nrv": twin.EST_FADE_NRV, "lzma": twin.EST_FADE_LZMA}
+    print(f"\nfade scan on the calibration set (summed error over blocks of {SCAN_MIN_STREAM}+ model "
+          f"bytes, lines fitted on those of {FIT_MIN_STREAM}+):")
+    for family, scan in FADE_SCAN.items():
+        errors = {}
+        for f in scan:
+            trial = dict(fades, **{family: f})
+            errors[f] = block_error(scan_points, fit_lines(points, trial), trial, family)
+        fades[family] = min(errors, key=errors.get)
+        print(f"  {family:<4} " + "  ".join(f"F={f}: {e:,.0f}" for f, e in errors.items())
+              + f"  -> {fades[family]}")
+    table = fit_lines(points, fades)
     for arch in ARCHES:
         for m in ("nrv2b", "nrv2e", "lzma"):
             for c in CONTENT:
@@ -197,7 +243,8 @@ def fit(rows):
                     alt = table.get((arch, "nrv2e", c)) or table.get((arch, m, "data")) or \
                         table.get((arch, "nrv2e", "data"))
                 table[(arch, m, c)] = (alt[0], alt[1], 0)
-    print("\nfit on the calibration set (blocks of 2000+ model bytes): a, b per mille (blocks)")
+    print(f"\nfit on the calibration set (blocks of {FIT_MIN_STREAM}+ model bytes, EST_FADE_NRV "
+          f"{fades['nrv']}, EST_FADE_LZMA {fades['lzma']}): a, b per mille (blocks)")
     print(f"  {'arch':<8} {'method':<6} " + " ".join(f"{c:>17}" for c in CONTENT))
     for arch in ARCHES:
         for m in ("nrv2b", "nrv2e", "lzma"):

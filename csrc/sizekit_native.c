@@ -762,27 +762,30 @@ enum { EST_M_NRV2B = 0, EST_M_NRV2E = 1, EST_M_LZMA = 2 };
  * piece UPX tries its branch filter on; data: other segments and the headers; gap: bytes
  * outside PT_LOADs, such as symbols and debug info)]. A < 1 because UCL's and LZMA's optimal
  * parses beat this greedy one, and by more where the model finds much to match (small r:
- * repetitive code such as unoptimised Rust). a and b are a least-squares line through UPX's
- * compressed bytes over the model's stream bytes, per block of 2000+ model bytes of the
- * calibration half of benchmarks/estimate_corpus.py's files (crc32(name) even), weighted by
- * sqrt(stream), UPX 4.2.4, 2026-12-01: `bench_estimate.py --fit` prints this table. A group
- * with fewer than 4 blocks has b = 0; one with none takes NRV2E's line of the same arch and
- * content. i386 is taken as x86-64. */
+ * repetitive code such as unoptimised Rust). A block of s model bytes gets A's distance
+ * from 1 times s / (s + F) (est_scale). a and b are a least-squares line through UPX's
+ * compressed bytes over the model's stream bytes with that fade taken out, per block of
+ * 2000+ model bytes of the calibration half of benchmarks/estimate_corpus.py's files
+ * (crc32(name) even), UPX 4.2.4, 2026-12-01; F is scanned on the same half's blocks of 300+
+ * model bytes: `bench_estimate.py --fit` prints the scan and this table. A group with fewer
+ * than 4 blocks has b = 0; one with none takes NRV2E's line of the same arch and content.
+ * i386 is taken as x86-64. */
 enum { EST_C_CODE = 0, EST_C_DATA = 1, EST_C_GAP = 2, EST_C_THUMB = 3 };
-#define EST_FADE 2000
+#define EST_FADE_NRV 300
+#define EST_FADE_LZMA 5000
 static const int32_t EST_A[4][3][4][2] = {
-    {{{923, -55}, {1092, -382}, {853, 0}, {923, -55}},
-     {{691, 360}, {1110, -547}, {853, 0}, {691, 360}},
-     {{736, 356}, {820, 147}, {819, 0}, {736, 356}}},
-    {{{876, 0}, {936, 0}, {857, 0}, {967, -107}},
-     {{685, 318}, {930, 0}, {857, 0}, {967, -107}},
-     {{604, 503}, {722, 0}, {813, 0}, {918, 6}}},
-    {{{878, 0}, {939, 0}, {852, 0}, {878, 0}},
-     {{728, 259}, {939, 0}, {852, 0}, {728, 259}},
-     {{650, 446}, {713, 0}, {817, 0}, {650, 446}}},
-    {{{923, -55}, {1092, -382}, {853, 0}, {923, -55}},
-     {{691, 360}, {1110, -547}, {853, 0}, {691, 360}},
-     {{736, 356}, {820, 147}, {819, 0}, {736, 356}}},
+    {{{922, -55}, {1098, -402}, {853, 0}, {922, -55}},
+     {{690, 362}, {1110, -547}, {853, 0}, {690, 362}},
+     {{711, 391}, {683, 437}, {818, 0}, {711, 391}}},
+    {{{876, 0}, {931, 0}, {857, 0}, {961, -101}},
+     {{685, 317}, {930, 0}, {857, 0}, {961, -101}},
+     {{608, 479}, {636, 0}, {812, 0}, {829, 134}}},
+    {{{878, 0}, {938, 0}, {852, 0}, {878, 0}},
+     {{728, 258}, {938, 0}, {852, 0}, {728, 258}},
+     {{655, 423}, {631, 0}, {816, 0}, {655, 423}}},
+    {{{922, -55}, {1098, -402}, {853, 0}, {922, -55}},
+     {{690, 362}, {1110, -547}, {853, 0}, {690, 362}},
+     {{711, 391}, {683, 437}, {818, 0}, {711, 391}}},
 };
 
 /* ARM code is ARM-mode when at least 35% of its aligned words have the "always" condition
@@ -798,18 +801,29 @@ static int est_arm_mode(const uint8_t *d, uint64_t off, uint64_t size)
     return words > 0 && always * 100 >= words * 35;
 }
 
-/* stream * A for one piece, in integers so C and Python agree */
-static uint64_t est_scale(const int32_t (*a)[2], int content, uint64_t stream, uint64_t size)
+/* stream * A for one piece, in integers so C and Python agree (divisions of non-negative
+ * numbers only, so both round down).
+ *
+ * The optimal parses' gain over the model needs data to build on (LZMA's adaptive
+ * probabilities and repeat offsets most): a block of s model bytes gets A's gain times
+ * s / (s + F). F per method is the value that gives the smallest summed block error on the
+ * calibration half (`bench_estimate.py --fit` scans it): LZMA's gain builds up over several
+ * KB (a 5 KB block keeps half of it), NRV's within a few hundred bytes. */
+static uint64_t est_scale(const int32_t (*a)[2], int content, uint64_t stream, uint64_t size,
+                          uint64_t fade)
 {
     int64_t r = (int64_t)(stream * 1000 / size);
     int64_t num = (int64_t)a[content][0] * 1000 + (int64_t)a[content][1] * r;
+    uint64_t gain;
     if (num < 500000) num = 500000;
     if (num > 1100000) num = 1100000;
-    /* The optimal parses' gain needs data to work on: a block of a few hundred model bytes
-     * (headers, section tables) compresses as the model says, so A fades in up to
-     * EST_FADE stream bytes. */
-    if (stream < EST_FADE)
-        num = 1000000 - (1000000 - num) * (int64_t)stream / EST_FADE;
+    if (num <= 1000000) {
+        gain = (uint64_t)(1000000 - num) * stream / (stream + fade);
+        num = 1000000 - (int64_t)gain;
+    } else {
+        gain = (uint64_t)(num - 1000000) * stream / (stream + fade);
+        num = 1000000 + (int64_t)gain;
+    }
     return stream * (uint64_t)num / 1000000;
 }
 
@@ -854,12 +868,92 @@ typedef struct {
     est_seg load[EST_MAX_LOADS];
 } est_layout;
 
+/* A dynamic entry's address as a file offset through the PT_LOADs, in 32-bit arithmetic
+ * as UPX's ELF32 code does (0 when no PT_LOAD holds it or it lies past the end). */
+static uint64_t est_va_off32(const est_layout *L, uint64_t va, size_t len)
+{
+    unsigned k;
+    for (k = 0; k < L->nload; k++) {
+        uint32_t t = (uint32_t)(va - L->load[k].vaddr);
+        if (t < L->load[k].filesz) {
+            uint64_t off = (uint32_t)(L->load[k].off + t);
+            return off < len ? off : 0;
+        }
+    }
+    return 0;
+}
+
+static int est_name_is(const uint8_t *d, size_t len, uint64_t off, const char *name)
+{
+    size_t n = strlen(name) + 1;
+    return in_file(off, n, len) && memcmp(d + off, name, n) == 0;
+}
+
+/* UPX 4.2.4 looks up JNI_OnLoad in every ELF32 file with dynamic symbols (DT_HASH first,
+ * then DT_GNU_HASH) and refuses the file when that lookup trips one of its checks. One of
+ * them compares the GNU hash bucket's first symbol index with the bucket count, so a
+ * library whose Bloom filter lets the name through (it defines it, or a false positive)
+ * is refused when that index is not below the count: "bad DT_GNU_HASH n_bucket <=
+ * buckets[..]". Returns 1 when UPX would refuse. Reads stay inside the file. */
+static int est_jni_lookup_fails(const uint8_t *d, size_t len, const est_layout *L,
+                                const uint64_t *dyn_va)
+{
+    static const char name[] = "JNI_OnLoad";
+    elfbuf e;
+    uint64_t hash = est_va_off32(L, dyn_va[0], len), gnu = est_va_off32(L, dyn_va[1], len);
+    uint64_t sym = est_va_off32(L, dyn_va[2], len), str = est_va_off32(L, dyn_va[3], len);
+    uint32_t h;
+    const char *c;
+    e.d = d;
+    e.len = len;
+    e.big = 0;
+    if (!sym || !str) return 0;
+    if (hash && in_file(hash, 8, len)) {
+        uint64_t nbucket = eread(&e, hash, 4), nvisit = 0, si, at;
+        if (nbucket) {
+            for (h = 0, c = name; *c; c++) {
+                uint32_t t;
+                h = (h << 4) + (uint8_t)*c;
+                t = h & 0xf0000000u;
+                h &= ~t;
+                h ^= t >> 24;
+            }
+            at = hash + 8 + 4 * (uint64_t)(h % nbucket);
+            if (!in_file(at, 4, len)) return 0;
+            for (si = eread(&e, at, 4); si != 0;) {
+                uint64_t s = sym + 16 * si;
+                if (!in_file(s, 4, len)) return 0;
+                if (est_name_is(d, len, str + eread(&e, s, 4), name)) return 0;
+                if (nbucket <= ++nvisit) return 1; /* "circular DT_HASH chain" */
+                at = hash + 8 + 4 * nbucket + 4 * si;
+                if (!in_file(at, 4, len)) return 0;
+                si = eread(&e, at, 4);
+            }
+        }
+    }
+    if (gnu && in_file(gnu, 16, len)) {
+        uint64_t n_bucket = eread(&e, gnu, 4), n_bitmask = eread(&e, gnu + 8, 4);
+        uint64_t shift = eread(&e, gnu + 12, 4), bitmask = gnu + 16, w;
+        if (shift > 31) return 1;                                         /* bad gnu_shift */
+        if (bitmask + 4 * n_bitmask + 4 * n_bucket >= len) return 1;      /* bad n_bucket */
+        if (!n_bitmask || (uint32_t)(len - bitmask) <= 4 * n_bitmask) return 1;
+        if (!n_bucket) return 0;
+        for (h = 5381, c = name; *c; c++) h += (uint8_t)*c + (h << 5);
+        w = eread(&e, bitmask + 4 * ((n_bitmask - 1) & (h >> 5)), 4);
+        if (1 & (w >> (h & 31)) & (w >> ((h >> shift) & 31)))
+            return n_bucket <= eread(&e, bitmask + 4 * n_bitmask + 4 * (h % n_bucket), 4);
+    }
+    return 0;
+}
+
 /* Reads program and dynamic headers; returns SK_UPX_OK or why UPX would refuse the file. */
 static uint32_t est_layout_read(const uint8_t *d, size_t len, est_layout *L)
 {
     elfbuf e;
     uint64_t phoff, phent, phnum, k, dyn_off = 0, dyn_size = 0, min_exec = ~0ULL;
     uint64_t shoff, shent, shnum, flags1 = 0, init_va = 0;
+    uint64_t dyn_va[4] = {0, 0, 0, 0}; /* DT_HASH, DT_GNU_HASH, DT_SYMTAB, DT_STRTAB */
+    unsigned dyn_seen = 0;             /* UPX takes each tag's first entry */
     uint32_t etype, machine;
     int has_init = 0, textrel = 0, has_exec = 0;
     size_t i;
@@ -928,7 +1022,15 @@ static uint32_t est_layout_read(const uint8_t *d, size_t len, est_layout *L)
             if (tag == 12) init_va = val;
             if (tag == 22) textrel = 1;
             if (tag == 0x6ffffffbULL) flags1 = val;
+            for (i = 0; i < 4; i++) {
+                static const uint64_t tags[4] = {4, 0x6ffffef5ULL, 6, 5};
+                if (tag == tags[i] && !(dyn_seen & (1u << i))) {
+                    dyn_va[i] = val;
+                    dyn_seen |= 1u << i;
+                }
+            }
         }
+        if (!L->c64 && est_jni_lookup_fails(d, len, L, dyn_va)) return SK_UPX_LOOKUP;
     }
     /* UPX takes an ET_DYN file for a program only when DF_1_PIE says so (a library with
      * PT_INTERP, like libc.so.6, is still a library) */
@@ -988,6 +1090,7 @@ typedef struct {
     uint64_t nrv_far;
     uint64_t blocksize; /* UPX's p_blocksize: pieces longer than this are split */
     const int32_t (*a)[2]; /* EST_A[arch][method] */
+    uint64_t fade;         /* EST_FADE_NRV or EST_FADE_LZMA */
     uint64_t lsize;        /* EST_LSIZE[arch][kind][method] */
     uint8_t *scratch;
     sk_piece *out;
@@ -1027,7 +1130,7 @@ static int est_piece(est_ctx *c, uint64_t off, uint64_t size, int filter, uint32
         if (content == EST_C_CODE && c->arch == EST_ARCH_ARMV7 &&
             !est_arm_mode(c->data, off, size))
             content = EST_C_THUMB;
-        packed = stream >= size ? size : est_scale(c->a, content, stream, size);
+        packed = stream >= size ? size : est_scale(c->a, content, stream, size, c->fade);
         /* UPX stores the code block as it is when compressing it would not save at least
          * the size of the loader that decompresses it (seen on every code block of a few
          * KB: the block is written with method 0, and the loader is still added) */
@@ -1113,6 +1216,7 @@ static int est_run(const uint8_t *data, size_t len, int level, sk_piece *out, si
     c.arch = why == SK_UPX_OK ? L.arch : EST_ARCH_X86_64;
     c.nrv_far = method == EST_M_NRV2B ? 0xd00 : 0x500;
     c.a = EST_A[why == SK_UPX_OK ? L.arch : EST_ARCH_X86_64][method];
+    c.fade = method == EST_M_LZMA ? EST_FADE_LZMA : EST_FADE_NRV;
     c.out = out;
     c.cap = cap;
     if (why != SK_UPX_OK) {

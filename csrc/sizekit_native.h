@@ -81,7 +81,8 @@ enum {
     SK_UPX_NO_EXEC = 8,      /* no PT_LOAD has PF_X */
     SK_UPX_NEED_INIT = 9,    /* shared library without DT_INIT, DT_INIT_ARRAY or DT_PREINIT_ARRAY */
     SK_UPX_TEXTREL = 10,     /* shared library with DT_TEXTREL */
-    SK_UPX_NO_XCT = 11       /* shared library whose code starts inside its headers */
+    SK_UPX_NO_XCT = 11,      /* shared library whose code starts inside its headers */
+    SK_UPX_LOOKUP = 12       /* ELF32: UPX's lookup of JNI_OnLoad in the dynamic symbols fails */
 };
 
 /* One piece of UPX's output, in file order except that copied writable segments of a

@@ -1,5 +1,6 @@
 """The UPX model behind the estimate: refusals, pieces, ARM filters, C == Python, real UPX."""
 import glob
+import io
 import os
 import shutil
 import struct
@@ -7,9 +8,12 @@ import subprocess
 import sys
 
 import pytest
+from elftools.elf.elffile import ELFFile
 
 from sizekit.elf import native
 from sizekit.elf import twin
+from sizekit.elf.native import UPX_REASONS
+from sizekit.elf.twin import SK_UPX_LOOKUP
 from sizekit.elf import _native as _cmod  # no skip: the C module is part of the product
 from sizekit.utils.errors import SizekitError
 from test_native import build_exec_elf
@@ -74,6 +78,29 @@ def test_refusal_shared_library_without_init(backend):
         'shared library without DT_INIT (UPX: need DT_INIT; try "void _init(void){}")'
 
 
+def _gnu_hash_offset(data):
+    return ELFFile(io.BytesIO(data)).get_section_by_name(".gnu.hash")["sh_offset"]
+
+
+def test_refusal_jni_onload_lookup(backend):
+    """UPX looks up JNI_OnLoad in every ELF32 file; its DT_GNU_HASH check refuses armhf
+    libubsan (the Bloom filter lets the name through, the bucket's first index is not below
+    the bucket count). Edited copies: no Bloom bits, no lookup; a shift over 31 is refused."""
+    data = bytearray(open(first_existing(os.path.join(ARMHF, "libubsan.so.1.*")), "rb").read())
+    assert native.upx_check_bytes(bytes(data)) == UPX_REASONS[SK_UPX_LOOKUP]
+    gnu = _gnu_hash_offset(data)
+    n_bucket, _, n_bitmask, _ = struct.unpack_from("<IIII", data, gnu)
+    quiet = bytearray(data)
+    quiet[gnu + 16:gnu + 16 + 4 * n_bitmask] = bytes(4 * n_bitmask)
+    assert native.upx_check_bytes(bytes(quiet)) is None
+    shifted = bytearray(data)
+    struct.pack_into("<I", shifted, gnu + 12, 40)
+    assert native.upx_check_bytes(bytes(shifted)) == UPX_REASONS[SK_UPX_LOOKUP]
+    # the same library as x86-64 code would not be looked up this way: ELF64 has no such check
+    x86 = open(first_existing("/usr/lib/x86_64-linux-gnu/libubsan.so.1.*"), "rb").read()
+    assert native.upx_check_bytes(x86) is None
+
+
 def test_refusal_not_executable_and_ratio(tmp_path, gcc_lib):
     p = tmp_path / "lib.so"
     shutil.copyfile(gcc_lib, p)
@@ -104,7 +131,8 @@ def test_refusals_agree_with_upx(tmp_path):
     subprocess.run([upx, "-q", "-q", "--best", "-o", str(packed), str(ls)], check=True)
     cases = {str(ls): None, str(packed): "already packed",
              os.path.join(ARMHF, "ld-linux-armhf.so.3"): "shared library without DT_INIT",
-             first_existing(os.path.join(ARMHF, "libanl.so.1")): "not compressible enough"}
+             first_existing(os.path.join(ARMHF, "libanl.so.1")): "not compressible enough",
+             first_existing(os.path.join(ARMHF, "libubsan.so.1.*")): "UPX's lookup of JNI_OnLoad"}
     for path, want in cases.items():
         src = tmp_path / ("in-" + os.path.basename(path))
         shutil.copyfile(path, src)

@@ -66,6 +66,8 @@ UPX_REASONS = {
                          "re-compile with -fPIC)",
     _ref.SK_UPX_NO_XCT: "shared library whose code starts inside its headers "
                         "(UPX: CantPackException)",
+    _ref.SK_UPX_LOOKUP: "UPX's lookup of JNI_OnLoad in the dynamic symbols fails its hash table "
+                        "checks (UPX: CantPackException: bad DT_GNU_HASH)",
 }
 
 

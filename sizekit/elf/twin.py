@@ -39,6 +39,7 @@ SK_UPX_NO_EXEC = 8
 SK_UPX_NEED_INIT = 9
 SK_UPX_TEXTREL = 10
 SK_UPX_NO_XCT = 11
+SK_UPX_LOOKUP = 12
 
 SK_PIECE_HEADERS = 1
 SK_PIECE_PLAIN = 2
@@ -537,19 +538,19 @@ EST_SMALL_FILE = 512 * 1024
 EST_MAX_LOADS = 64
 # EST_A, EST_STUB, EST_SHLIB_TAIL: see csrc/sizekit_native.c
 EST_C_CODE, EST_C_DATA, EST_C_GAP, EST_C_THUMB = 0, 1, 2, 3
-EST_FADE = 2000
-EST_A = ((((923, -55), (1092, -382), (853, 0), (923, -55)),
-          ((691, 360), (1110, -547), (853, 0), (691, 360)),
-          ((736, 356), (820, 147), (819, 0), (736, 356))),
-         (((876, 0), (936, 0), (857, 0), (967, -107)),
-          ((685, 318), (930, 0), (857, 0), (967, -107)),
-          ((604, 503), (722, 0), (813, 0), (918, 6))),
-         (((878, 0), (939, 0), (852, 0), (878, 0)),
-          ((728, 259), (939, 0), (852, 0), (728, 259)),
-          ((650, 446), (713, 0), (817, 0), (650, 446))),
-         (((923, -55), (1092, -382), (853, 0), (923, -55)),
-          ((691, 360), (1110, -547), (853, 0), (691, 360)),
-          ((736, 356), (820, 147), (819, 0), (736, 356))))
+EST_FADE_NRV, EST_FADE_LZMA = 300, 5000
+EST_A = ((((922, -55), (1098, -402), (853, 0), (922, -55)),
+          ((690, 362), (1110, -547), (853, 0), (690, 362)),
+          ((711, 391), (683, 437), (818, 0), (711, 391))),
+         (((876, 0), (931, 0), (857, 0), (961, -101)),
+          ((685, 317), (930, 0), (857, 0), (961, -101)),
+          ((608, 479), (636, 0), (812, 0), (829, 134))),
+         (((878, 0), (938, 0), (852, 0), (878, 0)),
+          ((728, 258), (938, 0), (852, 0), (728, 258)),
+          ((655, 423), (631, 0), (816, 0), (655, 423))),
+         (((922, -55), (1098, -402), (853, 0), (922, -55)),
+          ((690, 362), (1110, -547), (853, 0), (690, 362)),
+          ((711, 391), (683, 437), (818, 0), (711, 391))))
 EST_STUB = (((3110, 3146, 5451), (2372, 2392, 3664)), ((3080, 3166, 5171), (2830, 2870, 4218)),
             ((3222, 3273, 5386), (2756, 2812, 4376)), ((3110, 3146, 5451), (2372, 2392, 3664)))
 EST_LSIZE = (((2804, 2838, 5144), (2282, 2302, 3574)), ((2652, 2692, 4744), (2740, 2780, 4128)),
@@ -565,11 +566,14 @@ def arm_mode(d, off, size):
     return words > 0 and always * 100 >= words * 35
 
 
-def _scale(ab, stream, size):
-    """est_scale: stream * (a + b * r) / 1000, r = stream / size per mille, clamped."""
+def _scale(ab, stream, size, fade):
+    """est_scale: stream * A, A = (a + b * r) / 1000 with r = stream / size per mille, clamped,
+    its distance from 1 times stream / (stream + fade)."""
     num = min(max(ab[0] * 1000 + ab[1] * (stream * 1000 // size), 500000), 1100000)
-    if stream < EST_FADE:
-        num = 1000000 - (1000000 - num) * stream // EST_FADE
+    if num <= 1000000:
+        num = 1000000 - (1000000 - num) * stream // (stream + fade)
+    else:
+        num = 1000000 + (num - 1000000) * stream // (stream + fade)
     return stream * num // 1000000
 
 
@@ -578,6 +582,66 @@ class _Layout:
         self.c64 = self.arch = self.shlib = 0
         self.hdr_len = self.xct_off = self.arm_tail = 0
         self.loads = []  # (off, filesz, vaddr, align, flags)
+
+
+def _va_off32(L, va, n):
+    """est_va_off32: a dynamic entry's address as a file offset (0: none, or past the end)."""
+    for off, fsz, vaddr, _, _ in L.loads:
+        t = (va - vaddr) & 0xFFFFFFFF
+        if t < fsz:
+            o = (off + t) & 0xFFFFFFFF
+            return o if o < n else 0
+    return 0
+
+
+def _jni_lookup_fails(d, L, dyn_va):
+    """est_jni_lookup_fails: UPX's ELF32 lookup of JNI_OnLoad trips one of its checks."""
+    n = len(d)
+    name = b"JNI_OnLoad\0"
+    hsh, gnu, sym, strtab = (_va_off32(L, va, n) for va in dyn_va)
+
+    def u32(off):
+        return struct.unpack_from("<I", d, off)[0] if _in_file(off, 4, n) else None
+    if not sym or not strtab:
+        return False
+    if hsh and _in_file(hsh, 8, n):
+        nbucket = u32(hsh)
+        if nbucket:
+            h = 0
+            for c in name[:-1]:
+                h = ((h << 4) + c) & 0xFFFFFFFF
+                t = h & 0xF0000000
+                h = (h & ~t) ^ (t >> 24)
+            si, nvisit = u32(hsh + 8 + 4 * (h % nbucket)), 0
+            while si:
+                st_name = u32(sym + 16 * si)
+                if st_name is None:
+                    return False
+                at = strtab + st_name
+                if _in_file(at, len(name), n) and d[at:at + len(name)] == name:
+                    return False
+                nvisit += 1
+                if nbucket <= nvisit:
+                    return True
+                si = u32(hsh + 8 + 4 * nbucket + 4 * si)
+            if si is None:
+                return False
+    if gnu and _in_file(gnu, 16, n):
+        n_bucket, _, n_bitmask, shift = struct.unpack_from("<IIII", d, gnu)
+        bitmask = gnu + 16
+        if shift > 31 or bitmask + 4 * n_bitmask + 4 * n_bucket >= n:
+            return True
+        if not n_bitmask or (n - bitmask) & 0xFFFFFFFF <= 4 * n_bitmask:
+            return True
+        if not n_bucket:
+            return False
+        h = 5381
+        for c in name[:-1]:
+            h = (h + c + (h << 5)) & 0xFFFFFFFF
+        w = u32(bitmask + 4 * ((n_bitmask - 1) & (h >> 5)))
+        if 1 & (w >> (h & 31)) & (w >> ((h >> shift) & 31)):
+            return n_bucket <= u32(bitmask + 4 * n_bitmask + 4 * (h % n_bucket))
+    return False
 
 
 def _layout_read(d):
@@ -613,6 +677,7 @@ def _layout_read(d):
     L.hdr_len = phoff + phnum * phent
     has_init = textrel = has_exec = 0
     dyn_off = dyn_size = flags1 = init_va = 0
+    dyn_va = {}  # DT_HASH, DT_GNU_HASH, DT_SYMTAB, DT_STRTAB: each tag's first entry
     for k in range(phnum):
         b = phoff + k * phent
         if c64:
@@ -654,7 +719,11 @@ def _layout_read(d):
                 textrel = 1
             if tag == 0x6FFFFFFB:
                 flags1 = val
+            if tag in (4, 0x6FFFFEF5, 6, 5) and tag not in dyn_va:
+                dyn_va[tag] = val
             p += ent
+        if not c64 and _jni_lookup_fails(d, L, [dyn_va.get(t, 0) for t in (4, 0x6FFFFEF5, 6, 5)]):
+            return SK_UPX_LOOKUP, L
     L.shlib = etype == 3 and not flags1 & 0x08000000
     if not L.shlib:
         return SK_UPX_OK, L
@@ -722,6 +791,7 @@ def _pieces(d, level):
     arch = L.arch if why == SK_UPX_OK else EST_ARCH_X86_64
     far = 0xD00 if method == EST_M_NRV2B else 0x500
     a = EST_A[arch][method]
+    fade = EST_FADE_LZMA if method == EST_M_LZMA else EST_FADE_NRV
     lsize = EST_LSIZE[arch][1 if L.shlib else 0][method] if why == SK_UPX_OK else 0
     out = []
 
@@ -749,7 +819,7 @@ def _pieces(d, level):
             cls = EST_C_GAP if kind == SK_PIECE_GAP else (EST_C_CODE if candidate else EST_C_DATA)
             if cls == EST_C_CODE and arch == EST_ARCH_ARMV7 and not arm_mode(d, off, size):
                 cls = EST_C_THUMB
-            packed = size if stream >= size else _scale(a[cls], stream, size)
+            packed = size if stream >= size else _scale(a[cls], stream, size, fade)
             if candidate and packed < size and size - packed < lsize:
                 packed, filt = size, 0
             packed += 12
