@@ -155,28 +155,22 @@ FADE_SCAN = {"nrv": (0, 30, 100, 300, 1000), "lzma": (1000, 1500, 2000, 2500, 30
 
 def fit_points(rows, min_stream):
     """{(arch, method, content): [(r, upx / stream, stream, size)]} over the calibration set's
-    blocks of min_stream+ model bytes (headers and stored blocks left out). Content comes
-    from native.estimate_pieces: code is what UPX tries its filter on (every compressed
-    segment of a shared library; for a program the executable PT_LOAD where the filter won,
-    which is nearly always), Thumb-2 code on armv7 apart, gaps are gaps, the rest is data."""
+    blocks of min_stream+ model bytes (headers and stored blocks left out). Content is the
+    class the estimate priced the piece with (native.estimate_pieces): code (what UPX tries its
+    branch filter on), thumb (armv7 Thumb-2 code), gap (bytes outside PT_LOADs) or data."""
     points = {}
     for r in rows:
         if r["set"] != "calibration":
             continue
-        with open(r["path"], "rb") as f:
-            data = f.read()
         for lv in LEVELS:
-            pieces = r[lv]["pieces"]
-            code = _code_pieces(data, pieces)
-            for i, p in enumerate(pieces):
+            for p in r[lv]["pieces"]:
                 if p.get("upx_cpr") is None or p["stream"] < min_stream or p["kind"] == "headers" \
                         or p["packed"] >= p["size"]:
                     continue
-                content = "gap" if p["kind"] == "gap" else ("code" if i in code else "data")
-                if content == "code" and r["arch"] == "armv7" and \
-                        not twin.arm_mode(data, p["offset"], p["size"]):
-                    content = "thumb"
-                points.setdefault((r["arch"], method_of(r, lv), content), []).append(
+                if "content" not in p:
+                    raise SystemExit(f"{r['name']}: pieces without content (an older run's --json); "
+                                     f"run the benchmark again")
+                points.setdefault((r["arch"], method_of(r, lv), p["content"]), []).append(
                     (p["stream"] / p["size"], p["upx_cpr"] / p["stream"], p["stream"], p["size"]))
     return points
 
@@ -255,20 +249,6 @@ def fit(rows):
         "{" + ", ".join(f"{{{table[(a, m, c)][0]}, {table[(a, m, c)][1]}}}" for c in CONTENT) + "}"
         for m in ("nrv2b", "nrv2e", "lzma")) + "}" for a in ARCHES))
     return table
-
-
-def _code_pieces(data, pieces):
-    """Indexes of the pieces UPX tries its branch filter on: every compressed segment of a
-    shared library, the largest executable PT_LOAD of a program (as the estimate decides)."""
-    why, layout = twin._layout_read(data)
-    segs = [i for i, p in enumerate(pieces) if p["kind"] == "segment"]
-    if why or layout.shlib:
-        return set(segs)
-    k = max((k for k, s in enumerate(layout.loads) if s[4] & 1), key=lambda k: layout.loads[k][1])
-    off, size = layout.loads[k][0], layout.loads[k][1]
-    if k == 0:
-        off, size = off + layout.hdr_len, size - layout.hdr_len
-    return {i for i in segs if off <= pieces[i]["offset"] < off + size}
 
 
 def main(argv=None):

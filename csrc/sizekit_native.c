@@ -770,7 +770,8 @@ enum { EST_M_NRV2B = 0, EST_M_NRV2E = 1, EST_M_LZMA = 2 };
  * model bytes: `bench_estimate.py --fit` prints the scan and this table. A group with fewer
  * than 4 blocks has b = 0; one with none takes NRV2E's line of the same arch and content.
  * i386 is taken as x86-64. */
-enum { EST_C_CODE = 0, EST_C_DATA = 1, EST_C_GAP = 2, EST_C_THUMB = 3 };
+enum { EST_C_CODE = SK_CONTENT_CODE, EST_C_DATA = SK_CONTENT_DATA, EST_C_GAP = SK_CONTENT_GAP,
+       EST_C_THUMB = SK_CONTENT_THUMB };
 #define EST_FADE_NRV 300
 #define EST_FADE_LZMA 5000
 static const int32_t EST_A[4][3][4][2] = {
@@ -1103,7 +1104,7 @@ static int est_piece(est_ctx *c, uint64_t off, uint64_t size, int filter, uint32
 {
     uint64_t stream = 0, packed;
     const uint8_t *src = c->data + off;
-    int rc, candidate = filter;
+    int rc, candidate = filter, content = EST_C_DATA;
     if (size == 0) return SK_OK;
     if (kind == SK_PIECE_COPY) {
         packed = size;
@@ -1126,7 +1127,7 @@ static int est_piece(est_ctx *c, uint64_t off, uint64_t size, int filter, uint32
         }
         /* UPX stores a block that does not shrink; where the model cannot shrink it
          * either, A (a gain of the optimal parse over this one) does not apply */
-        int content = kind == SK_PIECE_GAP ? EST_C_GAP : (candidate ? EST_C_CODE : EST_C_DATA);
+        content = kind == SK_PIECE_GAP ? EST_C_GAP : (candidate ? EST_C_CODE : EST_C_DATA);
         if (content == EST_C_CODE && c->arch == EST_ARCH_ARMV7 &&
             !est_arm_mode(c->data, off, size))
             content = EST_C_THUMB;
@@ -1148,6 +1149,7 @@ static int est_piece(est_ctx *c, uint64_t off, uint64_t size, int filter, uint32
         p->size = size;
         p->kind = kind;
         p->filter = (uint32_t)filter;
+        p->content = (uint32_t)content;
         p->stream = stream;
         p->packed = packed;
     }

@@ -88,6 +88,9 @@ enum {
 /* One piece of UPX's output, in file order except that copied writable segments of a
  * shared library come last. */
 enum { SK_PIECE_HEADERS = 1, SK_PIECE_PLAIN = 2, SK_PIECE_GAP = 3, SK_PIECE_COPY = 4 };
+/* Code is what UPX tries its branch filter on (Thumb-2 code apart, on armv7); gaps are bytes
+ * outside the PT_LOADs; the rest (headers, data, copied segments) is data. */
+enum { SK_CONTENT_CODE = 0, SK_CONTENT_DATA = 1, SK_CONTENT_GAP = 2, SK_CONTENT_THUMB = 3 };
 typedef struct {
     uint64_t offset;   /* in the input file */
     uint64_t size;     /* input bytes */
@@ -95,6 +98,7 @@ typedef struct {
     uint64_t packed;   /* output bytes: b_info + min(compressed, size), or size for COPY */
     uint32_t kind;     /* SK_PIECE_* */
     uint32_t filter;   /* 1 if the branch-filtered bytes compressed smaller (UPX keeps them) */
+    uint32_t content;  /* SK_CONTENT_*: the ratio class the estimate priced the piece with */
 } sk_piece;
 
 /* *reason gets SK_UPX_* for this file; returns SK_OK or SK_ERR_ARG. */

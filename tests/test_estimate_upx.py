@@ -167,6 +167,11 @@ def test_shared_library_pieces(backend, gcc_lib):
     # the writable segment is copied after the loader, uncompressed
     assert copied[-1]["offset"] == rw[0]["p_offset"] and copied[-1]["size"] == rw[0]["p_filesz"]
     assert [p["kind"] for p in pieces].count("headers") == 1
+    # priced as: every compressed segment of a shared library as code (UPX tries its filter
+    # on each), bytes outside the PT_LOADs as gaps, the rest as data
+    assert {p["content"] for p in pieces if p["kind"] == "segment"} == {"code"}
+    assert {p["content"] for p in pieces if p["kind"] == "gap"} <= {"gap"}
+    assert {p["content"] for p in pieces if p["kind"] in ("headers", "copied")} == {"data"}
     total = native.estimate_packed(data)
     assert total >= sum(p["packed"] for p in pieces)
 
@@ -178,6 +183,8 @@ def test_program_pieces_cover_the_file(backend):
     assert sum(p["size"] for p in pieces) == len(data)
     assert [p["kind"] for p in pieces][0] == "headers"
     assert sum(p["filter"] for p in pieces) == 1  # only the code segment is filtered
+    code = [p for p in pieces if p["content"] == "code"]  # ... and priced as code
+    assert len(code) == 1 and code[0]["filter"] == 1
 
 
 def _arm_program(machine, words, cls):

@@ -167,7 +167,7 @@ class _CBackend:
             cap = count[0]
         if rc != 0:
             return rc, [], 0
-        keys = ("offset", "size", "stream", "packed", "kind", "filter")
+        keys = ("offset", "size", "stream", "packed", "kind", "filter", "content")
         return rc, [{k: getattr(out[i], k) for k in keys} for i in range(count[0])], total[0]
 
 
@@ -438,10 +438,13 @@ def estimate_file_checked(path, level="best") -> int:
 
 PIECE_KINDS = {_ref.SK_PIECE_HEADERS: "headers", _ref.SK_PIECE_PLAIN: "segment",
                _ref.SK_PIECE_GAP: "gap", _ref.SK_PIECE_COPY: "copied"}
+PIECE_CONTENT = {_ref.EST_C_CODE: "code", _ref.EST_C_DATA: "data", _ref.EST_C_GAP: "gap",
+                 _ref.EST_C_THUMB: "thumb"}
 
 
 def estimate_pieces(data, level="best") -> list:
-    """UPX's pieces of this file: dicts with offset, size, stream, packed, kind, filter."""
+    """UPX's pieces of this file: dicts with offset, size, stream, packed, kind, filter and
+    content (the ratio class it was priced with: code, thumb, data or gap)."""
     rc, pieces, _ = _impl.estimate_pieces(_as_buffer(data), _level(level))
     if rc == _ref.SK_ERR_EMPTY:
         return []
@@ -449,6 +452,7 @@ def estimate_pieces(data, level="best") -> list:
         raise UsageError(f"packed-size estimate failed (native error {rc})")
     for p in pieces:
         p["kind"] = PIECE_KINDS.get(p["kind"], str(p["kind"]))
+        p["content"] = PIECE_CONTENT.get(p["content"], str(p["content"]))
     return pieces
 
 

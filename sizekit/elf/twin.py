@@ -800,6 +800,7 @@ def _pieces(d, level):
             return
         stream = 0
         candidate = filt
+        cls = EST_C_DATA
         if kind == SK_PIECE_COPY:
             packed = size
         else:
@@ -824,7 +825,7 @@ def _pieces(d, level):
                 packed, filt = size, 0
             packed += 12
         out.append({"offset": off, "size": size, "stream": stream, "packed": packed,
-                    "kind": kind, "filter": 1 if filt else 0})
+                    "kind": kind, "filter": 1 if filt else 0, "content": cls})
 
     if why != SK_UPX_OK:
         piece(0, n, 0, SK_PIECE_PLAIN)
