@@ -2,6 +2,7 @@
 
     python benchmarks/estimate_corpus.py          # once: builds/collects the files
     python benchmarks/bench_estimate.py [--json OUT] [--upx PATH] [--set held-out|all]
+                                        [--fit] [--rows OUT] [--upx-from OUT]
 
 The files are benchmarks/estimate_corpus.py's (Rust bin and cdylib builds for x86_64, armv7
 and aarch64; Debian's programs and libraries; the cross packages' ARM libraries). A fixed
@@ -78,7 +79,17 @@ def timed(fn, runs):
     return val, statistics.median(times)
 
 
-def measure(entry, upx, runs, tmp):
+def reused_blocks(pieces, earlier):
+    """The estimate's pieces with upx_cpr taken from an earlier run's pieces of the same bytes."""
+    cpr = {(p["offset"], p["size"]): p.get("upx_cpr") for p in earlier}
+    for p in pieces:
+        p["upx_cpr"] = cpr.get((p["offset"], p["size"])) if p["kind"] != "copied" else None
+    return pieces
+
+
+def measure(entry, upx, runs, tmp, prior=None):
+    """One file's row. prior: the same file's row from an earlier run (same sha256), whose UPX
+    results are reused instead of running UPX again."""
     path = entry["path"]
     with open(path, "rb") as f:
         data = f.read()
@@ -86,11 +97,18 @@ def measure(entry, upx, runs, tmp):
     _, zsecs = timed(lambda: zlib.compress(data, 9), runs)
     row["zlib9_seconds"] = zsecs
     for lv in LEVELS:
-        packed, secs, err, out = run_upx(upx, path, lv, tmp)
         est, est_secs = timed(lambda: native.estimate_file(path, lv), runs)
+        pieces = native.estimate_pieces(data, lv)
+        if prior is not None:
+            old = prior[lv]
+            packed, secs, err = old["upx"], old["upx_seconds"], old["upx_error"]
+            pieces = reused_blocks(pieces, old["pieces"])
+        else:
+            packed, secs, err, out = run_upx(upx, path, lv, tmp)
+            pieces = with_blocks(pieces, out)
         row[lv] = {"upx": packed, "upx_seconds": secs, "upx_error": err, "estimate": est,
                    "estimate_seconds": est_secs, "refusal": native.upx_refusal(path, lv),
-                   "pieces": with_blocks(native.estimate_pieces(data, lv), out)}
+                   "pieces": pieces}
     return row
 
 
@@ -261,6 +279,10 @@ def main(argv=None):
     ap.add_argument("--fit", action="store_true")
     ap.add_argument("--rows", help="summarize and fit the per-file results of an earlier run "
                                    "(its --json) instead of running UPX again")
+    ap.add_argument("--upx-from", metavar="JSON",
+                    help="reuse UPX's sizes, times and blocks from an earlier run's --json for the "
+                         "files whose bytes are the same (for trying a model change quickly; the "
+                         "speed ratio then uses that run's UPX times)")
     ap.add_argument("--max-bytes", type=int, default=6_000_000,
                     help="skip bigger files (default 6 MB: the 10-40 MB unstripped Rust dev and "
                          "release builds take UPX a minute each; 0 keeps everything)")
@@ -288,11 +310,16 @@ def main(argv=None):
         if skipped:
             print(f"skipped {len(skipped)} files over {args.max_bytes:,} bytes (--max-bytes 0 "
                   f"keeps them)")
+    prior = {}
+    if args.upx_from:
+        with open(args.upx_from) as f:
+            prior = {r["sha256"]: r for r in json.load(f)}
+        print(f"UPX results reused from {args.upx_from} where the file is unchanged")
     print(f"backend: {native.BACKEND}   upx: {args.upx}   files: {len(entries)}")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for e in entries:
-            r = measure(e, args.upx, args.runs, tmp)
+            r = measure(e, args.upx, args.runs, tmp, prior.get(e.get("sha256")))
             rows.append(r)
             cells = []
             for lv in LEVELS:
