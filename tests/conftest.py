@@ -52,6 +52,34 @@ def require_tool(name):
         pytest.skip(f"{name} is not installed (scripts/install installs it)")
 
 
+def dynamic_mutants(data, count, seed):
+    """count copies of an ELF32 with one to four 32-bit words of its program headers, dynamic
+    table, hash tables or dynamic symbols and strings set to hostile values: what UPX's
+    JNI_OnLoad lookup (sk_upx_check) reads."""
+    import io
+    import random
+    import struct
+    from elftools.elf.elffile import ELFFile  # lazy: pyelftools is slow to import
+    elf = ELFFile(io.BytesIO(data))
+    spans = [(elf["e_phoff"], elf["e_phnum"] * elf["e_phentsize"])]
+    spans += [(s["sh_offset"], s["sh_size"]) for s in elf.iter_sections()
+              if s.name in (".dynamic", ".gnu.hash", ".hash", ".dynsym", ".dynstr") and s["sh_size"]]
+    rng = random.Random(seed)
+    values = [0, 1, 2, 4, 5, 6, 31, 32, 40, 0x6FFFFEF5, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, len(data),
+              len(data) - 4]  # 4, 5, 6, 0x6ffffef5: DT_HASH, DT_STRTAB, DT_SYMTAB, DT_GNU_HASH
+    out = []
+    for _ in range(count):
+        b = bytearray(data)
+        for _ in range(rng.randint(1, 4)):
+            start, size = rng.choice(spans)
+            off = start + 4 * rng.randrange(max(1, size // 4))
+            if off + 4 <= len(b):
+                v = rng.choice(values) if rng.random() < 0.7 else rng.getrandbits(32)
+                struct.pack_into("<I", b, off, v)
+        out.append(bytes(b))
+    return out
+
+
 def doit(folder, *args, check=True, env=None, timeout=900):
     """Run `python -m doit ARGS` in folder; raise with its output when check and it fails."""
     proc = subprocess.run([sys.executable, "-m", "doit", *args], cwd=folder, capture_output=True, text=True,

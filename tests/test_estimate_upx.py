@@ -17,6 +17,7 @@ from sizekit.elf.twin import SK_UPX_LOOKUP
 from sizekit.elf import _native as _cmod  # no skip: the C module is part of the product
 from sizekit.utils.errors import SizekitError
 from test_native import build_exec_elf
+from conftest import dynamic_mutants
 
 C = native._CBackend(_cmod)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -99,6 +100,19 @@ def test_refusal_jni_onload_lookup(backend):
     # the same library as x86-64 code would not be looked up this way: ELF64 has no such check
     x86 = open(first_existing("/usr/lib/x86_64-linux-gnu/libubsan.so.1.*"), "rb").read()
     assert native.upx_check_bytes(x86) is None
+
+
+def test_lookup_refusal_c_equals_python_on_hostile_tables():
+    """1,500 copies of armhf libanl with words of its dynamic table, GNU hash table, symbols
+    or program headers overwritten: C and the Python twin give the same verdict, and both
+    the refusal and other outcomes occur."""
+    data = open(first_existing(os.path.join(ARMHF, "libanl.so.1")), "rb").read()
+    seen = set()
+    for b in dynamic_mutants(data, 1500, seed=16):
+        rc, why = C.upx_check(b)
+        assert rc == 0 and why == twin._layout_read(b)[0]
+        seen.add(why)
+    assert SK_UPX_LOOKUP in seen and len(seen) >= 3, seen
 
 
 def test_refusal_not_executable_and_ratio(tmp_path, gcc_lib):

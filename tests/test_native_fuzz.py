@@ -6,9 +6,9 @@ goes through every exported function: sk_elf_info_read, sk_elf_sections, sk_hash
 sk_upx_check, sk_estimate_pieces (with too small a buffer, then a big enough one) and
 sk_estimate_packed at both levels. Inputs: truncations and byte mutations of real and
 crafted ELFs (/bin/true, 40 KB, so matches reach past NRV's far offsets and LZMA's high
-distance slots), random bytes, and one 4.3 MB input whose repeat lies beyond the match
-window. SIZEKIT_FUZZ_ROUNDS (default 3000) sets how many mutated
-inputs run.
+distance slots), armhf libanl with hostile dynamic and hash tables, random bytes, and one
+4.3 MB input whose repeat lies beyond the match window. SIZEKIT_FUZZ_ROUNDS (default 3000)
+sets how many mutated inputs run.
 """
 import os
 import random
@@ -18,6 +18,7 @@ import subprocess
 
 import pytest
 
+from conftest import dynamic_mutants
 from test_native import SAMPLE_SECTIONS, build_elf  # pytest puts tests/ on sys.path
 
 # Builds with sanitizers or fuzzes many inputs: deselect with -m "not slow".
@@ -152,6 +153,19 @@ def test_mutations_are_memory_safe(harness):
             b = b[:rng.randrange(len(b) + 1)]
         inputs.append(bytes(b))
     run_inputs(harness, inputs)
+
+
+def test_hostile_dynamic_tables_are_memory_safe(harness):
+    """UPX's JNI_OnLoad lookup (sk_upx_check) walks DT_HASH chains and the DT_GNU_HASH Bloom
+    filter and buckets through addresses the file gives: armhf libanl with words of those
+    tables, its symbols and program headers overwritten."""
+    path = "/usr/arm-linux-gnueabihf/lib/libanl.so.1"
+    if not os.path.exists(path):
+        pytest.skip("libc6-armhf-cross is not installed (scripts/install installs it)")
+    with open(path, "rb") as f:
+        data = f.read()
+    rounds = int(os.environ.get("SIZEKIT_FUZZ_ROUNDS", "3000")) // 3
+    run_inputs(harness, dynamic_mutants(data, rounds, seed=7))
 
 
 def test_random_bytes_and_estimates_are_memory_safe(harness):
