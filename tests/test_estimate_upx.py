@@ -115,6 +115,30 @@ def test_lookup_refusal_c_equals_python_on_hostile_tables():
     assert SK_UPX_LOOKUP in seen and len(seen) >= 3, seen
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("style,jni,refused", [("gnu", True, True), ("both", True, False),
+                                               ("gnu", False, False)])
+def test_jni_onload_lookup_agrees_with_upx(tmp_path, style, jni, refused):
+    """Small armhf libraries built here: with JNI_OnLoad and only a GNU hash table UPX's
+    lookup refuses them; with a SysV hash table too (--hash-style=both) it finds the name
+    there first; without JNI_OnLoad the Bloom filter stops the lookup."""
+    for tool in ("arm-linux-gnueabihf-gcc", "upx"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not installed (scripts/install installs it)")
+    src = tmp_path / "jni.c"
+    src.write_text(("int JNI_OnLoad(void *vm, void *r) { return 0x10006; }\n" if jni else "") +
+                   "".join(f"int f{i}(int x) {{ return x * {i} + (x >> ({i} % 7)); }}\n" for i in range(400)))
+    lib = tmp_path / "libjni.so"
+    subprocess.run(["arm-linux-gnueabihf-gcc", "-O1", "-shared", "-fPIC", f"-Wl,--hash-style={style}",
+                    "-o", str(lib), str(src)], check=True)
+    r = subprocess.run(["upx", "-q", "-q", "--best", "-o", str(tmp_path / "out"), str(lib)],
+                       capture_output=True, text=True)
+    assert ("bad DT_GNU_HASH" in r.stdout + r.stderr) == refused, r.stdout + r.stderr
+    assert (r.returncode == 0) == (not refused)
+    want = UPX_REASONS[SK_UPX_LOOKUP] if refused else None
+    assert native.upx_refusal(lib) == want
+
+
 def test_refusal_not_executable_and_ratio(tmp_path, gcc_lib):
     p = tmp_path / "lib.so"
     shutil.copyfile(gcc_lib, p)
