@@ -20,6 +20,7 @@ import shlex
 import shutil
 import subprocess
 
+from ..utils.fsutil import atomic_write_text
 from ..utils.procs import free_port, run_capture
 
 START_TIMEOUT = 60
@@ -77,12 +78,7 @@ def cc_wrapper(binary, compiler, folder, env):
                 return path
     except OSError:
         pass
-    os.makedirs(folder, exist_ok=True)
-    tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.chmod(tmp, 0o755)
-    os.replace(tmp, path)
+    atomic_write_text(path, text, mode=0o755)  # two builds at once write the same text
     return path
 
 

@@ -13,13 +13,14 @@ def _umask():
     return mask
 
 
-def atomic_write_bytes(path, data):
-    """Write via a temp file in the same folder, fsync, then rename: never half-written."""
+def atomic_write_bytes(path, data, mode=0o666):
+    """Write via a temp file in the same folder, fsync, then rename: never half-written.
+    mode (less the umask) is set before the rename, so the file never exists without it."""
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
     try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; reports are for reading
+        os.fchmod(fd, mode & ~_umask())  # mkstemp makes 0600; reports are for reading
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -31,8 +32,8 @@ def atomic_write_bytes(path, data):
         raise
 
 
-def atomic_write_text(path, text):
-    atomic_write_bytes(path, text.encode("utf-8"))
+def atomic_write_text(path, text, mode=0o666):
+    atomic_write_bytes(path, text.encode("utf-8"), mode)
 
 
 def write_json_if_changed(path, obj):
