@@ -466,3 +466,9 @@ def test_cli_estimate_lists_the_pieces():
     assert kinds[0] == "headers" and "segment" in kinds and "gap" in kinds
     assert sum(p["size"] for p in doc["pieces"]) == doc["bytes"]  # a program's pieces cover it
     assert doc["estimate_bytes"] > sum(p["packed"] for p in doc["pieces"])
+    # one run of the model gives both: the same estimate and pieces as the separate calls
+    est, why, pieces = native.estimate_breakdown("/usr/bin/hostname")
+    assert (est, why) == native.estimate_verdict("/usr/bin/hostname") and why is None
+    with open("/usr/bin/hostname", "rb") as f:
+        assert pieces == native.estimate_pieces(f.read())
+    assert native.estimate_breakdown(os.path.join(ARMHF, "ld-linux-armhf.so.3"))[2] is None

@@ -49,10 +49,8 @@ def cmd_sections(args):
     return 0
 
 
-def _piece_rows(path, level):
-    """The estimate's pieces of a file: what UPX would do with each part of it."""
-    with open(path, "rb") as f:
-        pieces = native.estimate_pieces(f.read(), level)
+def _piece_rows(pieces):
+    """The estimate's pieces of a file, each with what UPX would do with it."""
     for p in pieces:
         if p["kind"] == "copied":
             p["how"] = "left as it is" if p["offset"] == 0 else "copied after the loader"
@@ -65,8 +63,11 @@ def _piece_rows(path, level):
 
 def cmd_estimate(args):
     size = os.path.getsize(args.file) if os.path.isfile(args.file) else None
-    estimate, why = native.estimate_verdict(args.file, args.upx)
-    pieces = _piece_rows(args.file, args.upx) if args.pieces and not why else None
+    if args.pieces:
+        estimate, why, pieces = native.estimate_breakdown(args.file, args.upx)
+        pieces = _piece_rows(pieces) if pieces is not None else None
+    else:
+        (estimate, why), pieces = native.estimate_verdict(args.file, args.upx), None
     if args.json:
         doc = {"file": args.file, "bytes": size, "level": args.upx, "estimate_bytes": estimate,
                "ratio": round(estimate / size, 4) if size and estimate else None, "upx_refusal": why}

@@ -405,22 +405,35 @@ def estimate_verdict(path, level="best"):
     The reason covers the file's structure and UPX's gain threshold; an estimate near that
     threshold may be on the wrong side of it.
     """
+    return _verdict(path, level, with_pieces=False)[:2]
+
+
+def estimate_breakdown(path, level="best"):
+    """(estimate, None, pieces) as estimate_verdict and estimate_pieces from one run of the
+    model, or (None, UPX's reason, None)."""
+    return _verdict(path, level, with_pieces=True)
+
+
+def _verdict(path, level, with_pieces):
     lv = _level(level)
     p = os.fspath(path)
     if not os.path.isdir(p) and os.path.exists(p) and not os.access(p, os.X_OK):
-        return None, "file not executable (UPX: file not executable; try 'chmod +x')"
+        return None, "file not executable (UPX: file not executable; try 'chmod +x')", None
     with _Mapped(p) as buf:
         if len(buf) == 0:
-            return None, "empty file (UPX: file is too small)"
+            return None, "empty file (UPX: file is too small)", None
         rc, reason = _impl.upx_check(buf)
         if rc == 0 and reason:
-            return None, UPX_REASONS.get(reason, f"UPX check reason {reason}")
-        rc, est, _ = _impl.estimate_packed(buf, lv)
+            return None, UPX_REASONS.get(reason, f"UPX check reason {reason}"), None
+        if with_pieces:
+            rc, pieces, est = _impl.estimate_pieces(buf, lv)
+        else:
+            (rc, est, _), pieces = _impl.estimate_packed(buf, lv), None
         size = len(buf)
     if rc != 0:
         raise NativeFileError(p, f"packed-size estimate failed (error {rc})")
     why = _ratio_refusal(size, est)
-    return (None, why) if why else (est, None)
+    return (None, why, None) if why else (est, None, _labelled(pieces) if with_pieces else None)
 
 
 def upx_refusal(path, level="best") -> Optional[str]:
@@ -450,6 +463,10 @@ def estimate_pieces(data, level="best") -> list:
         return []
     if rc != 0:
         raise UsageError(f"packed-size estimate failed (native error {rc})")
+    return _labelled(pieces)
+
+
+def _labelled(pieces):
     for p in pieces:
         p["kind"] = PIECE_KINDS.get(p["kind"], str(p["kind"]))
         p["content"] = PIECE_CONTENT.get(p["content"], str(p["content"]))
