@@ -162,3 +162,18 @@ def test_doctor_says_whether_the_cache_answers(tmp_path, redis):
     proc = sizekit("doctor", "matrix.yaml", cwd=bad, timeout=120)
     assert proc.returncode == 1
     assert "  configured cache DOES NOT ANSWER: " in proc.stdout
+
+
+def test_doctor_says_a_sysroot_toolchain_gets_only_c_compiles_cached(tmp_path):
+    require_tool("sccache")
+    sysroot = os.path.join(ROOT, ".sizekit", "sysroot")
+    if not os.path.exists("/usr/bin/cargo") or not os.path.isdir(sysroot):
+        pytest.skip("Debian's cargo or the ARM sysroot is not installed (scripts/install installs both)")
+    folder = machine(tmp_path / "m", f"cache: {{sccache: {{env: {{SCCACHE_DIR: '{tmp_path / 'c'}'}}}}}}")
+    text = (folder / "matrix.yaml").read_text().replace(
+        "crates:", f"toolchains:\n  debian: {{cargo: /usr/bin/cargo, rustc: /usr/bin/rustc, sysroot: {sysroot}}}\n"
+                   f"crates:", 1)
+    (folder / "matrix.yaml").write_text(text)
+    proc = sizekit("doctor", "matrix.yaml", cwd=folder, timeout=120)
+    assert ("  toolchain debian: sccache does not cache rustc calls that pass --sysroot "
+            "(mozilla/sccache#2229)") in proc.stdout, proc.stdout

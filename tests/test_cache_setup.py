@@ -107,3 +107,14 @@ def test_the_report_line_splits_hits_by_language():
     assert cache_line(cells) == ("Compile cache (sccache, Redis): 8 hits, 1 misses over 1 of 2 cargo builds "
                                  "(Rust 5 hits, 1 misses; C/C++ 3 hits, 0 misses); 1 built without it "
                                  "(sccache not found).")
+
+
+def test_the_log_explains_rustc_calls_left_uncached_for_sysroot():
+    from sizekit.stages.sccache import uncached_notes
+    stats = {"stats": {"not_cached": {"--sysroot": 26, "crate-type": 9, "-": 4}}}
+    assert uncached_notes(json.dumps(stats)) == [
+        "sizekit: 26 rustc calls not cached: sccache does not cache rustc calls that pass --sysroot "
+        "(mozilla/sccache#2229), as a toolchain with sysroot: does; its build scripts' C compiles "
+        "are still cached"]
+    assert uncached_notes(json.dumps({"stats": {"not_cached": {"crate-type": 9}}})) == []
+    assert uncached_notes("not json") == []

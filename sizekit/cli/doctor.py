@@ -5,7 +5,7 @@ import shutil
 from ..config.load import load_matrix
 from ..plan.availability import c_compiler, sccache_binary, target_tools, upx_version
 from ..plan.toolchains import probe_all, rust_src_fix
-from ..stages.sccache import probe, wrappable
+from ..stages.sccache import SYSROOT_LIMIT, probe, wrappable
 
 def doctor(matrix_path, out):
     matrix = load_matrix(matrix_path)
@@ -69,6 +69,9 @@ def _cache(matrix, out, triples, host):
         out.write(f"  configured cache DOES NOT ANSWER: {problem}\n")
         return 1
     out.write(f"  configured cache: {location}: answers\n")
+    for name, spec in matrix.toolchains.items():
+        if spec.sysroot:
+            out.write(f"  toolchain {name}: {SYSROOT_LIMIT}\n")
     if not matrix.cache.cc:
         out.write("  build scripts' C compiles: not cached (cc: false)\n")
         return 0

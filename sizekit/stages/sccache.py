@@ -54,6 +54,20 @@ def read_stats(text):
             "location": data.get("cache_location"), "languages": languages}
 
 
+SYSROOT_LIMIT = ("sccache does not cache rustc calls that pass --sysroot (mozilla/sccache#2229), "
+                 "as a toolchain with sysroot: does; its build scripts' C compiles are still cached")
+
+
+def uncached_notes(text):
+    """Log lines on why sccache left compiles uncached, where the reason is sizekit's to explain."""
+    try:
+        reasons = json.loads(text).get("stats", {}).get("not_cached") or {}
+    except ValueError:
+        return []
+    n = reasons.get("--sysroot", 0)
+    return [f"sizekit: {n} rustc calls not cached: {SYSROOT_LIMIT}"] if n else []
+
+
 def wrappable(compiler, env):
     """compiler's full path when it is one program on env's PATH and no cache wrapper itself."""
     if not compiler or len(shlex.split(compiler)) != 1 or \
@@ -134,6 +148,8 @@ class Session:
         _run(self.binary, ["--stop-server"], env)
         self.notes.append(f"sizekit: sccache ({record.get('location')}): {record.get('hits')} hits, "
                           f"{record.get('misses')} misses")
+        if code == 0:
+            self.notes += uncached_notes(out)
         return record
 
 
