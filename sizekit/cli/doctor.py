@@ -5,7 +5,7 @@ import shutil
 from ..config.load import load_matrix
 from ..plan.availability import c_compiler, sccache_binary, target_tools, upx_version
 from ..plan.toolchains import probe_all, rust_src_fix
-from ..stages.sccache import SYSROOT_LIMIT, probe, wrappable
+from ..stages.sccache import SYSROOT_LIMIT, probe, uncached_cc, wrappable
 
 def doctor(matrix_path, out):
     matrix = load_matrix(matrix_path)
@@ -79,7 +79,5 @@ def _cache(matrix, out, triples, host):
         cc = c_compiler(matrix, triple, host, os.environ)
         found = wrappable(cc, os.environ)
         out.write(f"  build scripts' C compiles for {triple}: "
-                  + (f"{found} under sccache\n" if found else
-                     f"not cached ({'no C compiler known' if cc is None else repr(cc) + ' is not one compiler on PATH'};"
-                     f" fix: name one in CC_{triple})\n"))
+                  + (f"{found} under sccache\n" if found else f"not cached ({uncached_cc(triple, cc)})\n"))
     return 0

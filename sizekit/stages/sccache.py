@@ -20,7 +20,7 @@ import shlex
 import shutil
 import subprocess
 
-from ..utils.fsutil import atomic_write_text
+from ..utils.fsutil import write_text_if_changed
 from ..utils.procs import free_port, run_capture
 
 START_TIMEOUT = 60
@@ -86,14 +86,15 @@ def cc_wrapper(binary, compiler, folder, env):
     path = os.path.join(folder, name)
     text = (f"#!/bin/sh\n# sizekit: {name} under sccache (matrix cache: sccache)\n"
             f"exec {shlex.quote(binary)} {shlex.quote(real)} \"$@\"\n")
-    try:
-        with open(path) as f:
-            if f.read() == text:
-                return path
-    except OSError:
-        pass
-    atomic_write_text(path, text, mode=0o755)  # two builds at once write the same text
+    write_text_if_changed(path, text, mode=0o755)  # two builds at once write the same text
     return path
+
+
+def uncached_cc(target, compiler):
+    """Why target's build-script C compiles are not cached, with the fix (compiler not wrappable)."""
+    if compiler is None:
+        return f"no C compiler is known for it; fix: set targets.{target}.linker or CC_{target}"
+    return f"{compiler!r} is not one compiler on PATH; fix: name one in CC_{target}"
 
 
 class Session:
@@ -125,12 +126,9 @@ class Session:
             script = cc_wrapper(self.binary, compiler, os.path.join(folder, target), base_env)
             if script:
                 env[f"CC_{target}"] = script
-            elif compiler is None:
-                self.notes.append(f"sizekit: C compiles for {target} are not cached: no C compiler is known "
-                                  f"for it; fix: set targets.{target}.linker or CC_{target}")
             else:
-                self.notes.append(f"sizekit: C compiles for {target} are not cached: {compiler!r} is not "
-                                  f"one compiler on PATH; fix: name one in CC_{target}")
+                self.notes.append(f"sizekit: C compiles for {target} are not cached: "
+                                  f"{uncached_cc(target, compiler)}")
         return env
 
     def finish(self, base_env):

@@ -36,21 +36,26 @@ def atomic_write_text(path, text, mode=0o666):
     atomic_write_bytes(path, text.encode("utf-8"), mode)
 
 
-def write_json_if_changed(path, obj):
-    """Atomically write obj as JSON unless the file already holds exactly that.
+def write_text_if_changed(path, text, mode=0o666):
+    """Atomically write text unless the file already holds exactly that; True if written.
 
     Leaving an identical file untouched keeps its mtime, so downstream doit
-    tasks that depend on it stay up to date.
+    tasks that depend on it stay up to date, and two writers of the same text
+    never replace each other's file.
     """
-    text = json.dumps(obj, indent=1, sort_keys=True) + "\n"
     try:
         with open(path, encoding="utf-8") as f:
             if f.read() == text:
                 return False
     except OSError:
         pass
-    atomic_write_text(path, text)
+    atomic_write_text(path, text, mode)
     return True
+
+
+def write_json_if_changed(path, obj):
+    """write_text_if_changed with obj as sorted, indented JSON."""
+    return write_text_if_changed(path, json.dumps(obj, indent=1, sort_keys=True) + "\n")
 
 
 def read_json(path, default=None):
