@@ -337,8 +337,10 @@ int sk_elf_sections(const uint8_t *data, size_t len, sk_section *out, size_t cap
 /*                                                                                        */
 /* The file is cut into the pieces UPX compresses separately (est_run, below); pieces     */
 /* UPX may filter are priced with and without the branch filter.                         */
-/* One greedy LZ77 parse (bucketed match finder, repeat-offset check: rep0 for BEST,      */
-/* rep0-rep3 plus LZMA's one-byte short rep for LZMA) feeds one of two cost models:       */
+/* One lazy LZ77 parse (bucketed match finder, repeat-offset check: rep0 for BEST,        */
+/* rep0-rep3 plus LZMA's one-byte short rep for LZMA; a match is put off by a literal    */
+/* when the next position or the one after starts a longer one, or a repeat match    */
+/* nearly as long, as an optimal parse would) feeds one of two cost models:               */
 /*  - SK_LEVEL_BEST: fixed bit costs shaped like UCL's NRV2E codes (flag bit per token,   */
 /*    9-bit literals, gamma-coded offset high part + 8 raw bits, gamma-coded lengths).    */
 /*  - SK_LEVEL_LZMA: adaptive binary models updated like LZMA's range coder (11-bit       */
@@ -561,6 +563,47 @@ static unsigned match_len(const uint8_t *a, const uint8_t *b, unsigned maxl)
     return n;
 }
 
+/* Whether position p starts a match longer than `min` bytes (the bucket read only). */
+static int est_longer(const int32_t *bucket, const uint8_t *cnt, const uint8_t *d, size_t n,
+                      size_t p, unsigned min, unsigned maxlen)
+{
+    const int32_t *b;
+    uint32_t h;
+    unsigned k, j, maxl;
+    if (p + EST_MINMATCH > n) return 0;
+    maxl = n - p < maxlen ? (unsigned)(n - p) : maxlen;
+    if (maxl <= min) return 0;
+    h = est_hash4(d + p);
+    b = bucket + (size_t)h * EST_WAYS;
+    k = cnt[h];
+    for (j = 0; j < EST_WAYS; j++) {
+        int32_t cand = b[(k - 1 - j) & (EST_WAYS - 1)];
+        if (cand < 0 || p - (size_t)cand > EST_WINDOW) break;
+        if (d[cand + min] == d[p + min] && match_len(d + cand, d + p, maxl) > min) return 1;
+    }
+    return 0;
+}
+
+/* Whether a normal match of `best` bytes at pos is better put off by one literal: the
+ * next position starts a longer match or a repeat match at most one byte shorter, or the
+ * one after a match longer by two. */
+static int est_defer(const int32_t *bucket, const uint8_t *cnt, const uint8_t *d, size_t n,
+                     size_t pos, unsigned best, unsigned maxlen, const uint64_t *reps,
+                     unsigned nreps)
+{
+    unsigned r;
+    if (est_longer(bucket, cnt, d, n, pos + 1, best, maxlen)) return 1;
+    if (pos + 1 < n) {
+        unsigned maxl = n - pos - 1 < maxlen ? (unsigned)(n - pos - 1) : maxlen;
+        for (r = 0; r < nreps; r++)
+            if (reps[r] != 0 && reps[r] <= pos + 1) {
+                unsigned l = match_len(d + pos + 1 - reps[r], d + pos + 1, maxl);
+                if (l >= EST_REPMIN && l + 1 >= best) return 1;
+            }
+    }
+    return est_longer(bucket, cnt, d, n, pos + 2, best + 1, maxlen);
+}
+
 static int est_stream(const uint8_t *d, size_t n, int level, uint64_t nrv_far,
                       uint64_t *bytes)
 {
@@ -634,6 +677,9 @@ static int est_stream(const uint8_t *d, size_t n, int level, uint64_t nrv_far,
             b[k & (EST_WAYS - 1)] = (int32_t)pos;
             cnt[h] = (uint8_t)(k + 1);
         }
+        if (best >= EST_MINMATCH && best < EST_NICE && rl + 1 < best &&
+            est_defer(bucket, cnt, d, n, pos, best, maxlen, reps, nreps))
+            best = rl = 0; /* a literal (or short rep) here instead */
         if (rl >= EST_REPMIN && rl + 1 >= best) {
             uint64_t dist = reps[ri];
             code_match(&c, pos, rl, dist, 1 + ri);
@@ -772,21 +818,21 @@ enum { EST_M_NRV2B = 0, EST_M_NRV2E = 1, EST_M_LZMA = 2 };
  * i386 is taken as x86-64. */
 enum { EST_C_CODE = SK_CONTENT_CODE, EST_C_DATA = SK_CONTENT_DATA, EST_C_GAP = SK_CONTENT_GAP,
        EST_C_THUMB = SK_CONTENT_THUMB };
-#define EST_FADE_NRV 100
-#define EST_FADE_LZMA 5000
+#define EST_FADE_NRV 300
+#define EST_FADE_LZMA 3000
 static const int32_t EST_A[4][3][4][2] = {
-    {{{923, -55}, {1094, -389}, {852, 0}, {923, -55}},
-     {{694, 353}, {1107, -538}, {852, 0}, {694, 353}},
-     {{712, 389}, {688, 416}, {817, 0}, {712, 389}}},
-    {{{940, -118}, {939, 0}, {857, 0}, {965, -105}},
-     {{688, 312}, {922, 0}, {857, 0}, {965, -105}},
-     {{603, 484}, {622, 92}, {812, 0}, {829, 134}}},
-    {{{878, 0}, {1240, -1292}, {852, 0}, {878, 0}},
-     {{727, 269}, {1240, -1292}, {852, 0}, {727, 269}},
-     {{659, 421}, {581, 400}, {816, 0}, {659, 421}}},
-    {{{923, -55}, {1094, -389}, {852, 0}, {923, -55}},
-     {{694, 353}, {1107, -538}, {852, 0}, {694, 353}},
-     {{712, 389}, {688, 416}, {817, 0}, {712, 389}}},
+    {{{938, -44}, {1169, -527}, {924, 0}, {938, -44}},
+     {{803, 216}, {1159, -609}, {924, 0}, {803, 216}},
+     {{763, 340}, {840, 83}, {863, 0}, {763, 340}}},
+    {{{1023, -202}, {980, 0}, {920, 0}, {963, -94}},
+     {{846, 111}, {991, 0}, {920, 0}, {963, -94}},
+     {{704, 338}, {573, 729}, {850, 0}, {882, 64}}},
+    {{{898, 0}, {1248, -1007}, {922, 0}, {898, 0}},
+     {{891, 8}, {1248, -1007}, {922, 0}, {891, 8}},
+     {{762, 228}, {504, 1999}, {859, 0}, {762, 228}}},
+    {{{938, -44}, {1169, -527}, {924, 0}, {938, -44}},
+     {{803, 216}, {1159, -609}, {924, 0}, {803, 216}},
+     {{763, 340}, {840, 83}, {863, 0}, {763, 340}}},
 };
 
 /* ARM code is ARM-mode when at least 35% of its aligned words have the "always" condition

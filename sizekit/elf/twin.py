@@ -368,6 +368,43 @@ def _hashes(d):
     return words
 
 
+def _longer(d, hs, bucket, cnt, p, least, maxlen):
+    """est_longer: whether position p starts a match longer than `least` bytes."""
+    n = len(d)
+    if p + EST_MINMATCH > n:
+        return False
+    maxl = n - p if n - p < maxlen else maxlen
+    if maxl <= least:
+        return False
+    h = hs[p]
+    base = h * EST_WAYS
+    k = cnt[h]
+    for j in range(EST_WAYS):
+        cand = bucket[base + ((k - 1 - j) & (EST_WAYS - 1))]
+        if cand < 0 or p - cand > EST_WINDOW:
+            break
+        if d[cand + least] == d[p + least] and _match_len(d, cand, p, maxl) > least:
+            return True
+    return False
+
+
+def _defer(d, hs, bucket, cnt, pos, best, maxlen, reps, nreps):
+    """est_defer: whether a normal match of `best` bytes at pos is better put off by one
+    literal."""
+    if _longer(d, hs, bucket, cnt, pos + 1, best, maxlen):
+        return True
+    n = len(d)
+    if pos + 1 < n:
+        maxl = n - pos - 1 if n - pos - 1 < maxlen else maxlen
+        for r in range(nreps):
+            rd = reps[r]
+            if rd != 0 and rd <= pos + 1:
+                l = _match_len(d, pos + 1 - rd, pos + 1, maxl)
+                if l >= EST_REPMIN and l + 1 >= best:
+                    return True
+    return _longer(d, hs, bucket, cnt, pos + 2, best + 1, maxlen)
+
+
 def _est_stream(d, level, nrv_far):
     n = len(d)
     hs = _hashes(d)
@@ -417,6 +454,9 @@ def _est_stream(d, level, nrv_far):
                         break
             bucket[base + (k & W1)] = pos
             cnt[h] = (k + 1) & 255
+        if EST_MINMATCH <= best < EST_NICE and rl + 1 < best and \
+                _defer(d, hs, bucket, cnt, pos, best, maxlen, reps, nreps):
+            best = rl = 0  # a literal (or short rep) here instead
         if rl >= EST_REPMIN and rl + 1 >= best:
             length, off, rep = rl, reps[ri], 1 + ri
             del reps[ri]
@@ -538,19 +578,19 @@ EST_SMALL_FILE = 512 * 1024
 EST_MAX_LOADS = 64
 # EST_A, EST_STUB, EST_SHLIB_TAIL: see csrc/sizekit_native.c
 EST_C_CODE, EST_C_DATA, EST_C_GAP, EST_C_THUMB = 0, 1, 2, 3
-EST_FADE_NRV, EST_FADE_LZMA = 100, 5000
-EST_A = ((((923, -55), (1094, -389), (852, 0), (923, -55)),
-          ((694, 353), (1107, -538), (852, 0), (694, 353)),
-          ((712, 389), (688, 416), (817, 0), (712, 389))),
-         (((940, -118), (939, 0), (857, 0), (965, -105)),
-          ((688, 312), (922, 0), (857, 0), (965, -105)),
-          ((603, 484), (622, 92), (812, 0), (829, 134))),
-         (((878, 0), (1240, -1292), (852, 0), (878, 0)),
-          ((727, 269), (1240, -1292), (852, 0), (727, 269)),
-          ((659, 421), (581, 400), (816, 0), (659, 421))),
-         (((923, -55), (1094, -389), (852, 0), (923, -55)),
-          ((694, 353), (1107, -538), (852, 0), (694, 353)),
-          ((712, 389), (688, 416), (817, 0), (712, 389))))
+EST_FADE_NRV, EST_FADE_LZMA = 300, 3000
+EST_A = ((((938, -44), (1169, -527), (924, 0), (938, -44)),
+          ((803, 216), (1159, -609), (924, 0), (803, 216)),
+          ((763, 340), (840, 83), (863, 0), (763, 340))),
+         (((1023, -202), (980, 0), (920, 0), (963, -94)),
+          ((846, 111), (991, 0), (920, 0), (963, -94)),
+          ((704, 338), (573, 729), (850, 0), (882, 64))),
+         (((898, 0), (1248, -1007), (922, 0), (898, 0)),
+          ((891, 8), (1248, -1007), (922, 0), (891, 8)),
+          ((762, 228), (504, 1999), (859, 0), (762, 228))),
+         (((938, -44), (1169, -527), (924, 0), (938, -44)),
+          ((803, 216), (1159, -609), (924, 0), (803, 216)),
+          ((763, 340), (840, 83), (863, 0), (763, 340))))
 EST_STUB = (((3110, 3146, 5451), (2372, 2392, 3664)), ((3080, 3166, 5171), (2830, 2870, 4218)),
             ((3222, 3273, 5386), (2756, 2812, 4376)), ((3110, 3146, 5451), (2372, 2392, 3664)))
 EST_LSIZE = (((2804, 2838, 5144), (2282, 2302, 3574)), ((2652, 2692, 4744), (2740, 2780, 4128)),
