@@ -294,10 +294,10 @@ class _Lzma:
         if _PRICES is None:
             _PRICES = _make_prices()
         self.price = _PRICES
-        self.is_match = [[1024] * 4 for _ in range(2)]
-        self.is_rep = [1024, 1024]
-        self.is_rep_g = [[1024, 1024] for _ in range(3)]
-        self.is_rep0_long = [1024, 1024]
+        self.is_match = [[1024] * 4 for _ in range(12)]
+        self.is_rep = [1024] * 12
+        self.is_rep_g = [[1024] * 12 for _ in range(3)]
+        self.is_rep0_long = [[1024] * 4 for _ in range(12)]
         self.lit = [[1024] * 256 for _ in range(8)]
         self.len_choice = [[1024, 1024] for _ in range(2)]
         self.len_low = [[[1024] * 8 for _ in range(4)] for _ in range(2)]
@@ -405,6 +405,9 @@ def _defer(d, hs, bucket, cnt, pos, best, maxlen, reps, nreps):
     return _longer(d, hs, bucket, cnt, pos + 2, best + 1, maxlen)
 
 
+_LIT_NEXT = (0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 4, 5)  # EST_LIT_NEXT: LZMA's state after a literal
+
+
 def _est_stream(d, level, nrv_far):
     n = len(d)
     hs = _hashes(d)
@@ -470,8 +473,8 @@ def _est_stream(d, level, nrv_far):
             lz.cost += lz.bit(lz.is_match[state], pos & 3, 1)
             lz.cost += lz.bit(lz.is_rep, state, 1)
             lz.cost += lz.bit(lz.is_rep_g[0], state, 0)
-            lz.cost += lz.bit(lz.is_rep0_long, state, 0)
-            state = 1
+            lz.cost += lz.bit(lz.is_rep0_long[state], pos & 3, 0)
+            state = 9 if state < 7 else 11
             pos += 1
             continue
         else:
@@ -482,7 +485,7 @@ def _est_stream(d, level, nrv_far):
                 ctx = d[pos - 1] >> 5 if pos > 0 else 0
                 lz.cost += lz.bit(lz.is_match[state], pos & 3, 0)
                 lz.cost += lz.tree(lz.lit[ctx], 8, d[pos])
-            state = 0
+                state = _LIT_NEXT[state]
             pos += 1
             continue
         # match
@@ -502,7 +505,7 @@ def _est_stream(d, level, nrv_far):
                 ri = rep - 1
                 lz.cost += lz.bit(lz.is_rep_g[0], state, 1 if ri else 0)
                 if ri == 0:
-                    lz.cost += lz.bit(lz.is_rep0_long, state, 1)
+                    lz.cost += lz.bit(lz.is_rep0_long[state], pst, 1)
                 else:
                     lz.cost += lz.bit(lz.is_rep_g[1], state, 1 if ri != 1 else 0)
                     if ri != 1:
@@ -519,7 +522,7 @@ def _est_stream(d, level, nrv_far):
                 lz.cost += lz.tree(lz.slot[lst], 6, slot)
                 if slot >= 4:
                     lz.cost += ((slot >> 1) - 1) << PB
-        state = 1
+            state = (8 if state < 7 else 11) if rep else (7 if state < 7 else 10)
         end = pos + length
         for i in range(pos + 1, min(end, nbound + 1)):
             h = hs[i]
@@ -581,16 +584,16 @@ EST_C_CODE, EST_C_DATA, EST_C_GAP, EST_C_THUMB = 0, 1, 2, 3
 EST_FADE_NRV, EST_FADE_LZMA = 300, 3000
 EST_A = ((((938, -44), (1169, -527), (924, 0), (938, -44)),
           ((803, 216), (1159, -609), (924, 0), (803, 216)),
-          ((763, 340), (840, 83), (863, 0), (763, 340))),
+          ((770, 333), (834, 107), (868, 0), (770, 333))),
          (((1023, -202), (980, 0), (920, 0), (963, -94)),
           ((846, 111), (991, 0), (920, 0), (963, -94)),
-          ((704, 338), (573, 729), (850, 0), (882, 64))),
+          ((708, 338), (556, 834), (855, 0), (901, 46))),
          (((898, 0), (1248, -1007), (922, 0), (898, 0)),
           ((891, 8), (1248, -1007), (922, 0), (891, 8)),
-          ((762, 228), (504, 1999), (859, 0), (762, 228))),
+          ((765, 232), (518, 1916), (864, 0), (765, 232))),
          (((938, -44), (1169, -527), (924, 0), (938, -44)),
           ((803, 216), (1159, -609), (924, 0), (803, 216)),
-          ((763, 340), (840, 83), (863, 0), (763, 340))))
+          ((770, 333), (834, 107), (868, 0), (770, 333))))
 EST_STUB = (((3110, 3146, 5451), (2372, 2392, 3664)), ((3080, 3166, 5171), (2830, 2870, 4218)),
             ((3222, 3273, 5386), (2756, 2812, 4376)), ((3110, 3146, 5451), (2372, 2392, 3664)))
 EST_LSIZE = (((2804, 2838, 5144), (2282, 2302, 3574)), ((2652, 2692, 4744), (2740, 2780, 4128)),
