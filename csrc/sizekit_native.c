@@ -353,7 +353,8 @@ int sk_elf_sections(const uint8_t *data, size_t len, sk_section *out, size_t cap
 #define EST_REPMIN 2
 #define EST_MAXLEN 273        /* LZMA's longest match */
 #define EST_MAXLEN_NRV 65535  /* UCL's gamma-coded lengths have no such limit */
-#define EST_HASHBITS 15
+#define EST_HASHBITS 17 /* the most; a piece of n bytes gets a table of about n entries */
+#define EST_HASHBITS_MIN 10
 #define EST_WAYS 8 /* a power of two dividing 256 */
 #define EST_NICE 64
 #define EST_WINDOW (1u << 22)
@@ -544,9 +545,27 @@ static void code_match(est_coder *c, size_t pos, unsigned len, uint64_t off, int
         c->state = rep ? (c->state < 7 ? 8u : 11u) : (c->state < 7 ? 7u : 10u);
 }
 
-static uint32_t est_hash4(const uint8_t *p)
+/* The match finder: each hash bucket keeps the last EST_WAYS positions in one cache line,
+ * newest at cnt-1. Hash chains (a linked list through a prev[] array) measured 3x slower
+ * here: every step of the walk was a dependent cache miss. */
+typedef struct {
+    int32_t *bucket;
+    uint8_t *cnt;
+    unsigned bits;
+} est_finder;
+
+/* Table bits for a piece of n bytes: the fewest (from EST_HASHBITS_MIN) whose buckets hold
+ * n positions, at most EST_HASHBITS, so a small piece does not fill a 4 MB table. */
+static unsigned est_hashbits(size_t n)
 {
-    return (rd32le(p) * 2654435761u) >> (32 - EST_HASHBITS);
+    unsigned bits = EST_HASHBITS_MIN;
+    while (bits < EST_HASHBITS && ((size_t)EST_WAYS << bits) < n) bits++;
+    return bits;
+}
+
+static uint32_t est_hash4(const est_finder *f, const uint8_t *p)
+{
+    return (rd32le(p) * 2654435761u) >> (32 - f->bits);
 }
 
 static unsigned match_len(const uint8_t *a, const uint8_t *b, unsigned maxl)
@@ -572,8 +591,8 @@ static unsigned match_len(const uint8_t *a, const uint8_t *b, unsigned maxl)
 }
 
 /* Whether position p starts a match longer than `min` bytes (the bucket read only). */
-static int est_longer(const int32_t *bucket, const uint8_t *cnt, const uint8_t *d, size_t n,
-                      size_t p, unsigned min, unsigned maxlen)
+static int est_longer(const est_finder *f, const uint8_t *d, size_t n, size_t p,
+                      unsigned min, unsigned maxlen)
 {
     const int32_t *b;
     uint32_t h;
@@ -581,9 +600,9 @@ static int est_longer(const int32_t *bucket, const uint8_t *cnt, const uint8_t *
     if (p + EST_MINMATCH > n) return 0;
     maxl = n - p < maxlen ? (unsigned)(n - p) : maxlen;
     if (maxl <= min) return 0;
-    h = est_hash4(d + p);
-    b = bucket + (size_t)h * EST_WAYS;
-    k = cnt[h];
+    h = est_hash4(f, d + p);
+    b = f->bucket + (size_t)h * EST_WAYS;
+    k = f->cnt[h];
     for (j = 0; j < EST_WAYS; j++) {
         int32_t cand = b[(k - 1 - j) & (EST_WAYS - 1)];
         if (cand < 0 || p - (size_t)cand > EST_WINDOW) break;
@@ -595,12 +614,11 @@ static int est_longer(const int32_t *bucket, const uint8_t *cnt, const uint8_t *
 /* Whether a normal match of `best` bytes at pos is better put off by one literal: the
  * next position starts a longer match or a repeat match at most one byte shorter, or the
  * one after a match longer by two. */
-static int est_defer(const int32_t *bucket, const uint8_t *cnt, const uint8_t *d, size_t n,
-                     size_t pos, unsigned best, unsigned maxlen, const uint64_t *reps,
-                     unsigned nreps)
+static int est_defer(const est_finder *f, const uint8_t *d, size_t n, size_t pos,
+                     unsigned best, unsigned maxlen, const uint64_t *reps, unsigned nreps)
 {
     unsigned r;
-    if (est_longer(bucket, cnt, d, n, pos + 1, best, maxlen)) return 1;
+    if (est_longer(f, d, n, pos + 1, best, maxlen)) return 1;
     if (pos + 1 < n) {
         unsigned maxl = n - pos - 1 < maxlen ? (unsigned)(n - pos - 1) : maxlen;
         for (r = 0; r < nreps; r++)
@@ -609,15 +627,13 @@ static int est_defer(const int32_t *bucket, const uint8_t *cnt, const uint8_t *d
                 if (l >= EST_REPMIN && l + 1 >= best) return 1;
             }
     }
-    return est_longer(bucket, cnt, d, n, pos + 2, best + 1, maxlen);
+    return est_longer(f, d, n, pos + 2, best + 1, maxlen);
 }
 
 static int est_stream(const uint8_t *d, size_t n, int level, uint64_t nrv_far,
                       uint64_t *bytes)
 {
-    /* Match finder: each hash bucket keeps the last EST_WAYS positions in one cache line,
-     * newest at cnt-1. Hash chains (a linked list through a prev[] array) measured 3x
-     * slower here: every step of the walk was a dependent cache miss. */
+    est_finder f;
     int32_t *bucket;
     uint8_t *cnt;
     lzma_model *lz = NULL;
@@ -626,7 +642,7 @@ static int est_stream(const uint8_t *d, size_t n, int level, uint64_t nrv_far,
     uint64_t reps[4] = {0, 0, 0, 0};
     unsigned nreps = level == SK_LEVEL_LZMA ? 4 : 1;
     const unsigned maxlen = level == SK_LEVEL_LZMA ? EST_MAXLEN : EST_MAXLEN_NRV;
-    const size_t nb = (size_t)1 << EST_HASHBITS;
+    const size_t nb = (size_t)1 << est_hashbits(n);
 
     /* positions are stored as int32 */
     if (n > 0x7fffffffu) return SK_ERR_ARG;
@@ -641,6 +657,9 @@ static int est_stream(const uint8_t *d, size_t n, int level, uint64_t nrv_far,
     }
     for (i = 0; i < nb * EST_WAYS; i++) bucket[i] = -1;
     if (lz) lzma_init(lz);
+    f.bucket = bucket;
+    f.cnt = cnt;
+    f.bits = est_hashbits(n);
     c.level = level;
     c.nrv_far = nrv_far;
     c.state = 0;
@@ -662,7 +681,7 @@ static int est_stream(const uint8_t *d, size_t n, int level, uint64_t nrv_far,
             }
         }
         if (pos + EST_MINMATCH <= n) {
-            uint32_t h = est_hash4(d + pos);
+            uint32_t h = est_hash4(&f, d + pos);
             int32_t *b = bucket + (size_t)h * EST_WAYS;
             unsigned k = cnt[h], j;
             for (j = 0; j < EST_WAYS; j++) {
@@ -686,7 +705,7 @@ static int est_stream(const uint8_t *d, size_t n, int level, uint64_t nrv_far,
             cnt[h] = (uint8_t)(k + 1);
         }
         if (best >= EST_MINMATCH && best < EST_NICE && rl + 1 < best &&
-            est_defer(bucket, cnt, d, n, pos, best, maxlen, reps, nreps))
+            est_defer(&f, d, n, pos, best, maxlen, reps, nreps))
             best = rl = 0; /* a literal (or short rep) here instead */
         if (rl >= EST_REPMIN && rl + 1 >= best) {
             uint64_t dist = reps[ri];
@@ -716,7 +735,7 @@ static int est_stream(const uint8_t *d, size_t n, int level, uint64_t nrv_far,
             continue;
         }
         for (i = pos + 1; i < pos + best && i + EST_MINMATCH <= n; i++) {
-            uint32_t h = est_hash4(d + i);
+            uint32_t h = est_hash4(&f, d + i);
             bucket[(size_t)h * EST_WAYS + (cnt[h] & (EST_WAYS - 1))] = (int32_t)i;
             cnt[h] = (uint8_t)(cnt[h] + 1);
         }
@@ -826,21 +845,21 @@ enum { EST_M_NRV2B = 0, EST_M_NRV2E = 1, EST_M_LZMA = 2 };
  * i386 is taken as x86-64. */
 enum { EST_C_CODE = SK_CONTENT_CODE, EST_C_DATA = SK_CONTENT_DATA, EST_C_GAP = SK_CONTENT_GAP,
        EST_C_THUMB = SK_CONTENT_THUMB };
-#define EST_FADE_NRV 300
-#define EST_FADE_LZMA 3000
+#define EST_FADE_NRV 30
+#define EST_FADE_LZMA 2500
 static const int32_t EST_A[4][3][4][2] = {
-    {{{938, -44}, {1169, -527}, {924, 0}, {938, -44}},
-     {{803, 216}, {1159, -609}, {924, 0}, {803, 216}},
-     {{770, 333}, {834, 107}, {868, 0}, {770, 333}}},
-    {{{1023, -202}, {980, 0}, {920, 0}, {963, -94}},
-     {{846, 111}, {991, 0}, {920, 0}, {963, -94}},
-     {{708, 338}, {556, 834}, {855, 0}, {901, 46}}},
-    {{{898, 0}, {1248, -1007}, {922, 0}, {898, 0}},
-     {{891, 8}, {1248, -1007}, {922, 0}, {891, 8}},
-     {{765, 232}, {518, 1916}, {864, 0}, {765, 232}}},
-    {{{938, -44}, {1169, -527}, {924, 0}, {938, -44}},
-     {{803, 216}, {1159, -609}, {924, 0}, {803, 216}},
-     {{770, 333}, {834, 107}, {868, 0}, {770, 333}}},
+    {{{938, -44}, {1158, -498}, {926, 0}, {938, -44}},
+     {{804, 216}, {1157, -603}, {926, 0}, {804, 216}},
+     {{772, 332}, {844, 86}, {873, 0}, {772, 332}}},
+    {{{1021, -198}, {980, 0}, {921, 0}, {966, -98}},
+     {{859, 85}, {991, 0}, {921, 0}, {966, -98}},
+     {{719, 314}, {548, 894}, {861, 0}, {907, 38}}},
+    {{{898, 0}, {1244, -991}, {923, 0}, {898, 0}},
+     {{884, 21}, {1244, -991}, {923, 0}, {884, 21}},
+     {{774, 214}, {514, 1982}, {869, 0}, {774, 214}}},
+    {{{938, -44}, {1158, -498}, {926, 0}, {938, -44}},
+     {{804, 216}, {1157, -603}, {926, 0}, {804, 216}},
+     {{772, 332}, {844, 86}, {873, 0}, {772, 332}}},
 };
 
 /* ARM code is ARM-mode when at least 35% of its aligned words have the "always" condition
