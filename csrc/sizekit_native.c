@@ -928,6 +928,13 @@ static const uint32_t EST_LSIZE[4][2][3] = {
 };
 /* Of that, the part after the copied writable PT_LOADs of a shared library (PackHeader). */
 #define EST_SHLIB_TAIL 36
+/* The model's error band on the compressed bytes, per mille: most calibration blocks of
+ * 2 KB+ are estimated within 2%. Where moving them by this much would move a shared
+ * library's writable PT_LOADs to the next or previous page, and that step is 5% of the
+ * size or more (a page of 64 KiB is 10% of a 640 KB library, 4 KiB is 25% of a 16 KB one),
+ * the estimate also gives that other size (sk_estimate_packed's *other_bytes): UPX may
+ * give either. `bench_estimate.py` lists these and which size UPX gave. */
+#define EST_BAND 20
 
 typedef struct {
     uint64_t off, filesz, vaddr, align;
@@ -1170,6 +1177,7 @@ typedef struct {
     sk_piece *out;
     size_t cap, count;
     uint64_t sum;    /* b_info headers + stored or compressed bytes of every piece */
+    uint64_t copied; /* of that, the pieces UPX copies as they are */
     uint64_t stream; /* model stream bytes of every piece */
 } est_ctx;
 
@@ -1215,6 +1223,7 @@ static int est_piece(est_ctx *c, uint64_t off, uint64_t size, int filter, uint32
         packed += 12;                      /* b_info */
     }
     c->sum += packed;
+    if (kind == SK_PIECE_COPY) c->copied += packed;
     c->stream += stream;
     if (c->count < c->cap) {
         sk_piece *p = &c->out[c->count];
@@ -1265,8 +1274,27 @@ int sk_upx_check(const uint8_t *data, size_t len, uint32_t *reason)
     return SK_OK;
 }
 
+/* Where a shared library's writable PT_LOADs land: each follows what comes before it
+ * (pos) at its file offset modulo its page size (UPX keeps them mappable). The end of the
+ * output; *pads (may be NULL) gets the padding added. */
+static uint64_t est_shlib_end(const est_layout *L, uint64_t pos, uint64_t *pads)
+{
+    unsigned k;
+    for (k = 0; k < L->nload; k++) {
+        const est_seg *s = &L->load[k];
+        uint64_t align = s->align, pad;
+        if (s->off < L->xct_off || !(s->flags & 2)) continue;
+        if (L->arch != EST_ARCH_AARCH64 && align > 4096) align = 4096;
+        if (align == 0 || (align & (align - 1)) != 0) align = 1;
+        pad = (s->off - pos) & (align - 1);
+        pos += pad + s->filesz;
+        if (pads) *pads += pad;
+    }
+    return pos + EST_SHLIB_TAIL + L->arm_tail;
+}
+
 static int est_run(const uint8_t *data, size_t len, int level, sk_piece *out, size_t cap,
-                   size_t *count, uint64_t *total, uint64_t *stream_sum)
+                   size_t *count, uint64_t *total, uint64_t *stream_sum, uint64_t *other)
 {
     est_layout L;
     est_ctx c;
@@ -1279,6 +1307,7 @@ static int est_run(const uint8_t *data, size_t len, int level, sk_piece *out, si
     if (level != SK_LEVEL_BEST && level != SK_LEVEL_LZMA) return SK_ERR_ARG;
     *count = 0;
     *total = 0;
+    *other = 0;
     if (len == 0) return SK_ERR_EMPTY;
     if (len > 0x7fffffffu) return SK_ERR_ARG;
     method = level == SK_LEVEL_LZMA ? EST_M_LZMA
@@ -1348,20 +1377,18 @@ static int est_run(const uint8_t *data, size_t len, int level, sk_piece *out, si
     }
     pos = c.sum + EST_STUB[L.arch][L.shlib][method] - (L.shlib ? EST_SHLIB_TAIL : 0);
     if (L.shlib) {
-        /* writable PT_LOADs follow the loader, each at its offset modulo p_align */
-        for (k = 0; k < L.nload && rc == SK_OK; k++) {
-            const est_seg *s = &L.load[k];
-            uint64_t align = s->align, pad;
-            if (s->off < L.xct_off || !(s->flags & 2)) continue;
-            if (L.arch != EST_ARCH_AARCH64 && align > 4096) align = 4096;
-            if (align == 0 || (align & (align - 1)) != 0) align = 1;
-            pad = (s->off - pos) & (align - 1);
-            c.sum += pad;
-            pos += pad;
-            rc = est_piece(&c, s->off, s->filesz, 0, SK_PIECE_COPY);
-            pos += s->filesz;
-        }
-        pos += EST_SHLIB_TAIL + L.arm_tail;
+        uint64_t pads = 0, end = est_shlib_end(&L, pos, &pads);
+        uint64_t band = (c.sum - c.copied) * EST_BAND / 1000, up, down;
+        c.sum += pads;
+        for (k = 0; k < L.nload && rc == SK_OK; k++)
+            if (L.load[k].off >= L.xct_off && (L.load[k].flags & 2))
+                rc = est_piece(&c, L.load[k].off, L.load[k].filesz, 0, SK_PIECE_COPY);
+        /* the page step when the compressed bytes are EST_BAND more or fewer */
+        up = est_shlib_end(&L, pos + band, NULL) - end;
+        down = end - est_shlib_end(&L, pos >= band ? pos - band : 0, NULL);
+        if (up > 0 && up * 20 >= end) *other = end + up;
+        else if (down > 0 && down * 20 >= end) *other = end - down;
+        pos = end;
     }
     free(c.scratch);
     if (rc != SK_OK) return rc;
@@ -1374,27 +1401,29 @@ static int est_run(const uint8_t *data, size_t len, int level, sk_piece *out, si
 int sk_estimate_pieces(const uint8_t *data, size_t len, int level, sk_piece *out, size_t cap,
                        size_t *count, uint64_t *total)
 {
-    uint64_t s;
+    uint64_t s, o;
     int rc;
     if (count == NULL || total == NULL || (data == NULL && len != 0) ||
         (out == NULL && cap != 0))
         return SK_ERR_ARG;
-    rc = est_run(data, len, level, out, cap, count, total, &s);
+    rc = est_run(data, len, level, out, cap, count, total, &s, &o);
     return rc == SK_OK && *count > cap ? SK_ERR_CAPACITY : rc;
 }
 
 int sk_estimate_packed(const uint8_t *data, size_t len, int level, uint64_t *out_bytes,
-                       uint64_t *stream_bytes)
+                       uint64_t *stream_bytes, uint64_t *other_bytes)
 {
     size_t n = 0;
-    uint64_t total = 0, s = 0;
+    uint64_t total = 0, s = 0, o = 0;
     int rc;
     if (out_bytes == NULL || (data == NULL && len != 0)) return SK_ERR_ARG;
     *out_bytes = 0;
     if (stream_bytes) *stream_bytes = 0;
-    rc = est_run(data, len, level, NULL, 0, &n, &total, &s);
+    if (other_bytes) *other_bytes = 0;
+    rc = est_run(data, len, level, NULL, 0, &n, &total, &s, &o);
     if (rc != SK_OK) return rc;
     *out_bytes = total;
     if (stream_bytes) *stream_bytes = s;
+    if (other_bytes) *other_bytes = o;
     return SK_OK;
 }

@@ -111,8 +111,11 @@ int sk_estimate_pieces(const uint8_t *data, size_t len, int level, sk_piece *out
                        size_t *count, uint64_t *total);
 
 /* Estimated size of `upx --best` (SK_LEVEL_BEST) or `upx --best --lzma` (SK_LEVEL_LZMA)
- * output for this file. *stream_bytes (may be NULL) gets the summed model stream sizes. */
+ * output for this file. *stream_bytes (may be NULL) gets the summed model stream sizes.
+ * *other_bytes (may be NULL) gets the size UPX gives instead if the compressed bytes land
+ * on the other side of a page edge within the model's error (a shared library whose
+ * writable segments would move a page, a step of 5% or more), else 0. */
 int sk_estimate_packed(const uint8_t *data, size_t len, int level, uint64_t *out_bytes,
-                       uint64_t *stream_bytes);
+                       uint64_t *stream_bytes, uint64_t *other_bytes);
 
 #endif

@@ -45,7 +45,7 @@ DRIVER = textwrap.dedent("""
         cnt = ffi.new("size_t *")
         lib.sk_elf_sections(buf, len(data), out, cap, cnt)
         lib.sk_hash64(buf, len(data), 1)
-        rc, est, _ = backend.estimate_packed(bytes(data), 1 + (i >> 1) % 2)
+        rc, est, _, _ = backend.estimate_packed(bytes(data), 1 + (i >> 1) % 2)
         assert (rc == 0 and est > 0) or (rc == -2 and not data), (rc, est)
         rc, pieces, total = backend.estimate_pieces(bytes(data), 2 - (i >> 1) % 2)
         assert rc == (0 if data else -2) and (total > 0) == bool(data)

@@ -84,10 +84,10 @@ int main(int argc, char **argv)
         uint32_t why = 0;
         if (sk_upx_check(buf, n, &why) == 0 && why != 0) refused++;
         if (done % 16 == 0) {
-            uint64_t est = 0, stream = 0, tot = 0;
+            uint64_t est = 0, stream = 0, tot = 0, other = 0;
             sk_piece pc[4];
             size_t np = 0;
-            sk_estimate_packed(buf, n, 1 + (int)((done >> 4) & 1), &est, &stream);
+            sk_estimate_packed(buf, n, 1 + (int)((done >> 4) & 1), &est, &stream, &other);
             sk_estimate_pieces(buf, n, 2 - (int)((done >> 4) & 1), pc, 4, &np, &tot);
             estimated++;
         }

@@ -257,6 +257,8 @@ WRONG = [  # (results, where and what, a ContentsError)
      "cells[0].build.cache.languages.C/C++: expected an object, got 3"),
     (_edit({"build": {"key": "k", "cache": {"used": True, "languages": {"Rust": {"hits": "9"}}}}}),
      "cells[0].build.cache.languages.Rust.hits: expected a byte count or null, got a string"),
+    (_edit({"upx_estimate_other_bytes": "65536"}),
+     "cells[0].upx_estimate_other_bytes: expected a byte count or null, got a string"),
     (_edit(matrix=5), "matrix: expected a string or null, got 5"),
     (_edit(baseline=[]), "baseline: expected a string or null, got a list"),
     (_edit(variants=[1]), "variants[0]: expected a string, got 1"),

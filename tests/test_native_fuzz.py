@@ -47,7 +47,7 @@ int main(int argc, char **argv)
         size_t cnt = 0, cap;
         sk_section *out;
         sk_elf_info info;
-        uint64_t h = 0, o = 0, s = 0, o2 = 0, tot = 0;
+        uint64_t h = 0, o = 0, s = 0, o2 = 0, tot = 0, other = 0;
         uint32_t why = 0;
         sk_piece pieces[2];
         sk_piece *all;
@@ -60,8 +60,8 @@ int main(int argc, char **argv)
         rc2 = sk_elf_sections(buf, n, out, cap, &cnt);
         h = sk_hash64(buf, n, 7);
         rc3 = sk_upx_check(buf, n, &why);
-        sk_estimate_packed(buf, n, 1, &o, &s);
-        sk_estimate_packed(buf, n, 2, &o2, &s);
+        sk_estimate_packed(buf, n, 1, &o, &s, &other);
+        sk_estimate_packed(buf, n, 2, &o2, &s, &other);
         rc4 = sk_estimate_pieces(buf, n, 1 + (int)(n & 1), pieces, 2, &np, &tot);
         if (rc4 == SK_ERR_CAPACITY) {
             all = malloc(sizeof(sk_piece) * np);

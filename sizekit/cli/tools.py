@@ -63,14 +63,14 @@ def _piece_rows(pieces):
 
 def cmd_estimate(args):
     size = os.path.getsize(args.file) if os.path.isfile(args.file) else None
-    if args.pieces:
-        estimate, why, pieces = native.estimate_breakdown(args.file, args.upx)
-        pieces = _piece_rows(pieces) if pieces is not None else None
-    else:
-        (estimate, why), pieces = native.estimate_verdict(args.file, args.upx), None
+    estimate, why, other = native.estimate_outcome(args.file, args.upx)
+    pieces = None
+    if args.pieces and not why:
+        pieces = _piece_rows(native.estimate_breakdown(args.file, args.upx)[2])
     if args.json:
         doc = {"file": args.file, "bytes": size, "level": args.upx, "estimate_bytes": estimate,
-               "ratio": round(estimate / size, 4) if size and estimate else None, "upx_refusal": why}
+               "ratio": round(estimate / size, 4) if size and estimate else None, "upx_refusal": why,
+               "other_bytes": other}
         if pieces is not None:
             doc["pieces"] = pieces
         _print_json(doc)
@@ -81,6 +81,9 @@ def cmd_estimate(args):
         return 1
     ratio = f" ({estimate * 100 / size:.1f}%)" if size else ""
     print(f"{args.file}: {size:,} bytes; upx {flags} estimate {estimate:,} bytes{ratio}, {human(estimate)}")
+    if other:
+        print(f"  near a page edge: if the compressed bytes come out {native.EST_BAND_PCT:g}% "
+              f"{'more' if other > estimate else 'fewer'}, UPX gives {other:,} bytes ({human(other)})")
     if pieces is not None:
         print(f"{'kind':<9} {'offset':>10} {'bytes':>10} {'estimate':>10}  what UPX does")
         for p in pieces:

@@ -146,8 +146,9 @@ class _CBackend:
     def estimate_packed(self, data, level):
         out = self.ffi.new("uint64_t *")
         stream = self.ffi.new("uint64_t *")
-        rc = self.lib.sk_estimate_packed(self._buf(data), len(data), level, out, stream)
-        return rc, out[0], stream[0]
+        other = self.ffi.new("uint64_t *")
+        rc = self.lib.sk_estimate_packed(self._buf(data), len(data), level, out, stream, other)
+        return rc, out[0], stream[0], other[0]
 
     def upx_check(self, data):
         reason = self.ffi.new("uint32_t *")
@@ -352,7 +353,7 @@ def estimate_packed(data, level="best") -> int:
     """Estimated size of `upx --best` ("best") or `upx --best --lzma` ("lzma") output."""
     lv = _level(level)
     buf = _as_buffer(data)
-    rc, est, _ = _impl.estimate_packed(buf, lv)
+    rc, est, _, _ = _impl.estimate_packed(buf, lv)
     if rc == _ref.SK_ERR_EMPTY:
         return 0
     if rc != 0:
@@ -363,7 +364,7 @@ def estimate_packed(data, level="best") -> int:
 def estimate_stream(data, level="best") -> int:
     """The uncalibrated model size (for calibration against real UPX runs)."""
     lv = _level(level)
-    rc, _, stream = _impl.estimate_packed(_as_buffer(data), lv)
+    rc, _, stream, _ = _impl.estimate_packed(_as_buffer(data), lv)
     if rc not in (0, _ref.SK_ERR_EMPTY):
         raise UsageError(f"packed-size estimate failed (native error {rc})")
     return stream
@@ -373,7 +374,7 @@ def estimate_file(path, level="best") -> int:
     """estimate_packed over a file's bytes."""
     lv = _level(level)
     with _Mapped(path) as buf:
-        rc, est, _ = _impl.estimate_packed(buf, lv)
+        rc, est, _, _ = _impl.estimate_packed(buf, lv)
     if rc == _ref.SK_ERR_EMPTY:
         return 0
     if rc != 0:
@@ -408,32 +409,47 @@ def estimate_verdict(path, level="best"):
     return _verdict(path, level, with_pieces=False)[:2]
 
 
+EST_BAND_PCT = _ref.EST_BAND / 10  # the model's error band on compressed bytes, percent
+
+
+def estimate_outcome(path, level="best"):
+    """(estimate, None, other) as estimate_verdict, where other is the size UPX gives
+    instead if the compressed bytes land on the other side of a page edge within the
+    model's error (a shared library; None when no edge is that near), or (None, reason,
+    None)."""
+    est, why, _, other = _verdict(path, level, with_pieces=False)
+    return est, why, other
+
+
 def estimate_breakdown(path, level="best"):
     """(estimate, None, pieces) as estimate_verdict and estimate_pieces from one run of the
     model, or (None, UPX's reason, None)."""
-    return _verdict(path, level, with_pieces=True)
+    return _verdict(path, level, with_pieces=True)[:3]
 
 
 def _verdict(path, level, with_pieces):
     lv = _level(level)
     p = os.fspath(path)
     if not os.path.isdir(p) and os.path.exists(p) and not os.access(p, os.X_OK):
-        return None, "file not executable (UPX: file not executable; try 'chmod +x')", None
+        return None, "file not executable (UPX: file not executable; try 'chmod +x')", None, None
+    other = 0
     with _Mapped(p) as buf:
         if len(buf) == 0:
-            return None, "empty file (UPX: file is too small)", None
+            return None, "empty file (UPX: file is too small)", None, None
         rc, reason = _impl.upx_check(buf)
         if rc == 0 and reason:
-            return None, UPX_REASONS.get(reason, f"UPX check reason {reason}"), None
+            return None, UPX_REASONS.get(reason, f"UPX check reason {reason}"), None, None
         if with_pieces:
             rc, pieces, est = _impl.estimate_pieces(buf, lv)
         else:
-            (rc, est, _), pieces = _impl.estimate_packed(buf, lv), None
+            (rc, est, _, other), pieces = _impl.estimate_packed(buf, lv), None
         size = len(buf)
     if rc != 0:
         raise NativeFileError(p, f"packed-size estimate failed (error {rc})")
     why = _ratio_refusal(size, est)
-    return (None, why, None) if why else (est, None, _labelled(pieces) if with_pieces else None)
+    if why:
+        return None, why, None, None
+    return est, None, _labelled(pieces) if with_pieces else None, other or None
 
 
 def upx_refusal(path, level="best") -> Optional[str]:

@@ -608,6 +608,7 @@ EST_STUB = (((3110, 3146, 5451), (2372, 2392, 3664)), ((3080, 3166, 5171), (2830
 EST_LSIZE = (((2804, 2838, 5144), (2282, 2302, 3574)), ((2652, 2692, 4744), (2740, 2780, 4128)),
              ((2912, 2968, 5080), (2666, 2706, 4286)), ((2804, 2838, 5144), (2282, 2302, 3574)))
 EST_SHLIB_TAIL = 36
+EST_BAND = 20
 
 
 def arm_mode(d, off, size):
@@ -831,12 +832,13 @@ def upx_check(data):
 
 
 def _pieces(d, level):
-    """est_run: (rc, pieces, total, stream sum); a piece is a dict like sk_piece."""
+    """est_run: (rc, pieces, total, stream sum, other size); a piece is a dict like
+    sk_piece."""
     n = len(d)
     if level not in (SK_LEVEL_BEST, SK_LEVEL_LZMA) or n > 0x7FFFFFFF:
-        return SK_ERR_ARG, [], 0, 0
+        return SK_ERR_ARG, [], 0, 0, 0
     if n == 0:
-        return SK_ERR_EMPTY, [], 0, 0
+        return SK_ERR_EMPTY, [], 0, 0, 0
     method = EST_M_LZMA if level == SK_LEVEL_LZMA else \
         (EST_M_NRV2B if n <= EST_SMALL_FILE else EST_M_NRV2E)
     why, L = _layout_read(d)
@@ -881,7 +883,7 @@ def _pieces(d, level):
 
     if why != SK_UPX_OK:
         piece(0, n, 0, SK_PIECE_PLAIN)
-        return SK_OK, out, sum(p["packed"] for p in out), sum(p["stream"] for p in out)
+        return SK_OK, out, sum(p["packed"] for p in out), sum(p["stream"] for p in out), 0
     nx, have = 0, False
     for k, s in enumerate(L.loads):
         if s[4] & 1 and (not have or s[1] > L.loads[nx][1]):
@@ -923,29 +925,47 @@ def _pieces(d, level):
     total = sum(p["packed"] for p in out)
     pos = total + EST_STUB[L.arch][1 if L.shlib else 0][method] - \
         (EST_SHLIB_TAIL if L.shlib else 0)
+    other = 0
     if L.shlib:
-        for off, size, _, align, fl in L.loads:
-            if off < L.xct_off or not fl & 2:
-                continue
-            if L.arch != EST_ARCH_AARCH64:
-                align = min(align, 4096)
-            if align == 0 or align & (align - 1):
-                align = 1
-            pos += ((off - pos) & (align - 1)) + size
-            piece(off, size, 0, SK_PIECE_COPY)
-        pos += EST_SHLIB_TAIL + L.arm_tail
-    return SK_OK, out, pos & M64, sum(p["stream"] for p in out)
+        band = (total - sum(p["packed"] for p in out if p["kind"] == SK_PIECE_COPY)) \
+            * EST_BAND // 1000
+        end = _shlib_end(L, pos)
+        for off, size, _, _, fl in L.loads:
+            if off >= L.xct_off and fl & 2:
+                piece(off, size, 0, SK_PIECE_COPY)
+        up = _shlib_end(L, pos + band) - end
+        down = end - _shlib_end(L, pos - band if pos >= band else 0)
+        if up > 0 and up * 20 >= end:
+            other = end + up
+        elif down > 0 and down * 20 >= end:
+            other = end - down
+        pos = end
+    return SK_OK, out, pos & M64, sum(p["stream"] for p in out), other & M64
+
+
+def _shlib_end(L, pos):
+    """est_shlib_end: where a shared library's output ends when its writable PT_LOADs
+    follow pos, each at its file offset modulo its page size."""
+    for off, size, _, align, fl in L.loads:
+        if off < L.xct_off or not fl & 2:
+            continue
+        if L.arch != EST_ARCH_AARCH64:
+            align = min(align, 4096)
+        if align == 0 or align & (align - 1):
+            align = 1
+        pos += ((off - pos) & (align - 1)) + size
+    return pos + EST_SHLIB_TAIL + L.arm_tail
 
 
 def estimate_pieces(data, level):
     """sk_estimate_pieces with unlimited capacity: (rc, pieces, total)."""
-    rc, out, total, _ = _pieces(bytes(data), level)
+    rc, out, total, _, _ = _pieces(bytes(data), level)
     return rc, out, total
 
 
 def estimate_packed(data, level):
-    """sk_estimate_packed: returns (rc, estimate, model stream bytes)."""
-    rc, _, total, stream = _pieces(bytes(data), level)
+    """sk_estimate_packed: returns (rc, estimate, model stream bytes, other size or 0)."""
+    rc, _, total, stream, other = _pieces(bytes(data), level)
     if rc != SK_OK:
-        return rc, 0, 0
-    return SK_OK, total, stream
+        return rc, 0, 0, 0
+    return SK_OK, total, stream, other

@@ -70,7 +70,7 @@ def crates_markdown(results):
 
 
 CSV_FIELDS = ["crate", "target", "variant", "label", "status", "final_bytes", "change_pct",
-              "upx_estimate_bytes", "runs", "reason", "upx_refusal"]
+              "upx_estimate_bytes", "runs", "reason", "upx_refusal", "upx_estimate_other_bytes"]
 
 
 def sizes_csv(results):

@@ -156,7 +156,14 @@ def estimate_cell(cell):
     if why:
         return Cell(f"{UPX_CANNOT} ({why.split(' (UPX')[0]})")
     est = cell.get("upx_estimate_bytes")
-    return Cell(human(est) if est else "-", est or None)
+    return Cell(estimate_text(cell, human) if est else "-", est or None)
+
+
+def estimate_text(cell, fmt):
+    """The estimate in fmt, with " (or ...)" where UPX may land on the other side of a page
+    edge (native.estimate_outcome): a library whose writable segments would move a page."""
+    est, other = cell["upx_estimate_bytes"], cell.get("upx_estimate_other_bytes")
+    return fmt(est) + (f" (or {fmt(other)})" if other else "")
 
 
 def attribution_row(results, cells):
@@ -288,7 +295,7 @@ def upx_table(cells):
         err = upx_error_pct(c)
         if err is not None:
             real, est = c["final_bytes"], c["upx_estimate_bytes"]
-            table.add([Cell(c["variant"]), Cell(size_text(real), real), Cell(size_text(est), est),
+            table.add([Cell(c["variant"]), Cell(size_text(real), real), Cell(estimate_text(c, size_text), est),
                        Cell(f"{err:+.1f}%", err)])
     return table if table.rows else None
 

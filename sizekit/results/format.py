@@ -32,7 +32,8 @@ NAMES = {str: "a string", BYTES: "a byte count", bool: "true or false", list: "a
 # The fields the reports, diff and check read, with their allowed types; a * marks a required one.
 CELL = {"*crate": STR, "*target": STR, "*variant": STR, "*status": STR, "label": STR + (NULL,),
         "reason": STR + (NULL,), "log": STR + (NULL,), "tail": STR + (NULL,), "*final_bytes": SIZE + (NULL,),
-        "upx_estimate_bytes": SIZE + (NULL,), "upx_refusal": STR + (NULL,), "smoke": OBJ + (NULL,), "build": OBJ + (NULL,), "stages": (list,),
+        "upx_estimate_bytes": SIZE + (NULL,), "upx_estimate_other_bytes": SIZE + (NULL,),
+        "upx_refusal": STR + (NULL,), "smoke": OBJ + (NULL,), "build": OBJ + (NULL,), "stages": (list,),
         "crates": OBJ + (NULL,)}
 STAGE = {"*step": STR, "path": STR + (NULL,), "bytes": SIZE + (NULL,), "sections": OBJ + (NULL,)}
 SMOKE = {"ok": (bool, NULL), "*detail": STR}

@@ -49,9 +49,12 @@ def measure_cell(plan, cell):
     upx = next((s for s in cell.variant.post if s.kind == "upx"), None)
     level = upx.estimate_level if upx else "best"
     try:
-        est, why = native.estimate_verdict(layout.absolute(unpacked["path"]), level)
+        est, why, other = native.estimate_outcome(layout.absolute(unpacked["path"]), level)
         out["upx_estimate_bytes"] = est
         out["upx_estimate_level"] = level
+        if other:
+            # near a page edge: UPX may give this size instead (see native.estimate_outcome)
+            out["upx_estimate_other_bytes"] = other
         if why:
             out["upx_refusal"] = why  # no number: UPX would not pack this file
     except Exception as exc:  # an estimate must never sink a measured cell
