@@ -355,7 +355,10 @@ int sk_elf_sections(const uint8_t *data, size_t len, sk_section *out, size_t cap
 #define EST_MAXLEN_NRV 65535  /* UCL's gamma-coded lengths have no such limit */
 #define EST_HASHBITS 17 /* the most; a piece of n bytes gets a table of about n entries */
 #define EST_HASHBITS_MIN 10
-#define EST_WAYS 8 /* a power of two dividing 256 */
+/* positions kept per hash bucket (powers of two dividing 256): LZMA's optimal parse finds
+ * matches a bigger search brings out, at 1.4x the time */
+#define EST_WAYS_NRV 8
+#define EST_WAYS_LZMA 16
 #define EST_NICE 64
 #define EST_WINDOW (1u << 22)
 #define EST_PRICE_BITS 6 /* prices in 1/64 bit */
@@ -545,21 +548,21 @@ static void code_match(est_coder *c, size_t pos, unsigned len, uint64_t off, int
         c->state = rep ? (c->state < 7 ? 8u : 11u) : (c->state < 7 ? 7u : 10u);
 }
 
-/* The match finder: each hash bucket keeps the last EST_WAYS positions in one cache line,
+/* The match finder: each hash bucket keeps the last `ways` positions in one cache line,
  * newest at cnt-1. Hash chains (a linked list through a prev[] array) measured 3x slower
  * here: every step of the walk was a dependent cache miss. */
 typedef struct {
     int32_t *bucket;
     uint8_t *cnt;
-    unsigned bits;
+    unsigned bits, ways;
 } est_finder;
 
 /* Table bits for a piece of n bytes: the fewest (from EST_HASHBITS_MIN) whose buckets hold
  * n positions, at most EST_HASHBITS, so a small piece does not fill a 4 MB table. */
-static unsigned est_hashbits(size_t n)
+static unsigned est_hashbits(size_t n, unsigned ways)
 {
     unsigned bits = EST_HASHBITS_MIN;
-    while (bits < EST_HASHBITS && ((size_t)EST_WAYS << bits) < n) bits++;
+    while (bits < EST_HASHBITS && ((size_t)ways << bits) < n) bits++;
     return bits;
 }
 
@@ -601,10 +604,10 @@ static int est_longer(const est_finder *f, const uint8_t *d, size_t n, size_t p,
     maxl = n - p < maxlen ? (unsigned)(n - p) : maxlen;
     if (maxl <= min) return 0;
     h = est_hash4(f, d + p);
-    b = f->bucket + (size_t)h * EST_WAYS;
+    b = f->bucket + (size_t)h * f->ways;
     k = f->cnt[h];
-    for (j = 0; j < EST_WAYS; j++) {
-        int32_t cand = b[(k - 1 - j) & (EST_WAYS - 1)];
+    for (j = 0; j < f->ways; j++) {
+        int32_t cand = b[(k - 1 - j) & (f->ways - 1)];
         if (cand < 0 || p - (size_t)cand > EST_WINDOW) break;
         if (d[cand + min] == d[p + min] && match_len(d + cand, d + p, maxl) > min) return 1;
     }
@@ -642,11 +645,12 @@ static int est_stream(const uint8_t *d, size_t n, int level, uint64_t nrv_far,
     uint64_t reps[4] = {0, 0, 0, 0};
     unsigned nreps = level == SK_LEVEL_LZMA ? 4 : 1;
     const unsigned maxlen = level == SK_LEVEL_LZMA ? EST_MAXLEN : EST_MAXLEN_NRV;
-    const size_t nb = (size_t)1 << est_hashbits(n);
+    const unsigned ways = level == SK_LEVEL_LZMA ? EST_WAYS_LZMA : EST_WAYS_NRV;
+    const size_t nb = (size_t)1 << est_hashbits(n, ways);
 
     /* positions are stored as int32 */
     if (n > 0x7fffffffu) return SK_ERR_ARG;
-    bucket = malloc(sizeof(int32_t) * nb * EST_WAYS);
+    bucket = malloc(sizeof(int32_t) * nb * ways);
     cnt = calloc(nb, 1);
     if (level == SK_LEVEL_LZMA) lz = malloc(sizeof *lz);
     if (bucket == NULL || cnt == NULL || (level == SK_LEVEL_LZMA && lz == NULL)) {
@@ -655,11 +659,12 @@ static int est_stream(const uint8_t *d, size_t n, int level, uint64_t nrv_far,
         free(lz);
         return SK_ERR_NOMEM;
     }
-    for (i = 0; i < nb * EST_WAYS; i++) bucket[i] = -1;
+    for (i = 0; i < nb * ways; i++) bucket[i] = -1;
     if (lz) lzma_init(lz);
     f.bucket = bucket;
     f.cnt = cnt;
-    f.bits = est_hashbits(n);
+    f.bits = est_hashbits(n, ways);
+    f.ways = ways;
     c.level = level;
     c.nrv_far = nrv_far;
     c.state = 0;
@@ -682,10 +687,10 @@ static int est_stream(const uint8_t *d, size_t n, int level, uint64_t nrv_far,
         }
         if (pos + EST_MINMATCH <= n) {
             uint32_t h = est_hash4(&f, d + pos);
-            int32_t *b = bucket + (size_t)h * EST_WAYS;
+            int32_t *b = bucket + (size_t)h * ways;
             unsigned k = cnt[h], j;
-            for (j = 0; j < EST_WAYS; j++) {
-                int32_t cand = b[(k - 1 - j) & (EST_WAYS - 1)];
+            for (j = 0; j < ways; j++) {
+                int32_t cand = b[(k - 1 - j) & (ways - 1)];
                 uint64_t off;
                 unsigned l;
                 if (cand < 0) break;
@@ -701,7 +706,7 @@ static int est_stream(const uint8_t *d, size_t n, int level, uint64_t nrv_far,
                     if (l >= EST_NICE || l == maxl) break;
                 }
             }
-            b[k & (EST_WAYS - 1)] = (int32_t)pos;
+            b[k & (ways - 1)] = (int32_t)pos;
             cnt[h] = (uint8_t)(k + 1);
         }
         if (best >= EST_MINMATCH && best < EST_NICE && rl + 1 < best &&
@@ -736,7 +741,7 @@ static int est_stream(const uint8_t *d, size_t n, int level, uint64_t nrv_far,
         }
         for (i = pos + 1; i < pos + best && i + EST_MINMATCH <= n; i++) {
             uint32_t h = est_hash4(&f, d + i);
-            bucket[(size_t)h * EST_WAYS + (cnt[h] & (EST_WAYS - 1))] = (int32_t)i;
+            bucket[(size_t)h * ways + (cnt[h] & (ways - 1))] = (int32_t)i;
             cnt[h] = (uint8_t)(cnt[h] + 1);
         }
         pos += best;
@@ -846,20 +851,20 @@ enum { EST_M_NRV2B = 0, EST_M_NRV2E = 1, EST_M_LZMA = 2 };
 enum { EST_C_CODE = SK_CONTENT_CODE, EST_C_DATA = SK_CONTENT_DATA, EST_C_GAP = SK_CONTENT_GAP,
        EST_C_THUMB = SK_CONTENT_THUMB };
 #define EST_FADE_NRV 30
-#define EST_FADE_LZMA 2500
+#define EST_FADE_LZMA 2000
 static const int32_t EST_A[4][3][4][2] = {
     {{{938, -44}, {1158, -498}, {926, 0}, {938, -44}},
      {{804, 216}, {1157, -603}, {926, 0}, {804, 216}},
-     {{772, 332}, {844, 86}, {873, 0}, {772, 332}}},
+     {{777, 335}, {852, 83}, {882, 0}, {777, 335}}},
     {{{1021, -198}, {980, 0}, {921, 0}, {966, -98}},
      {{859, 85}, {991, 0}, {921, 0}, {966, -98}},
-     {{719, 314}, {548, 894}, {861, 0}, {907, 38}}},
+     {{744, 262}, {537, 964}, {870, 0}, {917, 24}}},
     {{{898, 0}, {1244, -991}, {923, 0}, {898, 0}},
      {{884, 21}, {1244, -991}, {923, 0}, {884, 21}},
-     {{774, 214}, {514, 1982}, {869, 0}, {774, 214}}},
+     {{789, 183}, {509, 2043}, {878, 0}, {789, 183}}},
     {{{938, -44}, {1158, -498}, {926, 0}, {938, -44}},
      {{804, 216}, {1157, -603}, {926, 0}, {804, 216}},
-     {{772, 332}, {844, 86}, {873, 0}, {772, 332}}},
+     {{777, 335}, {852, 83}, {882, 0}, {777, 335}}},
 };
 
 /* ARM code is ARM-mode when at least 35% of its aligned words have the "always" condition

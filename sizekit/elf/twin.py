@@ -249,7 +249,8 @@ EST_MAXLEN = 273
 EST_MAXLEN_NRV = 65535
 EST_HASHBITS = 17
 EST_HASHBITS_MIN = 10
-EST_WAYS = 8
+EST_WAYS_NRV = 8
+EST_WAYS_LZMA = 16
 EST_NICE = 64
 EST_WINDOW = 1 << 22
 EST_PRICE_BITS = 6
@@ -353,20 +354,20 @@ def _match_len(d, a, b, maxl):
     return n
 
 
-def _hashbits(n):
+def _hashbits(n, ways):
     """est_hashbits: table bits for a piece of n bytes."""
     bits = EST_HASHBITS_MIN
-    while bits < EST_HASHBITS and (EST_WAYS << bits) < n:
+    while bits < EST_HASHBITS and (ways << bits) < n:
         bits += 1
     return bits
 
 
-def _hashes(d):
+def _hashes(d, ways):
     """est_hash4 at every position that has 4 bytes."""
     n = len(d)
     if n < 4:
         return []
-    shift = 32 - _hashbits(n)
+    shift = 32 - _hashbits(n, ways)
     words = [0] * (n - 3)
     for k in range(4):
         cnt = (n - 3 - k + 3) // 4
@@ -377,7 +378,7 @@ def _hashes(d):
     return words
 
 
-def _longer(d, hs, bucket, cnt, p, least, maxlen):
+def _longer(d, hs, bucket, cnt, ways, p, least, maxlen):
     """est_longer: whether position p starts a match longer than `least` bytes."""
     n = len(d)
     if p + EST_MINMATCH > n:
@@ -386,10 +387,10 @@ def _longer(d, hs, bucket, cnt, p, least, maxlen):
     if maxl <= least:
         return False
     h = hs[p]
-    base = h * EST_WAYS
+    base = h * ways
     k = cnt[h]
-    for j in range(EST_WAYS):
-        cand = bucket[base + ((k - 1 - j) & (EST_WAYS - 1))]
+    for j in range(ways):
+        cand = bucket[base + ((k - 1 - j) & (ways - 1))]
         if cand < 0 or p - cand > EST_WINDOW:
             break
         if d[cand + least] == d[p + least] and _match_len(d, cand, p, maxl) > least:
@@ -397,10 +398,10 @@ def _longer(d, hs, bucket, cnt, p, least, maxlen):
     return False
 
 
-def _defer(d, hs, bucket, cnt, pos, best, maxlen, reps, nreps):
+def _defer(d, hs, bucket, cnt, ways, pos, best, maxlen, reps, nreps):
     """est_defer: whether a normal match of `best` bytes at pos is better put off by one
     literal."""
-    if _longer(d, hs, bucket, cnt, pos + 1, best, maxlen):
+    if _longer(d, hs, bucket, cnt, ways, pos + 1, best, maxlen):
         return True
     n = len(d)
     if pos + 1 < n:
@@ -411,7 +412,7 @@ def _defer(d, hs, bucket, cnt, pos, best, maxlen, reps, nreps):
                 l = _match_len(d, pos + 1 - rd, pos + 1, maxl)
                 if l >= EST_REPMIN and l + 1 >= best:
                     return True
-    return _longer(d, hs, bucket, cnt, pos + 2, best + 1, maxlen)
+    return _longer(d, hs, bucket, cnt, ways, pos + 2, best + 1, maxlen)
 
 
 _LIT_NEXT = (0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 4, 5)  # EST_LIT_NEXT: LZMA's state after a literal
@@ -419,10 +420,11 @@ _LIT_NEXT = (0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 4, 5)  # EST_LIT_NEXT: LZMA's state a
 
 def _est_stream(d, level, nrv_far):
     n = len(d)
-    hs = _hashes(d)
-    bucket = [-1] * ((1 << _hashbits(n)) * EST_WAYS)
-    cnt = [0] * (1 << _hashbits(n))
-    W1 = EST_WAYS - 1
+    ways = EST_WAYS_LZMA if level == SK_LEVEL_LZMA else EST_WAYS_NRV
+    hs = _hashes(d, ways)
+    bucket = [-1] * ((1 << _hashbits(n, ways)) * ways)
+    cnt = [0] * (1 << _hashbits(n, ways))
+    W1 = ways - 1
     lz = _Lzma() if level == SK_LEVEL_LZMA else None
     cost = 0
     state = 0
@@ -447,9 +449,9 @@ def _est_stream(d, level, nrv_far):
                     ri = r
         if pos <= nbound:
             h = hs[pos]
-            base = h * EST_WAYS
+            base = h * ways
             k = cnt[h]
-            for j in range(EST_WAYS):
+            for j in range(ways):
                 cand = bucket[base + ((k - 1 - j) & W1)]
                 if cand < 0:
                     break
@@ -467,7 +469,7 @@ def _est_stream(d, level, nrv_far):
             bucket[base + (k & W1)] = pos
             cnt[h] = (k + 1) & 255
         if EST_MINMATCH <= best < EST_NICE and rl + 1 < best and \
-                _defer(d, hs, bucket, cnt, pos, best, maxlen, reps, nreps):
+                _defer(d, hs, bucket, cnt, ways, pos, best, maxlen, reps, nreps):
             best = rl = 0  # a literal (or short rep) here instead
         if rl >= EST_REPMIN and rl + 1 >= best:
             length, off, rep = rl, reps[ri], 1 + ri
@@ -536,7 +538,7 @@ def _est_stream(d, level, nrv_far):
         for i in range(pos + 1, min(end, nbound + 1)):
             h = hs[i]
             k = cnt[h]
-            bucket[h * EST_WAYS + (k & W1)] = i
+            bucket[h * ways + (k & W1)] = i
             cnt[h] = (k + 1) & 255
         pos = end
     total = lz.cost if lz is not None else cost
@@ -590,19 +592,19 @@ EST_SMALL_FILE = 512 * 1024
 EST_MAX_LOADS = 64
 # EST_A, EST_STUB, EST_SHLIB_TAIL: see csrc/sizekit_native.c
 EST_C_CODE, EST_C_DATA, EST_C_GAP, EST_C_THUMB = 0, 1, 2, 3
-EST_FADE_NRV, EST_FADE_LZMA = 30, 2500
+EST_FADE_NRV, EST_FADE_LZMA = 30, 2000
 EST_A = ((((938, -44), (1158, -498), (926, 0), (938, -44)),
           ((804, 216), (1157, -603), (926, 0), (804, 216)),
-          ((772, 332), (844, 86), (873, 0), (772, 332))),
+          ((777, 335), (852, 83), (882, 0), (777, 335))),
          (((1021, -198), (980, 0), (921, 0), (966, -98)),
           ((859, 85), (991, 0), (921, 0), (966, -98)),
-          ((719, 314), (548, 894), (861, 0), (907, 38))),
+          ((744, 262), (537, 964), (870, 0), (917, 24))),
          (((898, 0), (1244, -991), (923, 0), (898, 0)),
           ((884, 21), (1244, -991), (923, 0), (884, 21)),
-          ((774, 214), (514, 1982), (869, 0), (774, 214))),
+          ((789, 183), (509, 2043), (878, 0), (789, 183))),
          (((938, -44), (1158, -498), (926, 0), (938, -44)),
           ((804, 216), (1157, -603), (926, 0), (804, 216)),
-          ((772, 332), (844, 86), (873, 0), (772, 332))))
+          ((777, 335), (852, 83), (882, 0), (777, 335))))
 EST_STUB = (((3110, 3146, 5451), (2372, 2392, 3664)), ((3080, 3166, 5171), (2830, 2870, 4218)),
             ((3222, 3273, 5386), (2756, 2812, 4376)), ((3110, 3146, 5451), (2372, 2392, 3664)))
 EST_LSIZE = (((2804, 2838, 5144), (2282, 2302, 3574)), ((2652, 2692, 4744), (2740, 2780, 4128)),
