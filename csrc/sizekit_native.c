@@ -338,14 +338,14 @@ int sk_elf_sections(const uint8_t *data, size_t len, sk_section *out, size_t cap
 /* The file is cut into the pieces UPX compresses separately (est_run, below); pieces     */
 /* UPX may filter are priced with and without the branch filter.                         */
 /* One lazy LZ77 parse (bucketed match finder, repeat-offset check: rep0 for BEST,        */
-/* rep0-rep3 plus LZMA's one-byte short rep for LZMA; a match is put off by a literal    */
-/* when the next position or the one after starts a longer one, or a repeat match    */
-/* nearly as long, as an optimal parse would) feeds one of two cost models:               */
+/* rep0-rep3 plus LZMA's one-byte short rep for LZMA; a match is put off by a literal     */
+/* when the next position or the one after starts a longer one, or a repeat match nearly  */
+/* as long, as an optimal parse would) feeds one of two cost models:                      */
 /*  - SK_LEVEL_BEST: fixed bit costs shaped like UCL's NRV2E codes (flag bit per token,   */
 /*    9-bit literals, gamma-coded offset high part + 8 raw bits, gamma-coded lengths).    */
 /*  - SK_LEVEL_LZMA: adaptive binary models updated like LZMA's range coder (11-bit       */
 /*    probabilities, shift-5 updates), literal trees with a 3-bit previous-byte context,  */
-/*    LZMA's length coder and distance slots; costs come from a -log2 price table.        */
+/*    LZMA's 12 states, length coder and distance slots; costs from a -log2 price table.  */
 /* Costs are integers in 1/64 bit so C and Python agree exactly. EST_A maps the model    */
 /* size to UPX's compressed size; EST_STUB adds UPX's loader and headers.                 */
 
@@ -839,7 +839,7 @@ enum { EST_M_NRV2B = 0, EST_M_NRV2E = 1, EST_M_LZMA = 2 };
  * mille, clamped to [0.5, 1.1], per [arch][method (NRV2B, NRV2E, LZMA)][content (code: the
  * piece UPX tries its branch filter on; data: other segments and the headers; gap: bytes
  * outside PT_LOADs, such as symbols and debug info)]. A < 1 because UCL's and LZMA's optimal
- * parses beat this greedy one, and by more where the model finds much to match (small r:
+ * parses beat this lazy one, and by more where the model finds much to match (small r:
  * repetitive code such as unoptimised Rust). A block of s model bytes gets A's distance
  * from 1 times s / (s + F) (est_scale). a and b are a least-squares line through UPX's
  * compressed bytes over the model's stream bytes with that fade taken out, per block of
@@ -886,8 +886,8 @@ static int est_arm_mode(const uint8_t *d, uint64_t off, uint64_t size)
  * The optimal parses' gain over the model needs data to build on (LZMA's adaptive
  * probabilities and repeat offsets most): a block of s model bytes gets A's gain times
  * s / (s + F). F per method is the value that gives the smallest summed block error on the
- * calibration half (`bench_estimate.py --fit` scans it): LZMA's gain builds up over several
- * KB (a 5 KB block keeps half of it), NRV's within a few hundred bytes. */
+ * calibration half (`bench_estimate.py --fit` scans it): LZMA's gain builds up over a few
+ * KB (a block of 2 KB of model bytes keeps half of it), NRV's within a hundred bytes. */
 static uint64_t est_scale(const int32_t (*a)[2], int content, uint64_t stream, uint64_t size,
                           uint64_t fade)
 {
