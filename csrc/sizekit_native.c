@@ -351,6 +351,10 @@ int sk_elf_sections(const uint8_t *data, size_t len, sk_section *out, size_t cap
 
 #define EST_MINMATCH 4
 #define EST_REPMIN 2
+#define EST_SHORTMATCH 3 /* found where no 4-byte match is, within NRV's near offsets (nrv_far)
+                          * or EST_SHORTFAR_LZMA */
+#define EST_SHORTFAR_LZMA 0x1000
+#define EST_HASH3BITS 16
 #define EST_MAXLEN 273        /* LZMA's longest match */
 #define EST_MAXLEN_NRV 65535  /* UCL's gamma-coded lengths have no such limit */
 #define EST_HASHBITS 17 /* the most; a piece of n bytes gets a table of about n entries */
@@ -566,6 +570,13 @@ static unsigned est_hashbits(size_t n, unsigned ways)
     return bits;
 }
 
+/* The 3-byte matches' table: the last position of each 3-byte hash. */
+static uint32_t est_hash3(const uint8_t *p)
+{
+    return ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16) * 2654435761u >>
+           (32 - EST_HASH3BITS);
+}
+
 static uint32_t est_hash4(const est_finder *f, const uint8_t *p)
 {
     return (rd32le(p) * 2654435761u) >> (32 - f->bits);
@@ -637,7 +648,8 @@ static int est_stream(const uint8_t *d, size_t n, int level, uint64_t nrv_far,
                       uint64_t *bytes)
 {
     est_finder f;
-    int32_t *bucket;
+    int32_t *bucket, *last3;
+    const uint64_t short_far = level == SK_LEVEL_LZMA ? EST_SHORTFAR_LZMA : nrv_far;
     uint8_t *cnt;
     lzma_model *lz = NULL;
     est_coder c;
@@ -651,15 +663,19 @@ static int est_stream(const uint8_t *d, size_t n, int level, uint64_t nrv_far,
     /* positions are stored as int32 */
     if (n > 0x7fffffffu) return SK_ERR_ARG;
     bucket = malloc(sizeof(int32_t) * nb * ways);
+    last3 = malloc(sizeof(int32_t) << EST_HASH3BITS);
     cnt = calloc(nb, 1);
     if (level == SK_LEVEL_LZMA) lz = malloc(sizeof *lz);
-    if (bucket == NULL || cnt == NULL || (level == SK_LEVEL_LZMA && lz == NULL)) {
+    if (bucket == NULL || cnt == NULL || last3 == NULL ||
+        (level == SK_LEVEL_LZMA && lz == NULL)) {
         free(bucket);
         free(cnt);
+        free(last3);
         free(lz);
         return SK_ERR_NOMEM;
     }
     for (i = 0; i < nb * ways; i++) bucket[i] = -1;
+    for (i = 0; i < ((size_t)1 << EST_HASH3BITS); i++) last3[i] = -1;
     if (lz) lzma_init(lz);
     f.bucket = bucket;
     f.cnt = cnt;
@@ -712,13 +728,25 @@ static int est_stream(const uint8_t *d, size_t n, int level, uint64_t nrv_far,
         if (best >= EST_MINMATCH && best < EST_NICE && rl + 1 < best &&
             est_defer(&f, d, n, pos, best, maxlen, reps, nreps))
             best = rl = 0; /* a literal (or short rep) here instead */
+        else if (best < EST_MINMATCH && rl < EST_SHORTMATCH && pos + EST_SHORTMATCH <= n) {
+            /* no 4-byte match: a 3-byte one at a near distance, as NRV and LZMA code them */
+            int32_t cand = last3[est_hash3(d + pos)];
+            if (cand >= 0 && pos - (size_t)cand <= short_far) {
+                unsigned l = match_len(d + cand, d + pos, maxl);
+                if (l >= EST_SHORTMATCH) {
+                    best = l;
+                    boff = pos - (size_t)cand;
+                }
+            }
+        }
+        if (pos + EST_SHORTMATCH <= n) last3[est_hash3(d + pos)] = (int32_t)pos;
         if (rl >= EST_REPMIN && rl + 1 >= best) {
             uint64_t dist = reps[ri];
             code_match(&c, pos, rl, dist, 1 + ri);
             for (; ri > 0; ri--) reps[ri] = reps[ri - 1];
             reps[0] = dist;
             best = rl;
-        } else if (best >= EST_MINMATCH) {
+        } else if (best >= EST_SHORTMATCH) {
             code_match(&c, pos, best, boff, 0);
             reps[3] = reps[2];
             reps[2] = reps[1];
@@ -739,6 +767,8 @@ static int est_stream(const uint8_t *d, size_t n, int level, uint64_t nrv_far,
             pos++;
             continue;
         }
+        for (i = pos + 1; i < pos + best && i + EST_SHORTMATCH <= n; i++)
+            last3[est_hash3(d + i)] = (int32_t)i;
         for (i = pos + 1; i < pos + best && i + EST_MINMATCH <= n; i++) {
             uint32_t h = est_hash4(&f, d + i);
             bucket[(size_t)h * ways + (cnt[h] & (ways - 1))] = (int32_t)i;
@@ -751,6 +781,7 @@ static int est_stream(const uint8_t *d, size_t n, int level, uint64_t nrv_far,
     free(bucket);
     free(cnt);
     free(lz);
+    free(last3);
     return SK_OK;
 }
 
@@ -850,21 +881,21 @@ enum { EST_M_NRV2B = 0, EST_M_NRV2E = 1, EST_M_LZMA = 2 };
  * i386 is taken as x86-64. */
 enum { EST_C_CODE = SK_CONTENT_CODE, EST_C_DATA = SK_CONTENT_DATA, EST_C_GAP = SK_CONTENT_GAP,
        EST_C_THUMB = SK_CONTENT_THUMB };
-#define EST_FADE_NRV 30
-#define EST_FADE_LZMA 2000
+#define EST_FADE_NRV 300
+#define EST_FADE_LZMA 3000
 static const int32_t EST_A[4][3][4][2] = {
-    {{{938, -44}, {1158, -498}, {926, 0}, {938, -44}},
-     {{804, 216}, {1157, -603}, {926, 0}, {804, 216}},
-     {{777, 335}, {852, 83}, {882, 0}, {777, 335}}},
-    {{{1021, -198}, {980, 0}, {921, 0}, {966, -98}},
-     {{859, 85}, {991, 0}, {921, 0}, {966, -98}},
-     {{744, 262}, {537, 964}, {870, 0}, {917, 24}}},
-    {{{898, 0}, {1244, -991}, {923, 0}, {898, 0}},
-     {{884, 21}, {1244, -991}, {923, 0}, {884, 21}},
-     {{789, 183}, {509, 2043}, {878, 0}, {789, 183}}},
-    {{{938, -44}, {1158, -498}, {926, 0}, {938, -44}},
-     {{804, 216}, {1157, -603}, {926, 0}, {804, 216}},
-     {{777, 335}, {852, 83}, {882, 0}, {777, 335}}},
+    {{{1019, -119}, {1145, -346}, {932, 0}, {1019, -119}},
+     {{962, -50}, {1107, -342}, {932, 0}, {962, -50}},
+     {{812, 261}, {813, 245}, {880, 0}, {812, 261}}},
+    {{{1038, -159}, {1023, 0}, {932, 0}, {1034, -116}},
+     {{848, 187}, {1005, 0}, {932, 0}, {1034, -116}},
+     {{756, 245}, {544, 930}, {874, 0}, {903, 74}}},
+    {{{961, 0}, {1256, -1045}, {930, 0}, {961, 0}},
+     {{912, 82}, {1256, -1045}, {930, 0}, {912, 82}},
+     {{785, 234}, {561, 1537}, {876, 0}, {785, 234}}},
+    {{{1019, -119}, {1145, -346}, {932, 0}, {1019, -119}},
+     {{962, -50}, {1107, -342}, {932, 0}, {962, -50}},
+     {{812, 261}, {813, 245}, {880, 0}, {812, 261}}},
 };
 
 /* ARM code is ARM-mode when at least 35% of its aligned words have the "always" condition

@@ -245,6 +245,9 @@ def elf_sections(data):
 
 EST_MINMATCH = 4
 EST_REPMIN = 2
+EST_SHORTMATCH = 3
+EST_SHORTFAR_LZMA = 0x1000
+EST_HASH3BITS = 16
 EST_MAXLEN = 273
 EST_MAXLEN_NRV = 65535
 EST_HASHBITS = 17
@@ -378,6 +381,13 @@ def _hashes(d, ways):
     return words
 
 
+def _hashes3(d):
+    """est_hash3 at every position that has 3 bytes."""
+    shift = 32 - EST_HASH3BITS
+    return [((d[i] | d[i + 1] << 8 | d[i + 2] << 16) * 2654435761 & 0xFFFFFFFF) >> shift
+            for i in range(len(d) - 2)]
+
+
 def _longer(d, hs, bucket, cnt, ways, p, least, maxlen):
     """est_longer: whether position p starts a match longer than `least` bytes."""
     n = len(d)
@@ -425,6 +435,10 @@ def _est_stream(d, level, nrv_far):
     bucket = [-1] * ((1 << _hashbits(n, ways)) * ways)
     cnt = [0] * (1 << _hashbits(n, ways))
     W1 = ways - 1
+    h3 = _hashes3(d)
+    last3 = [-1] * (1 << EST_HASH3BITS)
+    short_far = EST_SHORTFAR_LZMA if level == SK_LEVEL_LZMA else nrv_far
+    nbound3 = n - EST_SHORTMATCH
     lz = _Lzma() if level == SK_LEVEL_LZMA else None
     cost = 0
     state = 0
@@ -471,11 +485,19 @@ def _est_stream(d, level, nrv_far):
         if EST_MINMATCH <= best < EST_NICE and rl + 1 < best and \
                 _defer(d, hs, bucket, cnt, ways, pos, best, maxlen, reps, nreps):
             best = rl = 0  # a literal (or short rep) here instead
+        elif best < EST_MINMATCH and rl < EST_SHORTMATCH and pos <= nbound3:
+            cand = last3[h3[pos]]
+            if cand >= 0 and pos - cand <= short_far:
+                l = _match_len(d, cand, pos, maxl)
+                if l >= EST_SHORTMATCH:
+                    best, boff = l, pos - cand
+        if pos <= nbound3:
+            last3[h3[pos]] = pos
         if rl >= EST_REPMIN and rl + 1 >= best:
             length, off, rep = rl, reps[ri], 1 + ri
             del reps[ri]
             reps.insert(0, off)
-        elif best >= EST_MINMATCH:
+        elif best >= EST_SHORTMATCH:
             length, off, rep = best, boff, 0
             reps = [boff] + reps[:3]
         elif lz is not None and reps[0] != 0 and reps[0] <= pos and \
@@ -535,6 +557,8 @@ def _est_stream(d, level, nrv_far):
                     lz.cost += ((slot >> 1) - 1) << PB
             state = (8 if state < 7 else 11) if rep else (7 if state < 7 else 10)
         end = pos + length
+        for i in range(pos + 1, min(end, nbound3 + 1)):
+            last3[h3[i]] = i
         for i in range(pos + 1, min(end, nbound + 1)):
             h = hs[i]
             k = cnt[h]
@@ -592,19 +616,19 @@ EST_SMALL_FILE = 512 * 1024
 EST_MAX_LOADS = 64
 # EST_A, EST_STUB, EST_SHLIB_TAIL: see csrc/sizekit_native.c
 EST_C_CODE, EST_C_DATA, EST_C_GAP, EST_C_THUMB = 0, 1, 2, 3
-EST_FADE_NRV, EST_FADE_LZMA = 30, 2000
-EST_A = ((((938, -44), (1158, -498), (926, 0), (938, -44)),
-          ((804, 216), (1157, -603), (926, 0), (804, 216)),
-          ((777, 335), (852, 83), (882, 0), (777, 335))),
-         (((1021, -198), (980, 0), (921, 0), (966, -98)),
-          ((859, 85), (991, 0), (921, 0), (966, -98)),
-          ((744, 262), (537, 964), (870, 0), (917, 24))),
-         (((898, 0), (1244, -991), (923, 0), (898, 0)),
-          ((884, 21), (1244, -991), (923, 0), (884, 21)),
-          ((789, 183), (509, 2043), (878, 0), (789, 183))),
-         (((938, -44), (1158, -498), (926, 0), (938, -44)),
-          ((804, 216), (1157, -603), (926, 0), (804, 216)),
-          ((777, 335), (852, 83), (882, 0), (777, 335))))
+EST_FADE_NRV, EST_FADE_LZMA = 300, 3000
+EST_A = ((((1019, -119), (1145, -346), (932, 0), (1019, -119)),
+          ((962, -50), (1107, -342), (932, 0), (962, -50)),
+          ((812, 261), (813, 245), (880, 0), (812, 261))),
+         (((1038, -159), (1023, 0), (932, 0), (1034, -116)),
+          ((848, 187), (1005, 0), (932, 0), (1034, -116)),
+          ((756, 245), (544, 930), (874, 0), (903, 74))),
+         (((961, 0), (1256, -1045), (930, 0), (961, 0)),
+          ((912, 82), (1256, -1045), (930, 0), (912, 82)),
+          ((785, 234), (561, 1537), (876, 0), (785, 234))),
+         (((1019, -119), (1145, -346), (932, 0), (1019, -119)),
+          ((962, -50), (1107, -342), (932, 0), (962, -50)),
+          ((812, 261), (813, 245), (880, 0), (812, 261))))
 EST_STUB = (((3110, 3146, 5451), (2372, 2392, 3664)), ((3080, 3166, 5171), (2830, 2870, 4218)),
             ((3222, 3273, 5386), (2756, 2812, 4376)), ((3110, 3146, 5451), (2372, 2392, 3664)))
 EST_LSIZE = (((2804, 2838, 5144), (2282, 2302, 3574)), ((2652, 2692, 4744), (2740, 2780, 4128)),
