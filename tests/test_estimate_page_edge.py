@@ -86,8 +86,8 @@ def _cross_libs():
 def test_every_page_step_miss_names_upx_size(tmp_path, level, flags):
     """Real UPX over Debian's ARM cross libraries: where UPX's size is more than 5% from the
     estimate (a page away), the estimate named UPX's size as the other one. (A model off by
-    more than EST_BAND on the compressed bytes would miss a page unnamed: on gcc -O1 code made
-    of hundreds of near-identical small functions it is, by 10% and more.)"""
+    more than EST_BAND on the compressed bytes would miss a page unnamed: with NRV on gcc -O1
+    code made of hundreds of near-identical small functions, as edge_libs, it is 6-10% low.)"""
     upx = shutil.which("upx")
     if upx is None:
         pytest.skip("upx is not installed (scripts/install builds it)")
