@@ -410,7 +410,9 @@ typedef struct {
     uint16_t len_mid[2][4][8];
     uint16_t len_high[2][256];
     uint16_t slot[4][64];
-    uint64_t cost; /* 1/64 bit */
+    uint16_t spec[115]; /* distance footers of slots 4-13 */
+    uint16_t align[16]; /* the low 4 bits of distances of slot 14 and up */
+    uint64_t cost;      /* 1/64 bit */
 } lzma_model;
 
 static uint32_t bit_price(lzma_model *m, uint16_t *p, unsigned bit)
@@ -432,6 +434,20 @@ static uint32_t tree_price(lzma_model *m, uint16_t *probs, unsigned nbits, unsig
     unsigned idx = 1, i;
     for (i = nbits; i > 0; i--) {
         unsigned b = (sym >> (i - 1)) & 1u;
+        c += bit_price(m, &probs[idx], b);
+        idx = (idx << 1) | b;
+    }
+    return c;
+}
+
+/* LZMA's reverse bit tree: the low bit first. */
+static uint32_t rev_price(lzma_model *m, uint16_t *probs, unsigned nbits, unsigned sym)
+{
+    uint32_t c = 0;
+    unsigned idx = 1, i;
+    for (i = 0; i < nbits; i++) {
+        unsigned b = sym & 1u;
+        sym >>= 1;
         c += bit_price(m, &probs[idx], b);
         idx = (idx << 1) | b;
     }
@@ -545,7 +561,20 @@ static void code_match(est_coder *c, size_t pos, unsigned len, uint64_t off, int
                 slot = 2 * fl + (unsigned)((dist >> (fl - 1)) & 1u);
             }
             m->cost += tree_price(m, m->slot[lst], 6, slot);
-            if (slot >= 4) m->cost += (uint64_t)((slot >> 1) - 1) << EST_PRICE_BITS;
+            if (slot >= 4) {
+                /* the bits below the slot: adaptive for slots 4-13, and for the low 4 bits
+                 * above that (LZMA learns that fixed-width code's distances are multiples
+                 * of 4); the rest 1 bit each */
+                unsigned footer = (slot >> 1) - 1;
+                uint64_t base = (uint64_t)(2 | (slot & 1)) << footer;
+                if (slot < 14) {
+                    m->cost += rev_price(m, m->spec + base - slot - 1, footer,
+                                         (unsigned)(dist - base));
+                } else {
+                    m->cost += (uint64_t)(footer - 4) << EST_PRICE_BITS;
+                    m->cost += rev_price(m, m->align, 4, (unsigned)(dist & 15));
+                }
+            }
         }
     }
     if (c->level == SK_LEVEL_LZMA)
@@ -882,20 +911,20 @@ enum { EST_M_NRV2B = 0, EST_M_NRV2E = 1, EST_M_LZMA = 2 };
 enum { EST_C_CODE = SK_CONTENT_CODE, EST_C_DATA = SK_CONTENT_DATA, EST_C_GAP = SK_CONTENT_GAP,
        EST_C_THUMB = SK_CONTENT_THUMB };
 #define EST_FADE_NRV 300
-#define EST_FADE_LZMA 3000
+#define EST_FADE_LZMA 5000
 static const int32_t EST_A[4][3][4][2] = {
     {{{1019, -119}, {1145, -346}, {932, 0}, {1019, -119}},
      {{962, -50}, {1107, -342}, {932, 0}, {962, -50}},
-     {{812, 261}, {813, 245}, {880, 0}, {812, 261}}},
+     {{840, 191}, {805, 281}, {881, 0}, {840, 191}}},
     {{{1038, -159}, {1023, 0}, {932, 0}, {1034, -116}},
      {{848, 187}, {1005, 0}, {932, 0}, {1034, -116}},
-     {{756, 245}, {544, 930}, {874, 0}, {903, 74}}},
+     {{791, 282}, {580, 844}, {876, 0}, {893, 112}}},
     {{{961, 0}, {1256, -1045}, {930, 0}, {961, 0}},
      {{912, 82}, {1256, -1045}, {930, 0}, {912, 82}},
-     {{785, 234}, {561, 1537}, {876, 0}, {785, 234}}},
+     {{816, 267}, {601, 1379}, {877, 0}, {816, 267}}},
     {{{1019, -119}, {1145, -346}, {932, 0}, {1019, -119}},
      {{962, -50}, {1107, -342}, {932, 0}, {962, -50}},
-     {{812, 261}, {813, 245}, {880, 0}, {812, 261}}},
+     {{840, 191}, {805, 281}, {881, 0}, {840, 191}}},
 };
 
 /* ARM code is ARM-mode when at least 35% of its aligned words have the "always" condition

@@ -309,6 +309,8 @@ class _Lzma:
         self.len_mid = [[[1024] * 8 for _ in range(4)] for _ in range(2)]
         self.len_high = [[1024] * 256 for _ in range(2)]
         self.slot = [[1024] * 64 for _ in range(4)]
+        self.spec = [1024] * 115
+        self.align = [1024] * 16
         self.cost = 0
 
     def bit(self, probs, i, b):
@@ -332,6 +334,17 @@ class _Lzma:
             else:
                 probs[idx] = p + ((2048 - p) >> 5)
                 c += price[p >> 2]
+            idx = (idx << 1) | b
+        return c
+
+    def rev(self, probs, at, nbits, sym):
+        """rev_price: LZMA's reverse bit tree over probs[at + 1 ...], the low bit first."""
+        c = 0
+        idx = 1
+        for _ in range(nbits):
+            b = sym & 1
+            sym >>= 1
+            c += self.bit(probs, at + idx, b)
             idx = (idx << 1) | b
         return c
 
@@ -554,7 +567,13 @@ def _est_stream(d, level, nrv_far):
                     slot = 2 * fl + ((dist >> (fl - 1)) & 1)
                 lz.cost += lz.tree(lz.slot[lst], 6, slot)
                 if slot >= 4:
-                    lz.cost += ((slot >> 1) - 1) << PB
+                    footer = (slot >> 1) - 1
+                    base = (2 | (slot & 1)) << footer
+                    if slot < 14:
+                        lz.cost += lz.rev(lz.spec, base - slot - 1, footer, dist - base)
+                    else:
+                        lz.cost += (footer - 4) << PB
+                        lz.cost += lz.rev(lz.align, 0, 4, dist & 15)
             state = (8 if state < 7 else 11) if rep else (7 if state < 7 else 10)
         end = pos + length
         for i in range(pos + 1, min(end, nbound3 + 1)):
@@ -616,19 +635,19 @@ EST_SMALL_FILE = 512 * 1024
 EST_MAX_LOADS = 64
 # EST_A, EST_STUB, EST_SHLIB_TAIL: see csrc/sizekit_native.c
 EST_C_CODE, EST_C_DATA, EST_C_GAP, EST_C_THUMB = 0, 1, 2, 3
-EST_FADE_NRV, EST_FADE_LZMA = 300, 3000
+EST_FADE_NRV, EST_FADE_LZMA = 300, 5000
 EST_A = ((((1019, -119), (1145, -346), (932, 0), (1019, -119)),
           ((962, -50), (1107, -342), (932, 0), (962, -50)),
-          ((812, 261), (813, 245), (880, 0), (812, 261))),
+          ((840, 191), (805, 281), (881, 0), (840, 191))),
          (((1038, -159), (1023, 0), (932, 0), (1034, -116)),
           ((848, 187), (1005, 0), (932, 0), (1034, -116)),
-          ((756, 245), (544, 930), (874, 0), (903, 74))),
+          ((791, 282), (580, 844), (876, 0), (893, 112))),
          (((961, 0), (1256, -1045), (930, 0), (961, 0)),
           ((912, 82), (1256, -1045), (930, 0), (912, 82)),
-          ((785, 234), (561, 1537), (876, 0), (785, 234))),
+          ((816, 267), (601, 1379), (877, 0), (816, 267))),
          (((1019, -119), (1145, -346), (932, 0), (1019, -119)),
           ((962, -50), (1107, -342), (932, 0), (962, -50)),
-          ((812, 261), (813, 245), (880, 0), (812, 261))))
+          ((840, 191), (805, 281), (881, 0), (840, 191))))
 EST_STUB = (((3110, 3146, 5451), (2372, 2392, 3664)), ((3080, 3166, 5171), (2830, 2870, 4218)),
             ((3222, 3273, 5386), (2756, 2812, 4376)), ((3110, 3146, 5451), (2372, 2392, 3664)))
 EST_LSIZE = (((2804, 2838, 5144), (2282, 2302, 3574)), ((2652, 2692, 4744), (2740, 2780, 4128)),
