@@ -692,7 +692,7 @@ static int est_stream(const uint8_t *d, size_t n, int level, uint64_t nrv_far,
     /* positions are stored as int32 */
     if (n > 0x7fffffffu) return SK_ERR_ARG;
     bucket = malloc(sizeof(int32_t) * nb * ways);
-    last3 = malloc(sizeof(int32_t) << EST_HASH3BITS);
+    last3 = calloc((size_t)1 << EST_HASH3BITS, sizeof(int32_t)); /* position + 1; 0: none */
     cnt = calloc(nb, 1);
     if (level == SK_LEVEL_LZMA) lz = malloc(sizeof *lz);
     if (bucket == NULL || cnt == NULL || last3 == NULL ||
@@ -704,7 +704,6 @@ static int est_stream(const uint8_t *d, size_t n, int level, uint64_t nrv_far,
         return SK_ERR_NOMEM;
     }
     for (i = 0; i < nb * ways; i++) bucket[i] = -1;
-    for (i = 0; i < ((size_t)1 << EST_HASH3BITS); i++) last3[i] = -1;
     if (lz) lzma_init(lz);
     f.bucket = bucket;
     f.cnt = cnt;
@@ -759,7 +758,7 @@ static int est_stream(const uint8_t *d, size_t n, int level, uint64_t nrv_far,
             best = rl = 0; /* a literal (or short rep) here instead */
         else if (best < EST_MINMATCH && rl < EST_SHORTMATCH && pos + EST_SHORTMATCH <= n) {
             /* no 4-byte match: a 3-byte one at a near distance, as NRV and LZMA code them */
-            int32_t cand = last3[est_hash3(d + pos)];
+            int32_t cand = last3[est_hash3(d + pos)] - 1;
             if (cand >= 0 && pos - (size_t)cand <= short_far) {
                 unsigned l = match_len(d + cand, d + pos, maxl);
                 if (l >= EST_SHORTMATCH) {
@@ -768,7 +767,7 @@ static int est_stream(const uint8_t *d, size_t n, int level, uint64_t nrv_far,
                 }
             }
         }
-        if (pos + EST_SHORTMATCH <= n) last3[est_hash3(d + pos)] = (int32_t)pos;
+        if (pos + EST_SHORTMATCH <= n) last3[est_hash3(d + pos)] = (int32_t)pos + 1;
         if (rl >= EST_REPMIN && rl + 1 >= best) {
             uint64_t dist = reps[ri];
             code_match(&c, pos, rl, dist, 1 + ri);
@@ -797,7 +796,7 @@ static int est_stream(const uint8_t *d, size_t n, int level, uint64_t nrv_far,
             continue;
         }
         for (i = pos + 1; i < pos + best && i + EST_SHORTMATCH <= n; i++)
-            last3[est_hash3(d + i)] = (int32_t)i;
+            last3[est_hash3(d + i)] = (int32_t)i + 1;
         for (i = pos + 1; i < pos + best && i + EST_MINMATCH <= n; i++) {
             uint32_t h = est_hash4(&f, d + i);
             bucket[(size_t)h * ways + (cnt[h] & (ways - 1))] = (int32_t)i;
