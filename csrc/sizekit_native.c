@@ -687,7 +687,9 @@ static int est_stream(const uint8_t *d, size_t n, int level, uint64_t nrv_far,
     unsigned nreps = level == SK_LEVEL_LZMA ? 4 : 1;
     const unsigned maxlen = level == SK_LEVEL_LZMA ? EST_MAXLEN : EST_MAXLEN_NRV;
     const unsigned ways = level == SK_LEVEL_LZMA ? EST_WAYS_LZMA : EST_WAYS_NRV;
-    const size_t nb = (size_t)1 << est_hashbits(n, ways);
+    const unsigned bits = est_hashbits(n, ways);
+    const size_t nb = (size_t)1 << bits;
+    uint32_t h3;
 
     /* positions are stored as int32 */
     if (n > 0x7fffffffu) return SK_ERR_ARG;
@@ -707,7 +709,7 @@ static int est_stream(const uint8_t *d, size_t n, int level, uint64_t nrv_far,
     if (lz) lzma_init(lz);
     f.bucket = bucket;
     f.cnt = cnt;
-    f.bits = est_hashbits(n, ways);
+    f.bits = bits;
     f.ways = ways;
     c.level = level;
     c.nrv_far = nrv_far;
@@ -753,12 +755,13 @@ static int est_stream(const uint8_t *d, size_t n, int level, uint64_t nrv_far,
             b[k & (ways - 1)] = (int32_t)pos;
             cnt[h] = (uint8_t)(k + 1);
         }
+        h3 = pos + EST_SHORTMATCH <= n ? est_hash3(d + pos) : 0;
         if (best >= EST_MINMATCH && best < EST_NICE && rl + 1 < best &&
             est_defer(&f, d, n, pos, best, maxlen, reps, nreps))
             best = rl = 0; /* a literal (or short rep) here instead */
         else if (best < EST_MINMATCH && rl < EST_SHORTMATCH && pos + EST_SHORTMATCH <= n) {
             /* no 4-byte match: a 3-byte one at a near distance, as NRV and LZMA code them */
-            int32_t cand = last3[est_hash3(d + pos)] - 1;
+            int32_t cand = last3[h3] - 1;
             if (cand >= 0 && pos - (size_t)cand <= short_far) {
                 unsigned l = match_len(d + cand, d + pos, maxl);
                 if (l >= EST_SHORTMATCH) {
@@ -767,7 +770,7 @@ static int est_stream(const uint8_t *d, size_t n, int level, uint64_t nrv_far,
                 }
             }
         }
-        if (pos + EST_SHORTMATCH <= n) last3[est_hash3(d + pos)] = (int32_t)pos + 1;
+        if (pos + EST_SHORTMATCH <= n) last3[h3] = (int32_t)pos + 1;
         if (rl >= EST_REPMIN && rl + 1 >= best) {
             uint64_t dist = reps[ri];
             code_match(&c, pos, rl, dist, 1 + ri);
@@ -1339,20 +1342,18 @@ int sk_upx_check(const uint8_t *data, size_t len, uint32_t *reason)
 }
 
 /* Where a shared library's writable PT_LOADs land: each follows what comes before it
- * (pos) at its file offset modulo its page size (UPX keeps them mappable). The end of the
- * output; *pads (may be NULL) gets the padding added. */
-static uint64_t est_shlib_end(const est_layout *L, uint64_t pos, uint64_t *pads)
+ * (pos) at its file offset modulo its page size (UPX keeps them mappable). Returns the end
+ * of the output. */
+static uint64_t est_shlib_end(const est_layout *L, uint64_t pos)
 {
     unsigned k;
     for (k = 0; k < L->nload; k++) {
         const est_seg *s = &L->load[k];
-        uint64_t align = s->align, pad;
+        uint64_t align = s->align;
         if (s->off < L->xct_off || !(s->flags & 2)) continue;
         if (L->arch != EST_ARCH_AARCH64 && align > 4096) align = 4096;
         if (align == 0 || (align & (align - 1)) != 0) align = 1;
-        pad = (s->off - pos) & (align - 1);
-        pos += pad + s->filesz;
-        if (pads) *pads += pad;
+        pos += ((s->off - pos) & (align - 1)) + s->filesz;
     }
     return pos + EST_SHLIB_TAIL + L->arm_tail;
 }
@@ -1441,15 +1442,14 @@ static int est_run(const uint8_t *data, size_t len, int level, sk_piece *out, si
     }
     pos = c.sum + EST_STUB[L.arch][L.shlib][method] - (L.shlib ? EST_SHLIB_TAIL : 0);
     if (L.shlib) {
-        uint64_t pads = 0, end = est_shlib_end(&L, pos, &pads);
+        uint64_t end = est_shlib_end(&L, pos);
         uint64_t band = (c.sum - c.copied) * EST_BAND / 1000, up, down;
-        c.sum += pads;
         for (k = 0; k < L.nload && rc == SK_OK; k++)
             if (L.load[k].off >= L.xct_off && (L.load[k].flags & 2))
                 rc = est_piece(&c, L.load[k].off, L.load[k].filesz, 0, SK_PIECE_COPY);
         /* the page step when the compressed bytes are EST_BAND more or fewer */
-        up = est_shlib_end(&L, pos + band, NULL) - end;
-        down = end - est_shlib_end(&L, pos >= band ? pos - band : 0, NULL);
+        up = est_shlib_end(&L, pos + band) - end;
+        down = end - est_shlib_end(&L, pos >= band ? pos - band : 0);
         if (up > 0 && up * 20 >= end) *other = end + up;
         else if (down > 0 && down * 20 >= end) *other = end - down;
         pos = end;
