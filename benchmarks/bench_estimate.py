@@ -229,22 +229,62 @@ def fit_points(rows, min_stream):
     return points
 
 
+def _solve(m, v):
+    """Gaussian elimination with partial pivoting for a small dense system m x = v (None when
+    it is singular)."""
+    n = len(v)
+    a = [list(row) + [v[i]] for i, row in enumerate(m)]
+    for c in range(n):
+        p = max(range(c, n), key=lambda i: abs(a[i][c]))
+        a[c], a[p] = a[p], a[c]
+        if abs(a[c][c]) < 1e-12:
+            return None
+        for i in range(c + 1, n):
+            f = a[i][c] / a[c][c]
+            for j in range(c, n + 1):
+                a[i][j] -= f * a[c][j]
+    x = [0.0] * n
+    for i in reversed(range(n)):
+        x[i] = (a[i][n] - sum(a[i][j] * x[j] for j in range(i + 1, n))) / a[i][i]
+    return x
+
+
+def _poly(pts, terms):
+    """Weighted least squares of z on 1, r, r^2 (the first `terms` of them) over (r, z, w)."""
+    m = [[sum(w * r ** (i + j) for r, _, w in pts) for j in range(terms)] for i in range(terms)]
+    return _solve(m, [sum(w * z * r ** i for r, z, w in pts) for i in range(terms)])
+
+
+def _loo_error(pts, terms):
+    """Summed |error| in model bytes of each block predicted from the others' curve."""
+    total = 0.0
+    for i, (r, z, _, s, g) in enumerate(pts):
+        x = _poly([(q[0], q[1], q[2]) for j, q in enumerate(pts) if j != i], terms)
+        if x is None:
+            return float("inf")
+        total += abs(sum(c * r ** n for n, c in enumerate(x)) - z) * g * s
+    return total
+
+
 def fit_lines(points, fades):
-    """{group: (a, b, blocks)} per mille for fades {"nrv": F, "lzma": F}. UPX / stream =
-    1 - (1 - A) * g with g = s / (s + F) (as est_scale), so (1 - y) / g = 1 - a - b * r is a
-    line in r: least squares weighted by sqrt(s) * g^2 (the error of y, scaled back). A group
-    with fewer than 4 blocks gets b = 0."""
+    """{group: (a, b, c, lo, hi, blocks)}, a, b, c per mille and lo, hi the group's range of r
+    per mille, for fades {"nrv": F, "lzma": F}. UPX / stream = 1 - (1 - A) * g with
+    g = s / (s + F) (as est_scale), so (1 - y) / g = 1 - a - b * r - c * r^2: least squares
+    weighted by sqrt(s) * g^2 (the error of y, scaled back). How many terms (a constant, a
+    line with 4+ blocks, a parabola with 8+) is chosen per group by leave-one-out on its
+    blocks: the curve that best predicts each block from the others."""
     table = {}
     for k, v in points.items():
         fade = fades["lzma" if k[1] == "lzma" else "nrv"]
-        pts = [(r, (1 - y) * (s + fade) / s, s ** 0.5 * (s / (s + fade)) ** 2) for r, y, s, _ in v]
-        w = sum(x[2] for x in pts)
-        mx = sum(x[2] * x[0] for x in pts) / w
-        mz = sum(x[2] * x[1] for x in pts) / w
-        sxx = sum(x[2] * (x[0] - mx) ** 2 for x in pts)
-        sxz = sum(x[2] * (x[0] - mx) * (x[1] - mz) for x in pts)
-        c1 = sxz / sxx if len(pts) >= 4 and sxx > 1e-9 else 0.0
-        table[k] = (round(1000 * (1 - (mz - c1 * mx))), round(-1000 * c1), len(pts))
+        pts = [(r, (1 - y) * (s + fade) / s, s ** 0.5 * (s / (s + fade)) ** 2, s, s / (s + fade))
+               for r, y, s, _ in v]
+        allowed = [1] + [2] * (len(pts) >= 4) + [3] * (len(pts) >= 8)
+        terms = min(allowed, key=lambda t: _loo_error(pts, t)) if len(allowed) > 1 else 1
+        x = _poly([p[:3] for p in pts], terms) or _poly([p[:3] for p in pts], 1)
+        x += [0.0] * (3 - len(x))
+        lo, hi = (min(int(p[0] * 1000) for p in pts), max(int(p[0] * 1000) for p in pts)) \
+            if terms > 1 else (0, 1000)
+        table[k] = (round(1000 * (1 - x[0])), round(-1000 * x[1]), round(-1000 * x[2]), lo, hi, len(pts))
     return table
 
 
@@ -256,19 +296,20 @@ def block_error(points, table, fades, family):
         if ("lzma" if k[1] == "lzma" else "nrv") != family or k not in table:
             continue
         for _, y, s, size in v:
-            total += abs(twin._scale(table[k][:2], s, size, fades[family]) - y * s)
+            total += abs(twin._scale(table[k][:5], s, size, fades[family]) - y * s)
     return total
 
 
 def fit(rows):
-    """EST_A[arch][method][content] = (a, b) per mille and EST_FADE_NRV / EST_FADE_LZMA, fitted
-    on the calibration set: for each fade in FADE_SCAN the lines (blocks of FIT_MIN_STREAM+
-    model bytes), then the fade with the smallest summed error over blocks of SCAN_MIN_STREAM+. A missing group takes the same arch and content with NRV2E
-    (NRV2B's content classes are the same data). Returns {(arch, method, content): (a, b, n)}."""
+    """EST_A[arch][method][content] = (a, b, c, lo, hi) and EST_FADE_NRV / EST_FADE_LZMA,
+    fitted on the calibration set: for each fade in FADE_SCAN the curves (blocks of
+    FIT_MIN_STREAM+ model bytes), then the fade with the smallest summed error over blocks of
+    SCAN_MIN_STREAM+. A missing group takes the same arch and content with NRV2E (NRV2B's
+    content classes are the same data). Returns {(arch, method, content): (a, b, c, lo, hi, n)}."""
     points, scan_points = fit_points(rows, FIT_MIN_STREAM), fit_points(rows, SCAN_MIN_STREAM)
     fades = {"nrv": twin.EST_FADE_NRV, "lzma": twin.EST_FADE_LZMA}
     print(f"\nfade scan on the calibration set (summed error over blocks of {SCAN_MIN_STREAM}+ model "
-          f"bytes, lines fitted on those of {FIT_MIN_STREAM}+):")
+          f"bytes, curves fitted on those of {FIT_MIN_STREAM}+):")
     for family, scan in FADE_SCAN.items():
         errors = {}
         for f in scan:
@@ -290,17 +331,17 @@ def fit(rows):
                 else:
                     alt = table.get((arch, "nrv2e", c)) or table.get((arch, m, "data")) or \
                         table.get((arch, "nrv2e", "data"))
-                table[(arch, m, c)] = (alt[0], alt[1], 0)
+                table[(arch, m, c)] = alt[:5] + (0,)
     print(f"\nfit on the calibration set (blocks of {FIT_MIN_STREAM}+ model bytes, EST_FADE_NRV "
-          f"{fades['nrv']}, EST_FADE_LZMA {fades['lzma']}): a, b per mille (blocks)")
-    print(f"  {'arch':<8} {'method':<6} " + " ".join(f"{c:>17}" for c in CONTENT))
+          f"{fades['nrv']}, EST_FADE_LZMA {fades['lzma']}): a, b, c per mille [r range] (blocks)")
+    print(f"  {'arch':<8} {'method':<6} " + " ".join(f"{c:>31}" for c in CONTENT))
     for arch in ARCHES:
         for m in ("nrv2b", "nrv2e", "lzma"):
-            cells = [f"{table[(arch, m, c)][0]:>5} {table[(arch, m, c)][1]:>+5} ({table[(arch, m, c)][2]:>3})"
+            cells = ["{:>5} {:>+5} {:>+6} [{:>3}-{:>4}] ({:>3})".format(*table[(arch, m, c)])
                      for c in CONTENT]
             print(f"  {arch:<8} {m:<6} " + " ".join(cells))
     print("  as C: " + ", ".join("{" + ", ".join(
-        "{" + ", ".join(f"{{{table[(a, m, c)][0]}, {table[(a, m, c)][1]}}}" for c in CONTENT) + "}"
+        "{" + ", ".join("{" + ", ".join(map(str, table[(a, m, c)][:5])) + "}" for c in CONTENT) + "}"
         for m in ("nrv2b", "nrv2e", "lzma")) + "}" for a in ARCHES))
     return table
 

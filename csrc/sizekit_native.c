@@ -897,36 +897,56 @@ enum { EST_M_NRV2B = 0, EST_M_NRV2E = 1, EST_M_LZMA = 2 };
 #define EST_SMALL_FILE (512u * 1024u)
 #define EST_MAX_LOADS 64
 
-/* Compressed size = model stream * A, A = (a + b * r) / 1000 with r = stream / size in per
- * mille, clamped to [0.5, 1.1], per [arch][method (NRV2B, NRV2E, LZMA)][content (code: the
- * piece UPX tries its branch filter on; data: other segments and the headers; gap: bytes
- * outside PT_LOADs, such as symbols and debug info)]. A < 1 because UCL's and LZMA's optimal
- * parses beat this lazy one, and by more where the model finds much to match (small r:
- * repetitive code such as unoptimised Rust). A block of s model bytes gets A's distance
- * from 1 times s / (s + F) (est_scale). a and b are a least-squares line through UPX's
- * compressed bytes over the model's stream bytes with that fade taken out, per block of
- * 2000+ model bytes of the calibration half of benchmarks/estimate_corpus.py's files
- * (crc32(name) even), UPX 4.2.4, 2026-12-01; F is scanned on the same half's blocks of 300+
- * model bytes: `bench_estimate.py --fit` prints the scan and this table. A group with fewer
- * than 4 blocks has b = 0; one with none takes NRV2E's line of the same arch and content.
- * i386 is taken as x86-64. */
+/* Compressed size = model stream * A, A = (a + b * r + c * r^2) / 1000 with r = stream /
+ * size in per mille (its own factor of 1000 taken out), r held to [lo, hi] (the calibrated
+ * range: no curve is trusted beyond its points) and A clamped to [0.5, 1.1], per [arch]
+ * [method (NRV2B, NRV2E, LZMA)][content (code: the piece UPX tries its branch filter on;
+ * data: other segments and the headers; gap: bytes outside PT_LOADs, such as symbols and
+ * debug info)]. A < 1 because UCL's and LZMA's optimal parses beat this lazy one, and by
+ * more where the model finds much to match (small r: repetitive code such as unoptimised
+ * Rust); the gain shrinks fast as r rises from unoptimised to optimised code and slowly
+ * after, so the curve is a parabola where the calibration has the blocks for one. A block
+ * of s model bytes gets A's distance from 1 times s / (s + F) (est_scale). a, b, c are a
+ * least-squares fit of UPX's compressed bytes over the model's stream bytes with that fade
+ * taken out, per block of 2000+ model bytes of the calibration half of
+ * benchmarks/estimate_corpus.py's files (crc32(name) even), UPX 4.2.4, 2026-12-01; F is
+ * scanned on the same half's blocks of 300+ model bytes: `bench_estimate.py --fit` prints
+ * the scan and this table. A group with 8+ blocks gets the parabola, with 4-7 a line
+ * (c = 0), with fewer b = c = 0; one with none takes NRV2E's curve of the same arch and
+ * content. i386 is taken as x86-64. */
 enum { EST_C_CODE = SK_CONTENT_CODE, EST_C_DATA = SK_CONTENT_DATA, EST_C_GAP = SK_CONTENT_GAP,
        EST_C_THUMB = SK_CONTENT_THUMB };
 #define EST_FADE_NRV 300
 #define EST_FADE_LZMA 5000
-static const int32_t EST_A[4][3][4][2] = {
-    {{{1019, -119}, {1145, -346}, {932, 0}, {1019, -119}},
-     {{962, -50}, {1107, -342}, {932, 0}, {962, -50}},
-     {{840, 191}, {805, 281}, {881, 0}, {840, 191}}},
-    {{{1038, -159}, {1023, 0}, {932, 0}, {1034, -116}},
-     {{848, 187}, {1005, 0}, {932, 0}, {1034, -116}},
-     {{791, 282}, {580, 844}, {876, 0}, {893, 112}}},
-    {{{961, 0}, {1256, -1045}, {930, 0}, {961, 0}},
-     {{912, 82}, {1256, -1045}, {930, 0}, {912, 82}},
-     {{816, 267}, {601, 1379}, {877, 0}, {816, 267}}},
-    {{{1019, -119}, {1145, -346}, {932, 0}, {1019, -119}},
-     {{962, -50}, {1107, -342}, {932, 0}, {962, -50}},
-     {{840, 191}, {805, 281}, {881, 0}, {840, 191}}},
+static const int32_t EST_A[4][3][4][5] = { /* {a, b, c, lo, hi} */
+    /* x86_64: NRV2B, NRV2E, LZMA; code, data, gap, thumb */
+    {{{1019, -119, 0, 352, 553}, {1145, -346, 0, 160, 560},
+      {932, 0, 0, 0, 1000}, {1019, -119, 0, 352, 553}},
+     {{962, -50, 0, 276, 519}, {1586, -3625, 5225, 209, 424},
+      {932, 0, 0, 0, 1000}, {962, -50, 0, 276, 519}},
+     {{840, 191, 0, 202, 509}, {697, 1322, -2207, 103, 483},
+      {881, 0, 0, 0, 1000}, {840, 191, 0, 202, 509}}},
+    /* armv7: NRV2B, NRV2E, LZMA; code, data, gap, thumb */
+    {{{1038, -159, 0, 444, 546}, {1023, 0, 0, 0, 1000},
+      {932, 0, 0, 0, 1000}, {1034, -116, 0, 543, 769}},
+     {{848, 187, 0, 280, 549}, {1005, 0, 0, 0, 1000},
+      {932, 0, 0, 0, 1000}, {1034, -116, 0, 543, 769}},
+     {{701, 886, -941, 207, 438}, {775, 0, 0, 0, 1000},
+      {876, 0, 0, 0, 1000}, {650, 978, -768, 460, 665}}},
+    /* aarch64: NRV2B, NRV2E, LZMA; code, data, gap, thumb */
+    {{{961, 0, 0, 0, 1000}, {1256, -1045, 0, 210, 247},
+      {930, 0, 0, 0, 1000}, {961, 0, 0, 0, 1000}},
+     {{912, 82, 0, 303, 565}, {1256, -1045, 0, 210, 247},
+      {930, 0, 0, 0, 1000}, {912, 82, 0, 303, 565}},
+     {{681, 1127, -1288, 222, 458}, {781, 0, 0, 0, 1000},
+      {877, 0, 0, 0, 1000}, {681, 1127, -1288, 222, 458}}},
+    /* i386 (as x86_64): NRV2B, NRV2E, LZMA; code, data, gap, thumb */
+    {{{1019, -119, 0, 352, 553}, {1145, -346, 0, 160, 560},
+      {932, 0, 0, 0, 1000}, {1019, -119, 0, 352, 553}},
+     {{962, -50, 0, 276, 519}, {1586, -3625, 5225, 209, 424},
+      {932, 0, 0, 0, 1000}, {962, -50, 0, 276, 519}},
+     {{840, 191, 0, 202, 509}, {697, 1322, -2207, 103, 483},
+      {881, 0, 0, 0, 1000}, {840, 191, 0, 202, 509}}},
 };
 
 /* ARM code is ARM-mode when at least 35% of its aligned words have the "always" condition
@@ -950,14 +970,19 @@ static int est_arm_mode(const uint8_t *d, uint64_t off, uint64_t size)
  * s / (s + F). F per method is the value that gives the smallest summed block error on the
  * calibration half (`bench_estimate.py --fit` scans it): LZMA's gain builds up over a few
  * KB (a block of 2 KB of model bytes keeps half of it), NRV's within a hundred bytes. */
-static uint64_t est_scale(const int32_t (*a)[2], int content, uint64_t stream, uint64_t size,
+static uint64_t est_scale(const int32_t (*a)[5], int content, uint64_t stream, uint64_t size,
                           uint64_t fade)
 {
-    int64_t r = (int64_t)(stream * 1000 / size);
-    int64_t num = (int64_t)a[content][0] * 1000 + (int64_t)a[content][1] * r;
+    const int32_t *k = a[content];
+    int64_t r = (int64_t)(stream * 1000 / size), num;
     uint64_t gain;
-    if (num < 500000) num = 500000;
-    if (num > 1100000) num = 1100000;
+    if (r < k[3]) r = k[3];
+    if (r > k[4]) r = k[4];
+    /* in 1e-9, then clamped (so the division below is of a non-negative number) */
+    num = (int64_t)k[0] * 1000000 + (int64_t)k[1] * r * 1000 + (int64_t)k[2] * r * r;
+    if (num < 500000000) num = 500000000;
+    if (num > 1100000000) num = 1100000000;
+    num /= 1000;
     if (num <= 1000000) {
         gain = (uint64_t)(1000000 - num) * stream / (stream + fade);
         num = 1000000 - (int64_t)gain;
@@ -1237,7 +1262,7 @@ typedef struct {
     int level, arch;
     uint64_t nrv_far;
     uint64_t blocksize; /* UPX's p_blocksize: pieces longer than this are split */
-    const int32_t (*a)[2]; /* EST_A[arch][method] */
+    const int32_t (*a)[5]; /* EST_A[arch][method] */
     uint64_t fade;         /* EST_FADE_NRV or EST_FADE_LZMA */
     uint64_t lsize;        /* EST_LSIZE[arch][kind][method] */
     uint8_t *scratch;

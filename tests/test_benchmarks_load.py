@@ -44,3 +44,42 @@ def test_estimate_split_is_fixed_and_summaries_use_one_set():
     n, med, worst, right, total = s["exec"]
     assert (n, round(med, 3), round(worst, 3)) == (2, 0.055, 0.1)  # the calibration row is left out
     assert s["shlib"][0] == 0 and s["shlib"][3:] == (1, 1)  # a refusal predicted is counted right
+
+
+def _blocks(curve, noise=()):
+    """Calibration blocks (r, UPX / stream, stream, size) whose UPX bytes follow A = curve(r)
+    as est_scale applies it (fade 5000), times 1 + the block's noise."""
+    pts = []
+    for i in range(12):
+        r, s = 0.2 + 0.3 * i / 11, 20_000 + 7_000 * i
+        g = s / (s + 5000)
+        y = (1 - (1 - curve(r)) * g) * (1 + (noise[i] if noise else 0))
+        pts.append((r, y, s, int(s / r)))
+    return pts
+
+
+NOISE = (0.004, -0.003, 0.002, -0.004, 0.003, 0.001, -0.002, 0.004, -0.001, -0.003, 0.002, -0.004)
+
+
+def test_estimate_fit_picks_the_curve_by_leave_one_out():
+    be = _bench("bench_estimate")
+    fades = {"nrv": 300, "lzma": 5000}
+    points = {("aarch64", "lzma", "code"): _blocks(lambda r: 0.70 + 0.9 * r - 1.0 * r * r),
+              ("x86_64", "lzma", "code"): _blocks(lambda r: 0.84 + 0.19 * r, NOISE),
+              ("armv7", "lzma", "code"): _blocks(lambda r: 0.93, NOISE)}
+    table = be.fit_lines(points, fades)
+    a, b, c, lo, hi, n = table[("aarch64", "lzma", "code")]
+    assert (a, b, c, n) == (700, 900, -1000, 12)  # a parabola is recovered
+    assert (lo, hi) == (200, 500)                   # with the range it was fitted on
+    assert table[("x86_64", "lzma", "code")][2] == 0      # noisy line: no r^2 term
+    assert table[("x86_64", "lzma", "code")][1] != 0
+    assert table[("armv7", "lzma", "code")][1:3] == (0, 0)  # noise about a constant: a constant
+    assert table[("armv7", "lzma", "code")][3:5] == (0, 1000)
+
+
+def test_estimate_scale_holds_r_to_the_fitted_range():
+    from sizekit.elf import twin
+    k = (700, 900, -1000, 200, 500)
+    at = {r: twin._scale(k, 10_000, int(10_000 / r), 5000) for r in (0.1, 0.2, 0.35, 0.5, 0.9)}
+    assert at[0.1] == at[0.2] and at[0.9] == at[0.5]  # no extrapolation past the blocks
+    assert len({at[0.2], at[0.35], at[0.5]}) == 3
