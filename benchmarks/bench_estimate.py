@@ -7,7 +7,9 @@
 The files are benchmarks/estimate_corpus.py's (Rust bin and cdylib builds for x86_64, armv7
 and aarch64; Debian's programs and libraries; the cross packages' ARM libraries). A fixed
 rule splits them: crc32(file name) even is the calibration set the constants in
-csrc/sizekit_native.c were fitted on, odd is the held-out set. Every file is packed with
+csrc/sizekit_native.c were fitted on, odd is the held-out set. `--cache` on the folder of
+`estimate_corpus.py --fresh` measures its files as a third set, "fresh", which no fit or
+model choice has seen. Every file is packed with
 `upx --best` and `upx --best --lzma` in this run (nothing is cached), and the estimate runs
 in-process on the same file. Reported per set and per class (executable / shared library,
 x86_64 / armv7 / aarch64, stripped / unstripped): median and worst |error| on the files UPX
@@ -43,6 +45,13 @@ TARGET_MEDIAN, TARGET_WORST = 0.02, 0.05
 def split(name):
     """The fixed calibration / held-out rule."""
     return "calibration" if zlib.crc32(name.encode()) % 2 == 0 else "held-out"
+
+
+SETS = ("calibration", "held-out", "fresh")  # fresh: estimate_corpus.py --fresh's files
+
+
+def sets_of(rows):
+    return [w for w in SETS if any(r["set"] == w for r in rows)]
 
 
 def run_upx(upx, src, level, workdir):
@@ -93,7 +102,7 @@ def measure(entry, upx, runs, tmp, prior=None):
     path = entry["path"]
     with open(path, "rb") as f:
         data = f.read()
-    row = dict(entry, set=split(entry["name"]))
+    row = dict(entry, set=entry.get("set") or split(entry["name"]))
     _, zsecs = timed(lambda: zlib.compress(data, 9), runs)
     row["zlib9_seconds"] = zsecs
     for lv in LEVELS:
@@ -384,7 +393,7 @@ def main(argv=None):
     ap.add_argument("--upx", default=shutil.which("upx") or "/usr/local/bin/upx")
     ap.add_argument("--json", help="write per-file results here")
     ap.add_argument("--runs", type=int, default=3, help="timing runs of estimate and zlib")
-    ap.add_argument("--set", choices=["held-out", "calibration", "all"], default="all")
+    ap.add_argument("--set", choices=["held-out", "calibration", "fresh", "all"], default="all")
     ap.add_argument("--fit", action="store_true")
     ap.add_argument("--rows", help="summarize and fit the per-file results of an earlier run "
                                    "(its --json) instead of running UPX again")
@@ -400,7 +409,7 @@ def main(argv=None):
     if args.rows:
         with open(args.rows) as f:
             rows = json.load(f)
-        for which in ("calibration", "held-out"):
+        for which in sets_of(rows):
             print_table(rows, which)
             print_page_edges(rows, which)
             print_table(rows, which, either=True)
@@ -415,7 +424,7 @@ def main(argv=None):
     with open(manifest) as f:
         entries = json.load(f)
     if args.set != "all":
-        entries = [e for e in entries if split(e["name"]) == args.set]
+        entries = [e for e in entries if (e.get("set") or split(e["name"])) == args.set]
     if args.max_bytes:
         skipped = [e["name"] for e in entries if e["bytes"] > args.max_bytes]
         entries = [e for e in entries if e["bytes"] <= args.max_bytes]
@@ -449,12 +458,11 @@ def main(argv=None):
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)
     ok = True
-    for which in ("calibration", "held-out"):
-        if any(r["set"] == which for r in rows):
-            hit = print_table(rows, which)
-            print_page_edges(rows, which)
-            print_table(rows, which, either=True)
-            ok &= hit or which == "calibration"
+    for which in sets_of(rows):
+        hit = print_table(rows, which)
+        print_page_edges(rows, which)
+        print_table(rows, which, either=True)
+        ok &= hit or which == "calibration"
     ok &= print_speed(rows)
     if args.fit:
         fit(rows)

@@ -16,6 +16,12 @@ or aarch64; stripped or not):
 
 Files are copied into DIR/files (default ~/.cache/sizekit/estimate-corpus) and listed in
 DIR/manifest.json. Builds are incremental (cargo's own cache), so a rerun is quick.
+
+`--fresh` collects a second set that no fit or model choice has seen (default
+~/.cache/sizekit/estimate-fresh): the same crates built as "size" (opt-level s, thin LTO, 16
+codegen units), a build the corpus does not have, and programs and libraries spaced the
+same way over those the corpus did not pick, leaving out any file whose bytes are in it.
+`bench_estimate.py --cache DIR` then measures it as the set "fresh".
 """
 import argparse
 import glob
@@ -31,6 +37,7 @@ ROOT = os.path.dirname(HERE)
 CRATES = os.path.join(HERE, "corpus_crates")
 SYSROOT = os.path.join(ROOT, ".sizekit", "sysroot")
 DEFAULT_CACHE = os.path.expanduser("~/.cache/sizekit/estimate-corpus")
+FRESH_CACHE = os.path.expanduser("~/.cache/sizekit/estimate-fresh")
 
 TARGETS = {
     "x86_64": {"triple": "x86_64-unknown-linux-gnu", "linker": "gcc", "strip": "strip",
@@ -47,6 +54,10 @@ VARIANTS = {
     "release": ("release", {}),
     "small": ("release", {"OPT_LEVEL": "z", "LTO": "fat", "CODEGEN_UNITS": "1",
                           "PANIC": "abort"}),
+}
+# the fresh set's build: settings none of VARIANTS has
+FRESH_VARIANTS = {
+    "size": ("release", {"OPT_LEVEL": "s", "LTO": "thin", "CODEGEN_UNITS": "16"}),
 }
 ARTIFACTS = {"skbin": "skbin", "skcdylib": "libskcdylib.so", "skdeps": "skdeps",
              "skdepslib": "libskdepslib.so", "hello-hyper": "hello-hyper"}
@@ -96,7 +107,7 @@ def _has_symtab(path):
         return ELFFile(f).get_section_by_name(".symtab") is not None
 
 
-def build_crates(cache, log):
+def build_crates(cache, log, variants=VARIANTS):
     """cargo builds of the corpus crates; yields (name, path) of each artifact and its strip."""
     work = os.path.join(cache, "crates")
     os.makedirs(os.path.join(work, ".cargo"), exist_ok=True)
@@ -116,7 +127,7 @@ def build_crates(cache, log):
                 else:
                     shutil.copyfile(src, os.path.join(dst, sub))
     for arch, t in TARGETS.items():
-        for variant, (profile, settings) in VARIANTS.items():
+        for variant, (profile, settings) in variants.items():
             env = dict(os.environ, RUSTC="/usr/bin/rustc",
                        RUSTFLAGS=f"--sysroot={SYSROOT}",
                        CARGO_TARGET_DIR=os.path.join(cache, "target", variant))
@@ -140,7 +151,18 @@ def build_crates(cache, log):
                 yield f"rust-{crate}-{arch}-{variant}", built, t["strip"]
 
 
-def debian_files(n_bins, n_libs):
+def spaced(cands, want, fresh):
+    """Evenly spaced picks of (size, path) by size; fresh: the same from those not picked."""
+    cands = sorted(cands)
+    step = max(1, len(cands) // max(want, 1))
+    picks = cands[::step][:want]
+    if fresh:
+        rest = [c for c in cands if c not in picks]
+        picks = rest[::max(1, len(rest) // max(want, 1))][:want]
+    return [p for _, p in picks]
+
+
+def debian_files(n_bins, n_libs, fresh=False):
     """Evenly spaced picks by size of Debian's x86_64 programs and libraries."""
     def spread(paths, want, lo, hi):
         cands = []
@@ -150,9 +172,7 @@ def debian_files(n_bins, n_libs):
             size = os.path.getsize(p)
             if lo <= size <= hi and elf_class(p):
                 cands.append((size, p))
-        cands.sort()
-        step = max(1, len(cands) // max(want, 1))
-        return [p for _, p in cands[::step][:want]]
+        return spaced(cands, want, fresh)
     bins = spread(sorted(glob.glob("/usr/bin/*")), n_bins, 20_000, 6_000_000)
     libs = spread(sorted(glob.glob("/usr/lib/x86_64-linux-gnu/*.so*")), n_libs, 20_000,
                   6_000_000)
@@ -160,7 +180,7 @@ def debian_files(n_bins, n_libs):
         [(f"debian-lib-{os.path.basename(p)}", p) for p in libs]
 
 
-def arm_libs(n_each):
+def arm_libs(n_each, fresh=False):
     out = []
     for arch, d in ARM_LIB_DIRS.items():
         cands = []
@@ -169,13 +189,11 @@ def arm_libs(n_each):
                 continue
             if elf_class(p):
                 cands.append((os.path.getsize(p), p))
-        cands.sort()
-        step = max(1, len(cands) // max(n_each, 1))
-        out += [(f"cross-{arch}-{os.path.basename(p)}", p) for _, p in cands[::step][:n_each]]
+        out += [(f"cross-{arch}-{os.path.basename(p)}", p) for p in spaced(cands, n_each, fresh)]
     return out
 
 
-def armhf_gstreamer(n_bins, n_libs):
+def armhf_gstreamer(n_bins, n_libs, fresh=False):
     """ARM programs and libraries from the armhf GStreamer that scripts/install unpacks."""
     def elves(pattern, kind, want):
         cands = []
@@ -185,15 +203,15 @@ def armhf_gstreamer(n_bins, n_libs):
             c = elf_class(p)
             if c and c[0] == kind:
                 cands.append((os.path.getsize(p), p))
-        cands.sort()
-        step = max(1, len(cands) // max(want, 1))
-        return [p for _, p in cands[::step][:want]]
+        return spaced(cands, want, fresh)
     return [(f"armhf-gst-bin-{os.path.basename(p)}", p)
             for p in elves("**/bin/*", "exec", n_bins) + elves("lib/**/gstreamer*/*", "exec", 4)] + \
         [(f"armhf-gst-lib-{os.path.basename(p)}", p) for p in elves("lib/**/*.so*", "shlib", n_libs)]
 
 
-def add(files_dir, manifest, name, src):
+def add(files_dir, manifest, name, src, known=(), label=None):
+    """Copies src in as name unless its bytes are already there (or in known, a set of
+    sha256 digests); label sets the entry's "set" (the fresh set's)."""
     dst = os.path.join(files_dir, name)
     shutil.copyfile(src, dst)
     os.chmod(dst, 0o755)  # upx packs only executable files
@@ -203,17 +221,27 @@ def add(files_dir, manifest, name, src):
         return None
     with open(dst, "rb") as f:
         digest = hashlib.sha256(f.read()).hexdigest()
-    if any(m["sha256"] == digest for m in manifest):
+    if digest in known or any(m["sha256"] == digest for m in manifest):
         os.unlink(dst)  # the same bytes under another name (strip of a stripped file)
         return None
     kind, arch, stripped = c
     entry = {"name": name, "path": dst, "bytes": os.path.getsize(dst), "kind": kind,
              "arch": arch, "stripped": stripped, "sha256": digest, "source": src}
+    if label:
+        entry["set"] = label
     manifest.append(entry)
     return entry
 
 
-def collect(cache, n_bins=16, n_libs=10, n_arm=12, crates=True):
+def collect(cache, n_bins=16, n_libs=10, n_arm=12, crates=True, fresh=False):
+    """Builds and copies the files; fresh: the fresh set, leaving out the corpus's bytes."""
+    known, label = set(), None
+    if fresh:
+        label = "fresh"
+        corpus = os.path.join(DEFAULT_CACHE, "manifest.json")
+        if os.path.exists(corpus):
+            with open(corpus) as f:
+                known = {e["sha256"] for e in json.load(f)}
     final_dir = os.path.join(cache, "files")
     # filled beside the old folder and swapped in at the end, so readers never see half
     files_dir = final_dir + ".new"
@@ -223,17 +251,19 @@ def collect(cache, n_bins=16, n_libs=10, n_arm=12, crates=True):
     manifest = []
     with open(os.path.join(cache, "build.log"), "w") as log:
         if crates:
-            for name, path, strip in build_crates(cache, log):
-                e = add(files_dir, manifest, name, path)
+            for name, path, strip in build_crates(cache, log,
+                                                  FRESH_VARIANTS if fresh else VARIANTS):
+                e = add(files_dir, manifest, name, path, known, label)
                 if e is None:
                     continue
                 tmp = os.path.join(cache, "strip.tmp")
                 shutil.copyfile(path, tmp)
                 subprocess.run([strip, "-s", tmp], check=True)
-                add(files_dir, manifest, name + "-stripped", tmp)
+                add(files_dir, manifest, name + "-stripped", tmp, known, label)
                 os.unlink(tmp)
-    for name, src in debian_files(n_bins, n_libs) + arm_libs(n_arm) + armhf_gstreamer(8, n_arm):
-        add(files_dir, manifest, name, src)
+    for name, src in debian_files(n_bins, n_libs, fresh) + arm_libs(n_arm, fresh) + \
+            armhf_gstreamer(8, n_arm, fresh):
+        add(files_dir, manifest, name, src, known, label)
     if os.path.isdir(final_dir):
         shutil.rmtree(final_dir)
     os.rename(files_dir, final_dir)
@@ -246,19 +276,22 @@ def collect(cache, n_bins=16, n_libs=10, n_arm=12, crates=True):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cache", default=DEFAULT_CACHE)
+    ap.add_argument("--cache", help=f"default {DEFAULT_CACHE} ({FRESH_CACHE} with --fresh)")
+    ap.add_argument("--fresh", action="store_true",
+                    help="collect the fresh set instead (files no fit has seen)")
     ap.add_argument("--debian", type=int, default=16, help="Debian programs to take")
     ap.add_argument("--libs", type=int, default=10, help="Debian x86_64 libraries to take")
     ap.add_argument("--arm", type=int, default=12, help="libraries per ARM target")
     ap.add_argument("--no-crates", action="store_true", help="skip the cargo builds")
     args = ap.parse_args(argv)
-    os.makedirs(args.cache, exist_ok=True)
-    m = collect(args.cache, args.debian, args.libs, args.arm, not args.no_crates)
+    cache = args.cache or (FRESH_CACHE if args.fresh else DEFAULT_CACHE)
+    os.makedirs(cache, exist_ok=True)
+    m = collect(cache, args.debian, args.libs, args.arm, not args.no_crates, args.fresh)
     counts = {}
     for e in m:
         k = (e["kind"], e["arch"], "stripped" if e["stripped"] else "unstripped")
         counts[k] = counts.get(k, 0) + 1
-    print(f"{len(m)} files in {os.path.join(args.cache, 'files')}")
+    print(f"{len(m)} files in {os.path.join(cache, 'files')}")
     for k in sorted(counts):
         print(f"  {' '.join(k):<32} {counts[k]}")
     return 0

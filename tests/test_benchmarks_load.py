@@ -83,3 +83,18 @@ def test_estimate_scale_holds_r_to_the_fitted_range():
     at = {r: twin._scale(k, 10_000, int(10_000 / r), 5000) for r in (0.1, 0.2, 0.35, 0.5, 0.9)}
     assert at[0.1] == at[0.2] and at[0.9] == at[0.5]  # no extrapolation past the blocks
     assert len({at[0.2], at[0.35], at[0.5]}) == 3
+
+
+def test_fresh_picks_are_none_of_the_corpus_picks():
+    ec = _bench("estimate_corpus")
+    cands = [(1000 + 37 * i, f"/f{i}") for i in range(50)]
+    corpus = ec.spaced(cands, 12, fresh=False)
+    fresh = ec.spaced(cands, 12, fresh=True)
+    assert len(corpus) == len(fresh) == 12
+    assert not set(corpus) & set(fresh)
+    # fewer files than twice the picks: the fresh set takes what the corpus left
+    few = ec.spaced(cands[:15], 12, fresh=True)
+    assert few and not set(few) & set(ec.spaced(cands[:15], 12, fresh=False))
+    be = _bench("bench_estimate")
+    rows = [{"set": s} for s in ("held-out", "fresh", "calibration")]
+    assert be.sets_of(rows) == ["calibration", "held-out", "fresh"]
