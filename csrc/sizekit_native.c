@@ -611,6 +611,18 @@ static uint32_t est_hash4(const est_finder *f, const uint8_t *p)
     return (rd32le(p) * 2654435761u) >> (32 - f->bits);
 }
 
+/* The bucket of position p is read a few positions later: start loading it now, since
+ * with a table of megabytes nearly every bucket is a cache miss. */
+#if defined(__GNUC__)
+#define EST_PREFETCH(f, d, n, p)                                                          \
+    do {                                                                                  \
+        if ((p) + EST_MINMATCH <= (n))                                                    \
+            __builtin_prefetch((f)->bucket + (size_t)est_hash4((f), (d) + (p)) * (f)->ways); \
+    } while (0)
+#else
+#define EST_PREFETCH(f, d, n, p) ((void)0)
+#endif
+
 static unsigned match_len(const uint8_t *a, const uint8_t *b, unsigned maxl)
 {
     unsigned n = 0;
@@ -720,6 +732,8 @@ static int est_stream(const uint8_t *d, size_t n, int level, uint64_t nrv_far,
     while (pos < n) {
         unsigned maxl = n - pos < maxlen ? (unsigned)(n - pos) : maxlen;
         unsigned best = 0, rl = 0;
+        EST_PREFETCH(&f, d, n, pos + 1);
+        EST_PREFETCH(&f, d, n, pos + 2);
         uint64_t boff = 0;
         unsigned ri = 0, r;
         for (r = 0; r < nreps; r++) {
@@ -802,6 +816,7 @@ static int est_stream(const uint8_t *d, size_t n, int level, uint64_t nrv_far,
             last3[est_hash3(d + i)] = (int32_t)i + 1;
         for (i = pos + 1; i < pos + best && i + EST_MINMATCH <= n; i++) {
             uint32_t h = est_hash4(&f, d + i);
+            EST_PREFETCH(&f, d, n, i + 4);
             bucket[(size_t)h * ways + (cnt[h] & (ways - 1))] = (int32_t)i;
             cnt[h] = (uint8_t)(cnt[h] + 1);
         }
