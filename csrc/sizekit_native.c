@@ -685,8 +685,11 @@ static int est_defer(const est_finder *f, const uint8_t *d, size_t n, size_t pos
     return est_longer(f, d, n, pos + 2, best + 1, maxlen);
 }
 
-static int est_stream(const uint8_t *d, size_t n, int level, uint64_t nrv_far,
-                      uint64_t *bytes)
+/* The model's stream bytes of d[0, n) in *bytes. The parse stops once it reaches `stop`
+ * (n for the whole piece); *at_mark (may be NULL) gets the cost in 1/64 bit of the tokens
+ * that start before `mark`. */
+static int est_stream(const uint8_t *d, size_t n, int level, uint64_t nrv_far, size_t stop,
+                      size_t mark, uint64_t *at_mark, uint64_t *bytes)
 {
     est_finder f;
     int32_t *bucket, *last3;
@@ -729,9 +732,14 @@ static int est_stream(const uint8_t *d, size_t n, int level, uint64_t nrv_far,
     c.cost = 0;
     c.lz = lz;
 
-    while (pos < n) {
+    if (at_mark) *at_mark = 0;
+    while (pos < stop) {
         unsigned maxl = n - pos < maxlen ? (unsigned)(n - pos) : maxlen;
         unsigned best = 0, rl = 0;
+        if (at_mark && pos >= mark) {
+            *at_mark = lz ? lz->cost : c.cost;
+            at_mark = NULL;
+        }
         EST_PREFETCH(&f, d, n, pos + 1);
         EST_PREFETCH(&f, d, n, pos + 2);
         uint64_t boff = 0;
@@ -822,6 +830,7 @@ static int est_stream(const uint8_t *d, size_t n, int level, uint64_t nrv_far,
         }
         pos += best;
     }
+    if (at_mark) *at_mark = lz ? lz->cost : c.cost;
     *bytes = ((level == SK_LEVEL_LZMA ? lz->cost : c.cost) + (8u << EST_PRICE_BITS) - 1) >>
              (EST_PRICE_BITS + 3);
     free(bucket);
@@ -1288,6 +1297,52 @@ typedef struct {
     uint64_t stream; /* model stream bytes of every piece */
 } est_ctx;
 
+/* The model's stream bytes of a piece UPX tries its branch filter on, and whether the
+ * filtered bytes won. UPX compresses such a piece twice, with the filter and without, and
+ * keeps the smaller (Packer::compressWithFilters, filter strategy 2). The side that
+ * usually wins (filtered; unfiltered for Thumb-2 code, where the ARM filter only garbles)
+ * is parsed whole and the other only up to a quarter of the piece: when that quarter
+ * already costs EST_FILTER_MARGIN per mille more, the other side is not parsed further
+ * (over the corpus the two sides end 1.4-11% apart, or within 0.7% where this margin
+ * sends both to a full parse). Pieces under EST_FILTER_PREFIX_MIN bytes get both parses. */
+#define EST_FILTER_PREFIX_MIN (256u * 1024u)
+#define EST_FILTER_MARGIN 10
+static int est_filtered_stream(est_ctx *c, const uint8_t *src, size_t size, int thumb,
+                               uint64_t *stream, int *filtered)
+{
+    const uint8_t *first, *second;
+    size_t mark = size >= EST_FILTER_PREFIX_MIN ? size / 4 : size;
+    uint64_t s1 = 0, s2 = 0, m1 = 0, m2 = 0;
+    int rc;
+    memcpy(c->scratch, src, size);
+    if (c->arch == EST_ARCH_X86_64 || c->arch == EST_ARCH_I386)
+        filter_x86(c->scratch, size);
+    else
+        filter_arm(c->scratch, size, c->arch == EST_ARCH_AARCH64);
+    first = thumb ? src : c->scratch;
+    second = thumb ? c->scratch : src;
+    rc = est_stream(first, size, c->level, c->nrv_far, size, mark, &m1, &s1);
+    if (rc == SK_OK && mark < size)
+        rc = est_stream(second, size, c->level, c->nrv_far, mark, mark, &m2, &s2);
+    if (rc != SK_OK) return rc;
+    if (mark < size && m2 * 1000 > m1 * (1000 + EST_FILTER_MARGIN)) {
+        *stream = s1;
+        *filtered = !thumb;
+        return SK_OK;
+    }
+    rc = est_stream(second, size, c->level, c->nrv_far, size, size, NULL, &s2);
+    if (rc != SK_OK) return rc;
+    /* ties go to the unfiltered bytes */
+    if (thumb ? s2 < s1 : s1 < s2) {
+        *stream = thumb ? s2 : s1;
+        *filtered = 1;
+    } else {
+        *stream = thumb ? s1 : s2;
+        *filtered = 0;
+    }
+    return SK_OK;
+}
+
 static int est_piece(est_ctx *c, uint64_t off, uint64_t size, int filter, uint32_t kind)
 {
     uint64_t stream = 0, packed;
@@ -1297,28 +1352,17 @@ static int est_piece(est_ctx *c, uint64_t off, uint64_t size, int filter, uint32
     if (kind == SK_PIECE_COPY) {
         packed = size;
     } else {
-        rc = est_stream(src, (size_t)size, c->level, c->nrv_far, &stream);
+        int thumb = filter && c->arch == EST_ARCH_ARMV7 && !est_arm_mode(c->data, off, size);
+        if (filter)
+            rc = est_filtered_stream(c, src, (size_t)size, thumb, &stream, &filter);
+        else
+            rc = est_stream(src, (size_t)size, c->level, c->nrv_far, (size_t)size,
+                            (size_t)size, NULL, &stream);
         if (rc != SK_OK) return rc;
-        if (filter) {
-            /* UPX compresses a filtered piece twice, with the filter and without, and
-             * keeps the smaller (Packer::compressWithFilters, filter strategy 2) */
-            uint64_t fs = 0;
-            memcpy(c->scratch, src, (size_t)size);
-            if (c->arch == EST_ARCH_X86_64 || c->arch == EST_ARCH_I386)
-                filter_x86(c->scratch, size);
-            else
-                filter_arm(c->scratch, size, c->arch == EST_ARCH_AARCH64);
-            rc = est_stream(c->scratch, (size_t)size, c->level, c->nrv_far, &fs);
-            if (rc != SK_OK) return rc;
-            if (fs < stream) stream = fs;
-            else filter = 0;
-        }
         /* UPX stores a block that does not shrink; where the model cannot shrink it
          * either, A (a gain of the optimal parse over this one) does not apply */
         content = kind == SK_PIECE_GAP ? EST_C_GAP : (candidate ? EST_C_CODE : EST_C_DATA);
-        if (content == EST_C_CODE && c->arch == EST_ARCH_ARMV7 &&
-            !est_arm_mode(c->data, off, size))
-            content = EST_C_THUMB;
+        if (thumb) content = EST_C_THUMB;
         packed = stream >= size ? size : est_scale(c->a, content, stream, size, c->fade);
         /* UPX stores the code block as it is when compressing it would not save at least
          * the size of the loader that decompresses it (seen on every code block of a few
@@ -1503,14 +1547,16 @@ static int est_run(const uint8_t *data, size_t len, int level, sk_piece *out, si
 }
 
 int sk_estimate_pieces(const uint8_t *data, size_t len, int level, sk_piece *out, size_t cap,
-                       size_t *count, uint64_t *total)
+                       size_t *count, uint64_t *total, uint64_t *other_bytes)
 {
-    uint64_t s, o;
+    uint64_t s, o = 0;
     int rc;
+    if (other_bytes) *other_bytes = 0;
     if (count == NULL || total == NULL || (data == NULL && len != 0) ||
         (out == NULL && cap != 0))
         return SK_ERR_ARG;
     rc = est_run(data, len, level, out, cap, count, total, &s, &o);
+    if (other_bytes && (rc == SK_OK || rc == SK_ERR_CAPACITY)) *other_bytes = o;
     return rc == SK_OK && *count > cap ? SK_ERR_CAPACITY : rc;
 }
 

@@ -106,9 +106,10 @@ int sk_upx_check(const uint8_t *data, size_t len, uint32_t *reason);
 
 /* UPX's pieces for this file and level and the estimated output size in *total. A file UPX
  * would refuse is one plain piece (see sk_upx_check). On SK_ERR_CAPACITY, *count is the
- * number of pieces and *total is still set. */
+ * number of pieces and *total is still set. *other_bytes (may be NULL): as
+ * sk_estimate_packed's. */
 int sk_estimate_pieces(const uint8_t *data, size_t len, int level, sk_piece *out, size_t cap,
-                       size_t *count, uint64_t *total);
+                       size_t *count, uint64_t *total, uint64_t *other_bytes);
 
 /* Estimated size of `upx --best` (SK_LEVEL_BEST) or `upx --best --lzma` (SK_LEVEL_LZMA)
  * output for this file. *stream_bytes (may be NULL) gets the summed model stream sizes.

@@ -47,7 +47,7 @@ DRIVER = textwrap.dedent("""
         lib.sk_hash64(buf, len(data), 1)
         rc, est, _, _ = backend.estimate_packed(bytes(data), 1 + (i >> 1) % 2)
         assert (rc == 0 and est > 0) or (rc == -2 and not data), (rc, est)
-        rc, pieces, total = backend.estimate_pieces(bytes(data), 2 - (i >> 1) % 2)
+        rc, pieces, total, _ = backend.estimate_pieces(bytes(data), 2 - (i >> 1) % 2)
         assert rc == (0 if data else -2) and (total > 0) == bool(data)
         assert backend.upx_check(bytes(data))[0] == 0
         count += 1

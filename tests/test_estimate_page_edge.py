@@ -121,6 +121,11 @@ def test_cli_and_reports_show_the_other_size(edge_libs):
     doc = json.loads(subprocess.run(run + ["--json"], capture_output=True, text=True,
                                     check=True).stdout)
     assert (doc["estimate_bytes"], doc["other_bytes"]) == (est, other)
+    # --pieces runs the model once and still names the other size
+    doc = json.loads(subprocess.run(run + ["--pieces", "--json"], capture_output=True, text=True,
+                                    check=True).stdout)
+    assert (doc["estimate_bytes"], doc["other_bytes"]) == (est, other) and doc["pieces"]
+    assert native.estimate_breakdown(p, "best")[3] == other
 
     from sizekit.report import markdown
     from sizekit.utils.units import human

@@ -264,6 +264,44 @@ def _real_files(gcc_lib):
             "/usr/bin/hostname"]
 
 
+def _big_code_files():
+    """Files with a branch-filter piece of EST_FILTER_PREFIX_MIN+ bytes (the quarter-piece
+    shortcut): x86-64 code the filter helps, Thumb-2 code it does not, and the x86-64 code
+    with every branch opcode taken out, where both sides parse the same."""
+    exe = first_existing("/usr/bin/gpg-agent")
+    with open(exe, "rb") as f:
+        data = bytearray(f.read())
+    code = next(p for p in native.estimate_pieces(bytes(data)) if p["content"] == "code")
+    assert code["size"] >= twin.EST_FILTER_PREFIX_MIN
+    for i in range(code["offset"], code["offset"] + code["size"]):
+        if data[i] in (0xE8, 0xE9, 0x0F):
+            data[i] = 0x90
+    thumb = first_existing("/usr/arm-linux-gnueabihf/usr/lib/arm-linux-gnueabihf/"
+                           "libgstbase-1.0.so.0.2200.0")
+    return [(exe, open(exe, "rb").read(), 1), (thumb, open(thumb, "rb").read(), 0),
+            ("no branches", bytes(data), 0)]
+
+
+@pytest.mark.slow  # the Python twin parses three 300-400 KB pieces up to four times
+@pytest.mark.parametrize("level", [1, 2])
+def test_filter_shortcut_c_equals_python_and_both_whole_parses(level):
+    for name, data, filtered in _big_code_files():
+        pieces = C.estimate_pieces(data, level)
+        assert pieces == twin.estimate_pieces(data, level), name
+        p = next(p for p in pieces[1] if p["content"] in (twin.EST_C_CODE, twin.EST_C_THUMB))
+        assert p["size"] >= twin.EST_FILTER_PREFIX_MIN and p["filter"] == filtered, name
+        # the same stream as parsing both sides whole and keeping the smaller
+        src = data[p["offset"]:p["offset"] + p["size"]]
+        buf = bytearray(src)
+        if p["content"] == twin.EST_C_THUMB:
+            twin._filter_arm(buf, False)
+        else:
+            twin._filter_x86(buf)
+        far = 0x500 if level == 1 and len(data) > twin.EST_SMALL_FILE else 0xD00
+        whole = [twin._est_stream(b, level, far)[0] for b in (src, bytes(buf))]
+        assert p["stream"] == min(whole), (name, whole)
+
+
 @pytest.mark.parametrize("level", [1, 2])
 def test_pieces_c_equals_python_real(gcc_lib, level):
     for p in _real_files(gcc_lib):
@@ -467,8 +505,8 @@ def test_cli_estimate_lists_the_pieces():
     assert sum(p["size"] for p in doc["pieces"]) == doc["bytes"]  # a program's pieces cover it
     assert doc["estimate_bytes"] > sum(p["packed"] for p in doc["pieces"])
     # one run of the model gives both: the same estimate and pieces as the separate calls
-    est, why, pieces = native.estimate_breakdown("/usr/bin/hostname")
-    assert (est, why) == native.estimate_verdict("/usr/bin/hostname") and why is None
+    est, why, pieces, other = native.estimate_breakdown("/usr/bin/hostname")
+    assert (est, why, other) == native.estimate_outcome("/usr/bin/hostname") and why is None
     with open("/usr/bin/hostname", "rb") as f:
         assert pieces == native.estimate_pieces(f.read())
     assert native.estimate_breakdown(os.path.join(ARMHF, "ld-linux-armhf.so.3"))[2] is None

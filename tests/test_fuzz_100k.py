@@ -88,7 +88,7 @@ int main(int argc, char **argv)
             sk_piece pc[4];
             size_t np = 0;
             sk_estimate_packed(buf, n, 1 + (int)((done >> 4) & 1), &est, &stream, &other);
-            sk_estimate_pieces(buf, n, 2 - (int)((done >> 4) & 1), pc, 4, &np, &tot);
+            sk_estimate_pieces(buf, n, 2 - (int)((done >> 4) & 1), pc, 4, &np, &tot, &other);
             estimated++;
         }
         free(out);

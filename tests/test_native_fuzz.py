@@ -62,10 +62,10 @@ int main(int argc, char **argv)
         rc3 = sk_upx_check(buf, n, &why);
         sk_estimate_packed(buf, n, 1, &o, &s, &other);
         sk_estimate_packed(buf, n, 2, &o2, &s, &other);
-        rc4 = sk_estimate_pieces(buf, n, 1 + (int)(n & 1), pieces, 2, &np, &tot);
+        rc4 = sk_estimate_pieces(buf, n, 1 + (int)(n & 1), pieces, 2, &np, &tot, &other);
         if (rc4 == SK_ERR_CAPACITY) {
             all = malloc(sizeof(sk_piece) * np);
-            rc4 = sk_estimate_pieces(buf, n, 1 + (int)(n & 1), all, np, &np, &tot);
+            rc4 = sk_estimate_pieces(buf, n, 1 + (int)(n & 1), all, np, &np, &tot, NULL);
             free(all);
         }
         printf("%d %d %zu %llx %llu %llu %d %u %d %zu\n", rc, rc2, cnt, (unsigned long long)h,

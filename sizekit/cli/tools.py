@@ -63,10 +63,11 @@ def _piece_rows(pieces):
 
 def cmd_estimate(args):
     size = os.path.getsize(args.file) if os.path.isfile(args.file) else None
-    estimate, why, other = native.estimate_outcome(args.file, args.upx)
-    pieces = None
-    if args.pieces and not why:
-        pieces = _piece_rows(native.estimate_breakdown(args.file, args.upx)[2])
+    if args.pieces:  # one run of the model gives the pieces too
+        estimate, why, pieces, other = native.estimate_breakdown(args.file, args.upx)
+        pieces = None if why else _piece_rows(pieces)
+    else:
+        (estimate, why, other), pieces = native.estimate_outcome(args.file, args.upx), None
     if args.json:
         doc = {"file": args.file, "bytes": size, "level": args.upx, "estimate_bytes": estimate,
                "ratio": round(estimate / size, 4) if size and estimate else None, "upx_refusal": why,

@@ -158,18 +158,20 @@ class _CBackend:
     def estimate_pieces(self, data, level):
         count = self.ffi.new("size_t *")
         total = self.ffi.new("uint64_t *")
+        other = self.ffi.new("uint64_t *")
         cap = 16
         while True:
             out = self.ffi.new("sk_piece[]", cap)
             rc = self.lib.sk_estimate_pieces(self._buf(data), len(data), level, out, cap,
-                                             count, total)
+                                             count, total, other)
             if rc != _ref.SK_ERR_CAPACITY:
                 break
             cap = count[0]
         if rc != 0:
-            return rc, [], 0
+            return rc, [], 0, 0
         keys = ("offset", "size", "stream", "packed", "kind", "filter", "content")
-        return rc, [{k: getattr(out[i], k) for k in keys} for i in range(count[0])], total[0]
+        return (rc, [{k: getattr(out[i], k) for k in keys} for i in range(count[0])], total[0],
+                other[0])
 
 
 def _pick_backend():
@@ -422,9 +424,9 @@ def estimate_outcome(path, level="best"):
 
 
 def estimate_breakdown(path, level="best"):
-    """(estimate, None, pieces) as estimate_verdict and estimate_pieces from one run of the
-    model, or (None, UPX's reason, None)."""
-    return _verdict(path, level, with_pieces=True)[:3]
+    """(estimate, None, pieces, other) as estimate_outcome and estimate_pieces from one run
+    of the model, or (None, UPX's reason, None, None)."""
+    return _verdict(path, level, with_pieces=True)
 
 
 def _verdict(path, level, with_pieces):
@@ -440,7 +442,7 @@ def _verdict(path, level, with_pieces):
         if rc == 0 and reason:
             return None, UPX_REASONS.get(reason, f"UPX check reason {reason}"), None, None
         if with_pieces:
-            rc, pieces, est = _impl.estimate_pieces(buf, lv)
+            rc, pieces, est, other = _impl.estimate_pieces(buf, lv)
         else:
             (rc, est, _, other), pieces = _impl.estimate_packed(buf, lv), None
         size = len(buf)
@@ -474,7 +476,7 @@ PIECE_CONTENT = {_ref.EST_C_CODE: "code", _ref.EST_C_DATA: "data", _ref.EST_C_GA
 def estimate_pieces(data, level="best") -> list:
     """UPX's pieces of this file: dicts with offset, size, stream, packed, kind, filter and
     content (the ratio class it was priced with: code, thumb, data or gap)."""
-    rc, pieces, _ = _impl.estimate_pieces(_as_buffer(data), _level(level))
+    rc, pieces, _, _ = _impl.estimate_pieces(_as_buffer(data), _level(level))
     if rc == _ref.SK_ERR_EMPTY:
         return []
     if rc != 0:

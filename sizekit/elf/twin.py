@@ -441,8 +441,13 @@ def _defer(d, hs, bucket, cnt, ways, pos, best, maxlen, reps, nreps):
 _LIT_NEXT = (0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 4, 5)  # EST_LIT_NEXT: LZMA's state after a literal
 
 
-def _est_stream(d, level, nrv_far):
+def _est_stream(d, level, nrv_far, stop=None, mark=None):
+    """est_stream: (stream bytes, cost of the tokens that start before mark); the parse
+    stops once it reaches stop (the end by default)."""
     n = len(d)
+    stop = n if stop is None else stop
+    mark = n if mark is None else mark
+    at_mark = None
     ways = EST_WAYS_LZMA if level == SK_LEVEL_LZMA else EST_WAYS_NRV
     hs = _hashes(d, ways)
     bucket = [-1] * ((1 << _hashbits(n, ways)) * ways)
@@ -461,7 +466,9 @@ def _est_stream(d, level, nrv_far):
     maxlen = EST_MAXLEN if level == SK_LEVEL_LZMA else EST_MAXLEN_NRV
     nbound = n - EST_MINMATCH  # pos <= nbound <=> pos + MINMATCH <= n
     PB = EST_PRICE_BITS
-    while pos < n:
+    while pos < stop:
+        if at_mark is None and pos >= mark:
+            at_mark = lz.cost if lz is not None else cost
         maxl = n - pos if n - pos < maxlen else maxlen
         best = 0
         rl = 0
@@ -585,7 +592,7 @@ def _est_stream(d, level, nrv_far):
             cnt[h] = (k + 1) & 255
         pos = end
     total = lz.cost if lz is not None else cost
-    return (total + (8 << PB) - 1) >> (PB + 3)
+    return (total + (8 << PB) - 1) >> (PB + 3), total if at_mark is None else at_mark
 
 
 # ---------------------------------------------------------------------------------------
@@ -667,6 +674,7 @@ EST_STUB = (((3110, 3146, 5451), (2372, 2392, 3664)), ((3080, 3166, 5171), (2830
 EST_LSIZE = (((2804, 2838, 5144), (2282, 2302, 3574)), ((2652, 2692, 4744), (2740, 2780, 4128)),
              ((2912, 2968, 5080), (2666, 2706, 4286)), ((2804, 2838, 5144), (2282, 2302, 3574)))
 EST_SHLIB_TAIL = 36
+EST_FILTER_PREFIX_MIN, EST_FILTER_MARGIN = 256 * 1024, 10
 EST_BAND = 20
 
 
@@ -909,6 +917,26 @@ def _pieces(d, level):
     lsize = EST_LSIZE[arch][1 if L.shlib else 0][method] if why == SK_UPX_OK else 0
     out = []
 
+    def _filtered_stream(src, thumb):
+        """est_filtered_stream: (stream, whether the filtered bytes won)."""
+        size = len(src)
+        mark = size // 4 if size >= EST_FILTER_PREFIX_MIN else size
+        buf = bytearray(src)
+        if arch in (EST_ARCH_X86_64, EST_ARCH_I386):
+            _filter_x86(buf)
+        else:
+            _filter_arm(buf, arch == EST_ARCH_AARCH64)
+        first, second = (src, bytes(buf)) if thumb else (bytes(buf), src)
+        s1, m1 = _est_stream(first, level, far, size, mark)
+        if mark < size:
+            _, m2 = _est_stream(second, level, far, mark, mark)
+            if m2 * 1000 > m1 * (1000 + EST_FILTER_MARGIN):
+                return s1, not thumb
+        s2 = _est_stream(second, level, far)[0]
+        if (s2 < s1) if thumb else (s1 < s2):
+            return (s2 if thumb else s1), True
+        return (s1 if thumb else s2), False
+
     def piece(off, size, filt, kind):
         if size == 0:
             return
@@ -919,20 +947,13 @@ def _pieces(d, level):
             packed = size
         else:
             buf = d[off:off + size]
-            stream = _est_stream(buf, level, far)
+            thumb = filt and arch == EST_ARCH_ARMV7 and not arm_mode(d, off, size)
             if filt:
-                buf = bytearray(buf)
-                if arch in (EST_ARCH_X86_64, EST_ARCH_I386):
-                    _filter_x86(buf)
-                else:
-                    _filter_arm(buf, arch == EST_ARCH_AARCH64)
-                fs = _est_stream(bytes(buf), level, far)
-                if fs < stream:
-                    stream = fs
-                else:
-                    filt = 0
+                stream, filt = _filtered_stream(buf, thumb)
+            else:
+                stream = _est_stream(buf, level, far)[0]
             cls = EST_C_GAP if kind == SK_PIECE_GAP else (EST_C_CODE if candidate else EST_C_DATA)
-            if cls == EST_C_CODE and arch == EST_ARCH_ARMV7 and not arm_mode(d, off, size):
+            if thumb:
                 cls = EST_C_THUMB
             packed = size if stream >= size else _scale(a[cls], stream, size, fade)
             if candidate and packed < size and size - packed < lsize:
@@ -1018,9 +1039,9 @@ def _shlib_end(L, pos):
 
 
 def estimate_pieces(data, level):
-    """sk_estimate_pieces with unlimited capacity: (rc, pieces, total)."""
-    rc, out, total, _, _ = _pieces(bytes(data), level)
-    return rc, out, total
+    """sk_estimate_pieces with unlimited capacity: (rc, pieces, total, other size or 0)."""
+    rc, out, total, _, other = _pieces(bytes(data), level)
+    return rc, out, total, other
 
 
 def estimate_packed(data, level):
