@@ -736,14 +736,14 @@ static int est_stream(const uint8_t *d, size_t n, int level, uint64_t nrv_far, s
     while (pos < stop) {
         unsigned maxl = n - pos < maxlen ? (unsigned)(n - pos) : maxlen;
         unsigned best = 0, rl = 0;
+        uint64_t boff = 0;
+        unsigned ri = 0, r;
         if (at_mark && pos >= mark) {
             *at_mark = lz ? lz->cost : c.cost;
             at_mark = NULL;
         }
         EST_PREFETCH(&f, d, n, pos + 1);
         EST_PREFETCH(&f, d, n, pos + 2);
-        uint64_t boff = 0;
-        unsigned ri = 0, r;
         for (r = 0; r < nreps; r++) {
             if (reps[r] != 0 && reps[r] <= pos) {
                 unsigned l = match_len(d + pos - reps[r], d + pos, maxl);
@@ -935,9 +935,10 @@ enum { EST_M_NRV2B = 0, EST_M_NRV2E = 1, EST_M_LZMA = 2 };
  * taken out, per block of 2000+ model bytes of the calibration half of
  * benchmarks/estimate_corpus.py's files (crc32(name) even), UPX 4.2.4, 2026-12-01; F is
  * scanned on the same half's blocks of 300+ model bytes: `bench_estimate.py --fit` prints
- * the scan and this table. A group with 8+ blocks gets the parabola, with 4-7 a line
- * (c = 0), with fewer b = c = 0; one with none takes NRV2E's curve of the same arch and
- * content. i386 is taken as x86-64. */
+ * the scan and this table. Each group's curve is the constant, line (4+ blocks) or
+ * parabola (8+) that best predicts each of its blocks from the others (leave-one-out);
+ * one with no blocks takes NRV2E's curve of the same arch and content. i386 is taken as
+ * x86-64. */
 enum { EST_C_CODE = SK_CONTENT_CODE, EST_C_DATA = SK_CONTENT_DATA, EST_C_GAP = SK_CONTENT_GAP,
        EST_C_THUMB = SK_CONTENT_THUMB };
 #define EST_FADE_NRV 300

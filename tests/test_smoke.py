@@ -1,4 +1,5 @@
 """Smoke checks on real programs: answers, crashes by signal name, timeouts, no leftovers."""
+import os
 import shutil
 import socket
 import subprocess
@@ -44,7 +45,9 @@ def test_crash_is_reported_by_signal_name(tmp_path):
 
 def test_timeout_kills_the_whole_group(tmp_path):
     script = tmp_path / "hang.sh"
-    script.write_text("#!/bin/sh\nsleep 300 &\nsleep 300\n")
+    # a duration no other process on the machine has, so pgrep finds only this group's sleeps
+    nap = f"sleep 300.{os.getpid()}"
+    script.write_text(f"#!/bin/sh\n{nap} &\n{nap}\n")
     script.chmod(0o755)
     start = time.monotonic()
     result = run_smoke(spec(args=[], timeout=1), str(script), log_path=str(tmp_path / "l.log"))
@@ -53,7 +56,7 @@ def test_timeout_kills_the_whole_group(tmp_path):
     # SIGKILL to the group is delivered at once, but the kernel reaps an orphan when it gets to it.
     deadline = time.monotonic() + 5
     while True:
-        left = subprocess.run(["pgrep", "-f", "sleep 300"], capture_output=True, text=True).stdout.split()
+        left = subprocess.run(["pgrep", "-f", nap], capture_output=True, text=True).stdout.split()
         if not left or time.monotonic() > deadline:
             break
         time.sleep(0.05)
