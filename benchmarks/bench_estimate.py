@@ -1,15 +1,15 @@
 """Accuracy and speed of sizekit's UPX size estimate against real `upx` runs, held out.
 
-    python benchmarks/estimate_corpus.py          # once: builds/collects the files
-    python benchmarks/bench_estimate.py [--json OUT] [--upx PATH] [--set held-out|all]
+    python benchmarks/estimate_corpus.py [--fresh]  # once: builds/collects the files
+    python benchmarks/bench_estimate.py [--json OUT] [--upx PATH] [--set held-out|all] [--fresh]
                                         [--fit] [--rows OUT] [--upx-from OUT]
 
 The files are benchmarks/estimate_corpus.py's (Rust bin and cdylib builds for x86_64, armv7
 and aarch64; Debian's programs and libraries; the cross packages' ARM libraries). A fixed
 rule splits them: crc32(file name) even is the calibration set the constants in
 csrc/sizekit_native.c were fitted on, odd is the held-out set. `--cache` on the folder of
-`estimate_corpus.py --fresh` measures its files as a third set, "fresh", which no fit or
-model choice has seen. Every file is packed with
+`estimate_corpus.py --fresh` (or `--fresh` here) measures its files as a third set,
+"fresh", which no fit or model choice has seen. Every file is packed with
 `upx --best` and `upx --best --lzma` in this run (nothing is cached), and the estimate runs
 in-process on the same file. Reported per set and per class (executable / shared library,
 x86_64 / armv7 / aarch64, stripped / unstripped): median and worst |error| on the files UPX
@@ -39,6 +39,7 @@ from upx_blocks import block_for  # noqa: E402
 
 LEVELS = {"best": ["--best"], "lzma": ["--best", "--lzma"]}
 DEFAULT_CACHE = os.path.expanduser("~/.cache/sizekit/estimate-corpus")
+FRESH_CACHE = os.path.expanduser("~/.cache/sizekit/estimate-fresh")  # estimate_corpus.py --fresh
 TARGET_MEDIAN, TARGET_WORST = 0.02, 0.05
 
 
@@ -389,7 +390,10 @@ def print_speed(rows):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cache", default=DEFAULT_CACHE)
+    ap.add_argument("--cache", help=f"the files' folder (default {DEFAULT_CACHE})")
+    ap.add_argument("--fresh", action="store_true",
+                    help=f"measure the fresh set instead ({FRESH_CACHE}, from estimate_corpus.py "
+                         f"--fresh)")
     ap.add_argument("--upx", default=shutil.which("upx") or "/usr/local/bin/upx")
     ap.add_argument("--json", help="write per-file results here")
     ap.add_argument("--runs", type=int, default=3, help="timing runs of estimate and zlib")
@@ -417,9 +421,11 @@ def main(argv=None):
         if args.fit:
             fit(rows)
         return 0
-    manifest = os.path.join(args.cache, "manifest.json")
+    cache = args.cache or (FRESH_CACHE if args.fresh else DEFAULT_CACHE)
+    manifest = os.path.join(cache, "manifest.json")
     if not os.path.exists(manifest):
-        print(f"{manifest}: no corpus; run benchmarks/estimate_corpus.py first", file=sys.stderr)
+        print(f"{manifest}: no corpus; run benchmarks/estimate_corpus.py"
+              + (" --fresh" if args.fresh else "") + " first", file=sys.stderr)
         return 2
     with open(manifest) as f:
         entries = json.load(f)

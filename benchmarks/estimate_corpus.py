@@ -1,6 +1,6 @@
 """Builds and collects the files that calibrate and test sizekit's UPX size estimate.
 
-    python benchmarks/estimate_corpus.py [--cache DIR] [--debian N] [--libs N]
+    python benchmarks/estimate_corpus.py [--cache DIR] [--fresh] [--debian N] [--libs N]
 
 Three sources, each file tagged with its class (executable or shared library; x86_64, armv7
 or aarch64; stripped or not):
@@ -21,7 +21,7 @@ DIR/manifest.json. Builds are incremental (cargo's own cache), so a rerun is qui
 ~/.cache/sizekit/estimate-fresh): the same crates built as "size" (opt-level s, thin LTO, 16
 codegen units), a build the corpus does not have, and programs and libraries spaced the
 same way over those the corpus did not pick, leaving out any file whose bytes are in it.
-`bench_estimate.py --cache DIR` then measures it as the set "fresh".
+`bench_estimate.py --fresh` then measures it as the set "fresh".
 """
 import argparse
 import glob
