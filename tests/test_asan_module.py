@@ -3,8 +3,8 @@
 Every input goes through every exported function, the estimate through sizekit's own
 wrapper (sizekit.elf.native._CBackend: estimate_packed, estimate_pieces, upx_check) as
 the measure stage calls it. Inputs: truncations and header mutations of /bin/true and
-/usr/bin/ls (150 KB, so matches reach far offsets), and every 50th of /usr/bin/gpg-agent
-(a 270 KB code piece: the branch-filter shortcut's quarter parse).
+/usr/bin/ls (150 KB, so matches reach far offsets), and every 50th input /usr/bin/gpg-agent
+with bytes flipped (a 270 KB code piece: the branch-filter shortcut's quarter parse).
 """
 import os
 import shutil
@@ -34,9 +34,13 @@ DRIVER = textwrap.dedent("""
     big = open("/usr/bin/gpg-agent", "rb").read()
     count = 0
     for i in range(3000):
-        base = big if i % 50 == 0 else bases[i % 2]
-        lo = len(base) * 3 // 4 if base is big else 0
-        data = bytearray(base[:rng.randrange(lo, len(base) + 1)])
+        if i % 50 == 0:  # whole (a truncated program is not UPX's), bytes flipped anywhere
+            data = bytearray(big)
+            for _ in range(200):
+                data[rng.randrange(64, len(data))] = rng.randrange(256)
+        else:
+            base = bases[i % 2]
+            data = bytearray(base[:rng.randrange(len(base) + 1)])
         for _ in range(rng.randint(0, 6)):
             if data:
                 data[rng.randrange(min(64, len(data)))] = rng.randrange(256)
