@@ -917,6 +917,8 @@ static void filter_arm(uint8_t *d, uint64_t size, int arm64)
 /*    of a packed program, l_info/p_info, the end marker and the PackHeader (EST_STUB).  */
 
 enum { EST_ARCH_X86_64 = 0, EST_ARCH_ARMV7 = 1, EST_ARCH_AARCH64 = 2, EST_ARCH_I386 = 3 };
+/* The row of EST_A, EST_STUB and EST_LSIZE for an arch: i386 is taken as x86-64. */
+#define EST_TABLE_ARCH(arch) ((arch) == EST_ARCH_I386 ? EST_ARCH_X86_64 : (arch))
 enum { EST_M_NRV2B = 0, EST_M_NRV2E = 1, EST_M_LZMA = 2 };
 #define EST_SMALL_FILE (512u * 1024u)
 #define EST_MAX_LOADS 64
@@ -937,13 +939,13 @@ enum { EST_M_NRV2B = 0, EST_M_NRV2E = 1, EST_M_LZMA = 2 };
  * scanned on the same half's blocks of 300+ model bytes: `bench_estimate.py --fit` prints
  * the scan and this table. Each group's curve is the constant, line (4+ blocks) or
  * parabola (8+) that best predicts each of its blocks from the others (leave-one-out);
- * one with no blocks takes NRV2E's curve of the same arch and content. i386 is taken as
- * x86-64. */
+ * one with no blocks takes NRV2E's curve of the same arch and content. i386 uses the
+ * x86-64 rows (EST_TABLE_ARCH). */
 enum { EST_C_CODE = SK_CONTENT_CODE, EST_C_DATA = SK_CONTENT_DATA, EST_C_GAP = SK_CONTENT_GAP,
        EST_C_THUMB = SK_CONTENT_THUMB };
 #define EST_FADE_NRV 300
 #define EST_FADE_LZMA 5000
-static const int32_t EST_A[4][3][4][5] = { /* {a, b, c, lo, hi} */
+static const int32_t EST_A[3][3][4][5] = { /* {a, b, c, lo, hi} */
     /* x86_64: NRV2B, NRV2E, LZMA; code, data, gap, thumb */
     {{{1019, -119, 0, 352, 553}, {1145, -346, 0, 160, 560},
       {932, 0, 0, 0, 1000}, {1019, -119, 0, 352, 553}},
@@ -965,13 +967,6 @@ static const int32_t EST_A[4][3][4][5] = { /* {a, b, c, lo, hi} */
       {930, 0, 0, 0, 1000}, {912, 82, 0, 303, 565}},
      {{681, 1127, -1288, 222, 458}, {781, 0, 0, 0, 1000},
       {877, 0, 0, 0, 1000}, {681, 1127, -1288, 222, 458}}},
-    /* i386 (as x86_64): NRV2B, NRV2E, LZMA; code, data, gap, thumb */
-    {{{1019, -119, 0, 352, 553}, {1145, -346, 0, 160, 560},
-      {932, 0, 0, 0, 1000}, {1019, -119, 0, 352, 553}},
-     {{962, -50, 0, 276, 519}, {1586, -3625, 5225, 209, 424},
-      {932, 0, 0, 0, 1000}, {962, -50, 0, 276, 519}},
-     {{840, 191, 0, 202, 509}, {697, 1322, -2207, 103, 483},
-      {881, 0, 0, 0, 1000}, {840, 191, 0, 202, 509}}},
 };
 
 /* ARM code is ARM-mode when at least 35% of its aligned words have the "always" condition
@@ -1029,19 +1024,17 @@ static uint64_t est_scale(const int32_t (*a)[5], int content, uint64_t stream, u
  * 2282/2302/3574, ARM 2740/-/4128, AArch64 2666/-/4286; "-": taken as NRV2B + 40) plus
  * l_info, p_info, the end marker, the loader's offset words and the PackHeader (90).
  * i386 is taken as x86-64. */
-static const uint32_t EST_STUB[4][2][3] = {
+static const uint32_t EST_STUB[3][2][3] = {
     {{3110, 3146, 5451}, {2372, 2392, 3664}},
     {{3080, 3166, 5171}, {2830, 2870, 4218}},
     {{3222, 3273, 5386}, {2756, 2812, 4376}},
-    {{3110, 3146, 5451}, {2372, 2392, 3664}},
 };
 /* UPX's loader alone (l_lsize in the packed file's l_info), [arch][program, shlib][method];
  * the same for every file of an arch, kind and method; "-" above taken as NRV2B + 40. */
-static const uint32_t EST_LSIZE[4][2][3] = {
+static const uint32_t EST_LSIZE[3][2][3] = {
     {{2804, 2838, 5144}, {2282, 2302, 3574}},
     {{2652, 2692, 4744}, {2740, 2780, 4128}},
     {{2912, 2968, 5080}, {2666, 2706, 4286}},
-    {{2804, 2838, 5144}, {2282, 2302, 3574}},
 };
 /* Of that, the part after the copied writable PT_LOADs of a shared library (PackHeader). */
 #define EST_SHLIB_TAIL 36
@@ -1333,13 +1326,10 @@ static int est_filtered_stream(est_ctx *c, const uint8_t *src, size_t size, int 
     }
     rc = est_stream(second, size, c->level, c->nrv_far, size, size, NULL, &s2);
     if (rc != SK_OK) return rc;
-    /* ties go to the unfiltered bytes */
-    if (thumb ? s2 < s1 : s1 < s2) {
-        *stream = thumb ? s2 : s1;
-        *filtered = 1;
-    } else {
-        *stream = thumb ? s1 : s2;
-        *filtered = 0;
+    {
+        uint64_t sf = thumb ? s2 : s1, su = thumb ? s1 : s2; /* filtered, unfiltered */
+        *filtered = sf < su;                                 /* ties: unfiltered */
+        *stream = *filtered ? sf : su;
     }
     return SK_OK;
 }
@@ -1469,7 +1459,7 @@ static int est_run(const uint8_t *data, size_t len, int level, sk_piece *out, si
     c.level = level;
     c.arch = why == SK_UPX_OK ? L.arch : EST_ARCH_X86_64;
     c.nrv_far = method == EST_M_NRV2B ? 0xd00 : 0x500;
-    c.a = EST_A[why == SK_UPX_OK ? L.arch : EST_ARCH_X86_64][method];
+    c.a = EST_A[EST_TABLE_ARCH(c.arch)][method];
     c.fade = method == EST_M_LZMA ? EST_FADE_LZMA : EST_FADE_NRV;
     c.out = out;
     c.cap = cap;
@@ -1485,7 +1475,7 @@ static int est_run(const uint8_t *data, size_t len, int level, sk_piece *out, si
     c.scratch = malloc(len);
     if (c.scratch == NULL) return SK_ERR_NOMEM;
     c.blocksize = est_blocksize(&L, len);
-    c.lsize = EST_LSIZE[L.arch][L.shlib][method];
+    c.lsize = EST_LSIZE[EST_TABLE_ARCH(L.arch)][L.shlib][method];
     for (k = 0, have_x = 0; k < L.nload; k++)
         if ((L.load[k].flags & 1) && (!have_x || L.load[k].filesz > L.load[nx].filesz)) {
             nx = k;
@@ -1525,7 +1515,8 @@ static int est_run(const uint8_t *data, size_t len, int level, sk_piece *out, si
         uint64_t g = est_gap(&L, k, len);
         rc = est_extent(&c, L.load[k].off + L.load[k].filesz, g, 0, SK_PIECE_GAP);
     }
-    pos = c.sum + EST_STUB[L.arch][L.shlib][method] - (L.shlib ? EST_SHLIB_TAIL : 0);
+    pos = c.sum + EST_STUB[EST_TABLE_ARCH(L.arch)][L.shlib][method] -
+          (L.shlib ? EST_SHLIB_TAIL : 0);
     if (L.shlib) {
         uint64_t end = est_shlib_end(&L, pos);
         uint64_t band = (c.sum - c.copied) * EST_BAND / 1000, up, down;

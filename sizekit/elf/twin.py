@@ -378,12 +378,12 @@ def _hashbits(n, ways):
     return bits
 
 
-def _hashes(d, ways):
-    """est_hash4 at every position that has 4 bytes."""
+def _hashes(d, bits):
+    """est_hash4 with a table of `bits` bits at every position that has 4 bytes."""
     n = len(d)
     if n < 4:
         return []
-    shift = 32 - _hashbits(n, ways)
+    shift = 32 - bits
     words = [0] * (n - 3)
     for k in range(4):
         cnt = (n - 3 - k + 3) // 4
@@ -449,9 +449,10 @@ def _est_stream(d, level, nrv_far, stop=None, mark=None):
     mark = n if mark is None else mark
     at_mark = None
     ways = EST_WAYS_LZMA if level == SK_LEVEL_LZMA else EST_WAYS_NRV
-    hs = _hashes(d, ways)
-    bucket = [-1] * ((1 << _hashbits(n, ways)) * ways)
-    cnt = [0] * (1 << _hashbits(n, ways))
+    bits = _hashbits(n, ways)
+    hs = _hashes(d, bits)
+    bucket = [-1] * ((1 << bits) * ways)
+    cnt = [0] * (1 << bits)
     W1 = ways - 1
     h3 = _hashes3(d)
     last3 = [-1] * (1 << EST_HASH3BITS)
@@ -661,21 +662,20 @@ EST_A = (  # [arch][NRV2B, NRV2E, LZMA][code, data, gap, thumb] = (a, b, c, lo, 
      ((912, 82, 0, 303, 565), (1256, -1045, 0, 210, 247),
       (930, 0, 0, 0, 1000), (912, 82, 0, 303, 565)),
      ((681, 1127, -1288, 222, 458), (781, 0, 0, 0, 1000),
-      (877, 0, 0, 0, 1000), (681, 1127, -1288, 222, 458))),
-    (((1019, -119, 0, 352, 553), (1145, -346, 0, 160, 560),
-      (932, 0, 0, 0, 1000), (1019, -119, 0, 352, 553)),
-     ((962, -50, 0, 276, 519), (1586, -3625, 5225, 209, 424),
-      (932, 0, 0, 0, 1000), (962, -50, 0, 276, 519)),
-     ((840, 191, 0, 202, 509), (697, 1322, -2207, 103, 483),
-      (881, 0, 0, 0, 1000), (840, 191, 0, 202, 509)))
+      (877, 0, 0, 0, 1000), (681, 1127, -1288, 222, 458)))
 )
 EST_STUB = (((3110, 3146, 5451), (2372, 2392, 3664)), ((3080, 3166, 5171), (2830, 2870, 4218)),
-            ((3222, 3273, 5386), (2756, 2812, 4376)), ((3110, 3146, 5451), (2372, 2392, 3664)))
+            ((3222, 3273, 5386), (2756, 2812, 4376)))
 EST_LSIZE = (((2804, 2838, 5144), (2282, 2302, 3574)), ((2652, 2692, 4744), (2740, 2780, 4128)),
-             ((2912, 2968, 5080), (2666, 2706, 4286)), ((2804, 2838, 5144), (2282, 2302, 3574)))
+             ((2912, 2968, 5080), (2666, 2706, 4286)))
 EST_SHLIB_TAIL = 36
 EST_FILTER_PREFIX_MIN, EST_FILTER_MARGIN = 256 * 1024, 10
 EST_BAND = 20
+
+
+def _table_arch(arch):
+    """EST_TABLE_ARCH: the row of EST_A, EST_STUB and EST_LSIZE (i386 uses x86-64's)."""
+    return EST_ARCH_X86_64 if arch == EST_ARCH_I386 else arch
 
 
 def arm_mode(d, off, size):
@@ -912,9 +912,10 @@ def _pieces(d, level):
     why, L = _layout_read(d)
     arch = L.arch if why == SK_UPX_OK else EST_ARCH_X86_64
     far = 0xD00 if method == EST_M_NRV2B else 0x500
-    a = EST_A[arch][method]
+    ta = _table_arch(arch)
+    a = EST_A[ta][method]
     fade = EST_FADE_LZMA if method == EST_M_LZMA else EST_FADE_NRV
-    lsize = EST_LSIZE[arch][1 if L.shlib else 0][method] if why == SK_UPX_OK else 0
+    lsize = EST_LSIZE[ta][1 if L.shlib else 0][method] if why == SK_UPX_OK else 0
     out = []
 
     def _filtered_stream(src, thumb):
@@ -933,9 +934,8 @@ def _pieces(d, level):
             if m2 * 1000 > m1 * (1000 + EST_FILTER_MARGIN):
                 return s1, not thumb
         s2 = _est_stream(second, level, far)[0]
-        if (s2 < s1) if thumb else (s1 < s2):
-            return (s2 if thumb else s1), True
-        return (s1 if thumb else s2), False
+        sf, su = (s2, s1) if thumb else (s1, s2)  # filtered, unfiltered
+        return (sf, True) if sf < su else (su, False)  # ties: unfiltered
 
     def piece(off, size, filt, kind):
         if size == 0:
@@ -1004,7 +1004,7 @@ def _pieces(d, level):
     for k, s in enumerate(L.loads):
         extent(s[0] + s[1], _gap(L, k, n), 0, SK_PIECE_GAP)
     total = sum(p["packed"] for p in out)
-    pos = total + EST_STUB[L.arch][1 if L.shlib else 0][method] - \
+    pos = total + EST_STUB[ta][1 if L.shlib else 0][method] - \
         (EST_SHLIB_TAIL if L.shlib else 0)
     other = 0
     if L.shlib:
