@@ -1,13 +1,14 @@
 """Read a matrix file from disk and hand its text to the validator."""
 import os
 
+from ..utils import limits
 from ..utils.errors import MatrixError
 from ..utils.host import host_triple
 from ..utils.safeio import FileProblem, read_text
 from .matrix import parse_matrix
 
 # A real matrix is a few KB; the YAML limits (depth, values, aliases) are in yamlsafe.
-MAX_MATRIX_BYTES = 1 << 20
+MAX_MATRIX_BYTES = limits.MATRIX_BYTES.value
 
 
 def load_matrix(path, host=None):

@@ -9,12 +9,13 @@ PyYAML's recursive composer goes deeper, and again while walking the node graph.
 """
 import yaml
 
+from ..utils import limits
 from ..utils.errors import MatrixError
 
-MAX_DEPTH = 64       # a matrix nests about 7 levels deep
-MAX_NODES = 20_000   # a matrix has a few hundred values
-MAX_ALIASES = 100
-MAX_SCALAR = 4096
+MAX_DEPTH = limits.MATRIX_DEPTH.value       # a matrix nests about 7 levels deep
+MAX_NODES = limits.MATRIX_VALUES.value      # a matrix has a few hundred values
+MAX_ALIASES = limits.MATRIX_ALIASES.value
+MAX_SCALAR = limits.MATRIX_SCALAR.value
 
 MAP_TAG, SEQ_TAG, MERGE_TAG = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:merge")
 PLAIN_TAGS = (MAP_TAG, SEQ_TAG)

@@ -103,3 +103,44 @@ def _binary(data, offset):
 def read_text(path, limit, what):
     """read_bytes, then decode_text. what names the file for the size message ("a matrix file")."""
     return decode_text(read_bytes(path, limit, what))
+
+
+def open_regular(path, limit=None, what="a file"):
+    """A read-only descriptor of a regular file, opened without blocking; the caller closes it.
+
+    A FIFO, device, socket or folder is refused from its stat before the open (and again from
+    fstat after it, in case the path changed between). With limit, a larger file is refused
+    too. Raises FileProblem."""
+    try:
+        _check_mode(os.stat(path).st_mode)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise FileProblem("missing", "not found") from None
+    except (OSError, ValueError) as exc:
+        raise FileProblem("unreadable", f"cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        st = os.fstat(fd)
+        _check_mode(st.st_mode)
+        if limit is not None and st.st_size > limit:
+            raise _too_big(limit, what)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def inside(folder, path):
+    """True when path, with every symlink resolved, is folder itself or lies under it."""
+    base = os.path.realpath(folder)
+    real = os.path.realpath(path)
+    return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
+
+
+def path_inside(folder, relpath):
+    """folder/relpath when it stays inside folder after resolving symlinks, else None.
+
+    relpath is a path an untrusted file named: absolute paths, NULs and escapes give None."""
+    if not isinstance(relpath, str) or not relpath or "\0" in relpath or os.path.isabs(relpath):
+        return None
+    full = os.path.join(folder, relpath)
+    return full if inside(folder, full) else None
