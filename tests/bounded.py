@@ -1,0 +1,69 @@
+"""Run `python -m sizekit` in a child under prlimit, and measure its time and peak memory.
+
+The hostile-input suites use this: the bound is enforced by the kernel (prlimit's address-space
+and CPU caps), and the figures come from the child's own rusage, not from timing in the test.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import namedtuple
+
+from conftest import ROOT
+
+Run = namedtuple("Run", "status stdout stderr seconds megabytes")
+
+# The README's promise: the largest input within the limits, and the supported size.
+LIMIT_SECONDS, LIMIT_MB = 10.0, 500
+SUPPORTED_SECONDS, SUPPORTED_MB = 2.0, 200
+# Python itself, zstandard and the native module take ~100 MB of address space before any
+# input is read, and glibc's arenas more: the cap is on address space, the bound on peak RSS.
+ADDRESS_SPACE_MB = 4096
+
+
+def prlimit():
+    path = shutil.which("prlimit")
+    if path is None:
+        import pytest
+        pytest.skip("prlimit (util-linux) is not on PATH")
+    return path
+
+
+def run_sizekit(*args, cwd, seconds=LIMIT_SECONDS, address_mb=ADDRESS_SPACE_MB, stdin=None):
+    """Run sizekit ARGS under `prlimit --as --cpu`; kill it after 3x seconds of wall time."""
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    cpu = max(2, int(seconds * 2))
+    cmd = [prlimit(), f"--as={address_mb << 20}", f"--cpu={cpu}", sys.executable, "-m", "sizekit", *map(str, args)]
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.monotonic()
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=stdin or subprocess.DEVNULL, stdout=out, stderr=err)
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() - start > seconds * 3:
+                proc.kill()
+            time.sleep(0.005)
+        elapsed = time.monotonic() - start
+        out.seek(0)
+        err.seek(0)
+        return Run(os.waitstatus_to_exitcode(status), out.read().decode(errors="replace"),
+                   err.read().decode(errors="replace"), elapsed, usage.ru_maxrss / 1024)
+
+
+def assert_bounded(run, seconds=LIMIT_SECONDS, megabytes=LIMIT_MB):
+    assert "Traceback" not in run.stderr, run.stderr[-2000:]
+    assert run.seconds < seconds, f"took {run.seconds:.2f} s (bound {seconds} s)"
+    assert run.megabytes < megabytes, f"peak RSS {run.megabytes:.0f} MB (bound {megabytes} MB)"
+
+
+def assert_refused(run, *fragments, seconds=LIMIT_SECONDS, megabytes=LIMIT_MB):
+    """Exit 2 with one line on stderr holding every fragment, nothing on stdout, within the bounds."""
+    assert run.status == 2, (run.status, run.stderr[-2000:])
+    assert run.stderr.count("\n") == 1 and run.stderr.endswith("\n"), run.stderr[-2000:]
+    for fragment in fragments:
+        assert fragment in run.stderr, (fragment, run.stderr)
+    assert run.stdout == "", run.stdout[-2000:]
+    assert_bounded(run, seconds, megabytes)
