@@ -170,11 +170,15 @@ def test_matrix_flag_finds_results_in_its_output(tmp_path):
 
 
 def test_matrix_found_from_results_in_a_nested_output(tmp_path):
-    # The tight matrix's results sit below matrix.yaml's own output folder: the name and the
-    # output folder pick the right matrix, not the nearest file.
+    # The tight matrix's results sit below matrix.yaml's own output folder. The "matrix" field
+    # of results.json names tight.yaml, but a results file may come from a fork: only the
+    # output folders decide, so matrix.yaml (output out) is passed over and --matrix is needed.
     setup(tmp_path, "1MiB")
     _, rpath = setup(tmp_path, "1KB", output="out/tight", matrix_name="tight.yaml")
     r = sizekit("check", rpath, cwd=str(tmp_path))
+    assert (r.returncode, r.stdout) == (2, "")
+    assert "no matrix.yaml in" in r.stderr and "pass --matrix PATH" in r.stderr
+    r = sizekit("check", rpath, "--matrix", "tight.yaml", cwd=str(tmp_path))
     assert r.returncode == 1
     assert "(tight.yaml against out/tight/results.json)" in r.stdout
 
@@ -232,13 +236,16 @@ def test_missing_matrix_exits_2(tmp_path):
     os.unlink(tmp_path / "matrix.yaml")
     r = sizekit("check", rpath)
     assert r.returncode == 2
-    assert r.stderr == (f"sizekit: {rpath}: cannot find its matrix 'matrix.yaml' in {tmp_path / 'out'} "
-                        f"or the folders above; pass --matrix PATH\n")
+    assert r.stderr == (f"sizekit: {rpath}: no matrix.yaml in {tmp_path / 'out'} or the folders above has it as "
+                        f"its output folder; pass --matrix PATH\n")
 
 
 def test_invalid_budget_size_exits_2(tmp_path):
     _, rpath = setup(tmp_path, "12 parsecs")
     r = sizekit("check", rpath, cwd=str(tmp_path))
+    assert (r.returncode, r.stderr) == (2, f"sizekit: {rpath}: matrix.yaml above it is not a valid matrix; "
+                                           f"run `sizekit check --matrix matrix.yaml` to see why\n")
+    r = sizekit("check", rpath, "--matrix", "matrix.yaml", cwd=str(tmp_path))
     assert r.returncode == 2
     assert "crates.app.budget: unknown unit 'parsecs' in '12 parsecs'" in r.stderr
 

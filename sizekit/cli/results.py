@@ -25,8 +25,9 @@ budgets come from each crate's `budget:` in the matrix: `budget: 1MiB`, or
   - max and targets: TRIPLE apply to the crate's final row per target, i.e. the last
     variant in matrix order that built (status ok); earlier rows such as dev are not checked;
   - the most specific wins: variant, then target, then max.
-The matrix is --matrix, else the one named in results.json, looked up from the results
-file's folder upwards. With --matrix and no results file, the matrix's output/results.json.
+The matrix is --matrix, else the nearest matrix.yaml at or above the results file's folder
+whose output: is that folder (never a name read from results.json, which may come from a
+fork's CI job). With --matrix and no results file, the matrix's output/results.json.
 exit status: 0 all within budget, 1 any over (or not built, with --strict), 2 bad input."""
 
 
@@ -110,7 +111,7 @@ def register_check(sub):
                        description="Check the sizes in results.json against the budgets in the matrix.",
                        epilog=CHECK_RULE, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("results", nargs="?", help="results.json (default: out/results.json, or the --matrix output's)")
-    p.add_argument("--matrix", help="matrix file with the budgets (default: the one named in results.json)")
+    p.add_argument("--matrix", help="matrix file with the budgets (default: the matrix.yaml above the results whose output is its folder)")
     p.add_argument("--strict", action="store_true", help="a budgeted row that did not build fails the check")
     p.add_argument("--max-growth", metavar="BYTES|PCT",
                    help="instead of the matrix's budgets: fail (exit 1) when a cell grew by more than this "

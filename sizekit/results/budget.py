@@ -16,9 +16,8 @@ with `--strict`. Exit status: 0 all within budget, 1 any over, 2 bad input. This
 finds the rows; sizekit.report.budget prints them and sizekit.cli.results runs the command.
 """
 import os
-import sys
 
-from ..utils.errors import ResultsError, UsageError
+from ..utils.errors import ResultsError, SizekitError, UsageError
 from ..config.load import load_matrix
 from ..config.matrix import suggest
 from ..plan.layout import Layout
@@ -27,38 +26,40 @@ from .format import load_results
 OK, OVER, NOT_CHECKED = "OK", "OVER", "NOT CHECKED"
 
 
-def find_matrix(results_file, results):
-    """The matrix that wrote results_file: its "matrix" name, looked up from the file's folder upwards.
+DEFAULT_MATRIX = "matrix.yaml"
 
-    results.json lives in <matrix folder>/<output>/ and names the matrix relative to the
-    matrix folder, so the first ancestor holding that name whose `output:` is the results
-    folder is the one. Failing that, the nearest ancestor holding that name.
+
+def find_matrix(results_file):
+    """The matrix whose output folder holds results_file: the nearest `matrix.yaml` at or above
+    that folder whose `output:` is that folder.
+
+    results.json may come from another machine, so nothing in it names the matrix: a field
+    could point anywhere, and a matrix error would show that file's text. A matrix.yaml above
+    that fails to load, or whose output is another folder, is passed over without reading it
+    out; --matrix names any other file.
     """
-    name = results.get("matrix") or "matrix.yaml"
     folder = os.path.dirname(os.path.abspath(results_file))
-    if os.path.isabs(name):
-        candidates = [name] if os.path.isfile(name) else []
-    else:
-        candidates, d = [], folder
-        while True:
-            if os.path.isfile(os.path.join(d, name)):
-                candidates.append(os.path.join(d, name))
-            parent = os.path.dirname(d)
-            if parent == d:
-                break
-            d = parent
-    if not candidates:
-        raise UsageError(f"{results_file}: cannot find its matrix {name!r} in {folder} or the folders above; "
-                         f"pass --matrix PATH")
-    first = None
-    for path in candidates:
-        matrix = load_matrix(path)
-        if os.path.realpath(matrix.output) == os.path.realpath(folder):
-            return matrix
-        first = first or matrix
-    print(f"sizekit: note: using {os.path.relpath(first.path)} for budgets; its output is "
-          f"{os.path.relpath(first.output)}, not the results' folder", file=sys.stderr)
-    return first
+    d, broken = folder, None
+    while True:
+        path = os.path.join(d, DEFAULT_MATRIX)
+        if os.path.isfile(path):
+            try:
+                matrix = load_matrix(path)
+            except SizekitError:
+                matrix, broken = None, broken or path
+            if matrix is not None and os.path.realpath(matrix.output) == os.path.realpath(folder):
+                return matrix
+        parent = os.path.dirname(d)
+        if parent == d:
+            break
+        d = parent
+    if broken:
+        # Its errors would quote a file the user did not name: send them to --matrix, which shows them.
+        shown = os.path.relpath(broken)
+        raise UsageError(f"{results_file}: {shown} above it is not a valid matrix; run `sizekit check "
+                         f"--matrix {shown}` to see why")
+    raise UsageError(f"{results_file}: no {DEFAULT_MATRIX} in {folder} or the folders above has it as its "
+                     f"output folder; pass --matrix PATH")
 
 
 def _check_names(matrix, crate, targets):
@@ -143,7 +144,7 @@ def load_rows(results_file=None, matrix_file=None):
     else:
         results_file = results_file or os.path.join("out", "results.json")
         results = load_results(results_file)
-        matrix = find_matrix(results_file, results)
+        matrix = find_matrix(results_file)
     try:
         return matrix, results_file, budget_rows(matrix, results)
     except (KeyError, TypeError) as exc:

@@ -6,23 +6,32 @@ field the reports, diff and check use is checked for its type, so a foreign or t
 is one line naming the file and the field, never a traceback later.
 """
 import json
+import math
 import re
 
+from ..utils import limits
 from ..utils.errors import ResultsError
 from ..utils.fsutil import atomic_write_text
 from ..utils.safeio import FileProblem, read_text
 
 VERSION = 1
-MAX_RESULTS_BYTES = 64 << 20   # a real results.json is KBs to a few MB
+MAX_RESULTS_BYTES = limits.RESULTS_BYTES.value   # a real results.json is KBs to a few MB
 # Values (counted as commas and opening brackets, an upper bound) that json may build: about
 # 90 MB at worst. The example matrix writes 135 per cell, so this allows some 7,000 cells.
-MAX_RESULTS_VALUES = 1_000_000
+MAX_RESULTS_VALUES = limits.RESULTS_VALUES.value
+MAX_CELLS = limits.CELLS.value
+MAX_NAME = limits.NAME_CHARS.value
+MAX_TEXT = limits.TEXT_CHARS.value
+MAX_SIZE = limits.SIZE_MAX.value
+# Report files are named after crates: a crate may not take the all-crates table's name.
+RESERVED_CRATES = ("crates",)
+CRATE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*\Z")
 
 NULL = type(None)
 
 
 class BYTES:
-    """A byte count: a whole number from 0 to 2**63 - 1."""
+    """A byte count: a whole number from 0 to 2**48."""
 
 
 STR, SIZE, OBJ = (str,), (BYTES,), (dict,)
@@ -60,7 +69,7 @@ def _is(value, types):
     if isinstance(value, bool):
         return bool in types
     if isinstance(value, int):
-        return BYTES in types and 0 <= value < 1 << 63
+        return BYTES in types and 0 <= value <= MAX_SIZE
     return isinstance(value, types)
 
 
@@ -148,6 +157,9 @@ def check_results(data, path):
     Raises ResultsError, or ContentsError for a field of the wrong type, naming path."""
     if not isinstance(data, dict) or data.get("version") != VERSION or not isinstance(data.get("cells"), list):
         raise ResultsError(f"{path}: not a sizekit results.json of version {VERSION}")
+    if len(data["cells"]) > MAX_CELLS:
+        raise ResultsError(f"{path}: holds {len(data['cells']):,} cells, over the limit of {MAX_CELLS:,} for a "
+                           f"results.json; check that this is the right file")
     for i, cell in enumerate(data["cells"]):
         if not isinstance(cell, dict) or not all(k in cell for k in ("crate", "target", "variant", "status")):
             raise ResultsError(f"{path}: cells[{i}] lacks crate/target/variant/status")
@@ -161,5 +173,72 @@ def check_results(data, path):
     for i, name in enumerate(data.get("variants", [])):
         if not _is(name, STR):
             raise _wrong(path, f"variants[{i}]", name, STR)
+    _check_values(path, data)
+    _check_names(path, data)
     data.setdefault("baseline", None)
     return data
+
+
+def _check_values(path, data):
+    """Every value of the document, whatever its key: strings of bounded length, numbers that
+    fit 64 bits and are finite. One pass over at most MAX_RESULTS_VALUES values, no recursion."""
+    stack = [("", data)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if len(key) > MAX_NAME:
+                    raise ContentsError(f"{path}: {where or 'top level'}: a key of {len(key):,} characters, over "
+                                        f"the limit of {MAX_NAME}; {FOREIGN}")
+                stack.append((f"{where}.{key}" if where else key, item))
+        elif isinstance(value, list):
+            stack.extend((f"{where}[{i}]", item) for i, item in enumerate(value))
+        elif isinstance(value, str):
+            if len(value) > MAX_TEXT:
+                raise ContentsError(f"{path}: {where}: a string of {len(value):,} characters, over the limit of "
+                                    f"{MAX_TEXT:,}; {FOREIGN}")
+        elif isinstance(value, bool) or value is None:
+            continue
+        elif isinstance(value, int):
+            if not -(1 << 63) <= value < 1 << 63:
+                raise ContentsError(f"{path}: {where}: a number of {len(str(abs(value))):,} digits, outside "
+                                    f"64 bits; {FOREIGN}")
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise ContentsError(f"{path}: {where}: {json.dumps(value)} is not a number sizekit writes; {FOREIGN}")
+
+
+FOREIGN = "not a results.json as sizekit writes it"
+
+
+def _name_problem(name, kind):
+    if len(name) > MAX_NAME:
+        return f"a {kind} name of {len(name):,} characters, over the limit of {MAX_NAME}"
+    if kind == "crate":
+        if not CRATE_NAME.match(name) or ".." in name:
+            return f"crate name {name[:40]!r} cannot name a report file (letters, digits and . _ + - only)"
+        if name in RESERVED_CRATES:
+            return f"crate name {name!r} is the all-crates table's ({name}.md); rename the crate in the matrix"
+    return None
+
+
+def _check_names(path, data):
+    """Names that become file names or table keys: bounded, safe, and each cell once."""
+    seen = {}
+    for i, cell in enumerate(data["cells"]):
+        for kind in ("crate", "target", "variant"):
+            problem = _name_problem(cell[kind], kind)
+            if problem:
+                raise ContentsError(f"{path}: cells[{i}].{kind}: {problem}")
+        for j, stage in enumerate(cell.get("stages") or []):
+            problem = _name_problem(stage["step"], "step")
+            if problem:
+                raise ContentsError(f"{path}: cells[{i}].stages[{j}].step: {problem}")
+        key = (cell["crate"], cell["target"], cell["variant"])
+        if key in seen:
+            raise ContentsError(f"{path}: cells[{seen[key]}] and cells[{i}] are both {'/'.join(key)}; "
+                                f"a cell appears once, so this file was edited or joined by hand")
+        seen[key] = i
+    for i, ref in enumerate(data.get("references") or []):
+        problem = _name_problem(ref["crate"], "crate")
+        if problem:
+            raise ContentsError(f"{path}: references[{i}].crate: {problem}")
