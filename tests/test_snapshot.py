@@ -322,7 +322,7 @@ def test_huge_and_special_files_named_as_snapshots(tmp_path, pair):
         f.write(b"\x28\xb5\x2f\xfd")
         f.truncate(1 << 30)                      # sparse: costs no disk
     r = run("diff", huge, pair[1])
-    assert r.returncode == 2 and r.stderr == f"sizekit: {huge}: is larger than 256 MiB, the limit for a snapshot; " \
+    assert r.returncode == 2 and r.stderr == f"sizekit: {huge}: is larger than 64 MiB, the limit for a snapshot; " \
                                               "check that this is the right file\n"
     fifo = tmp_path / "fifo.sksnap.zst"
     os.mkfifo(fifo)
@@ -331,10 +331,15 @@ def test_huge_and_special_files_named_as_snapshots(tmp_path, pair):
 
 
 def test_a_bomb_is_refused_by_what_it_decompresses_to(monkeypatch):
-    monkeypatch.setattr(sn, "MAX_PAYLOAD", 1 << 20)
-    bomb = zstandard.ZstdCompressor(write_content_size=False).compress(b"\0" * (8 << 20))
-    with pytest.raises(sn.ResultsError, match=r"^bomb: not a sizekit snapshot \(decompresses to more than 1,048,576"):
+    from sizekit.utils import limits
+    monkeypatch.setattr(limits, "SNAPSHOT_PAYLOAD", limits.Limit(1 << 20, "bytes", "snapshot", "decompressed"))
+    # A header that claims a string pool of 8 MiB, in a frame that declares no size.
+    head = json.dumps({"format": sn.FORMAT, "version": 1, "strings": 1, "string_bytes": 8 << 20,
+                       "symbols": 0}).encode()
+    payload = sn.MAGIC + len(head).to_bytes(4, "little") + head + b"a" * (8 << 20)
+    bomb = zstandard.ZstdCompressor(write_content_size=False).compress(payload)
+    with pytest.raises(sn.ResultsError, match=r"^bomb: not a sizekit snapshot \(decompresses to more than 1 MiB"):
         sn.decode(bomb, "bomb")
     claim = zstandard.ZstdCompressor().compress(b"\0" * (2 << 20))
-    with pytest.raises(sn.ResultsError, match=r"its frame claims 2,097,152 bytes, over the limit"):
+    with pytest.raises(sn.ResultsError, match=r"its frame claims 2,097,152 bytes, over the limit of 1 MiB"):
         sn.decode(claim, "claim")

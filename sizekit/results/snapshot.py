@@ -13,9 +13,12 @@ of the columns, its covered sections and the bytes no symbol covers; "cell_artif
 each cell of "results" (same order) to an artifact index or null. Cells that share one build
 share one artifact, so a matrix's symbols are stored once per build.
 
-Loading trusts nothing: the compressed size, the claimed and the real decompressed size are
-capped, every index is checked against its column, and the results part goes through the same
-field checks as a results.json. Any problem is one ResultsError line naming the file (exit 2).
+Loading trusts nothing: every size and count is held to its limit in sizekit.utils.limits
+before anything is allocated for it, the frame is decompressed piece by piece (never more than
+a piece's size, nor past the frame's declared size), strings must be UTF-8 without surrogates,
+every index is checked against its column, and the results part goes through the same field
+checks as a results.json. Any problem is one ResultsError line naming the file (exit 2).
+Columns stay u32 arrays and pool strings are decoded once: a table's columns are views.
 """
 import json
 import os
@@ -26,6 +29,7 @@ from dataclasses import dataclass, field
 
 import zstandard
 
+from ..utils import limits
 from ..utils.errors import ResultsError
 from ..utils.fsutil import atomic_write_bytes
 from ..utils.safeio import FileProblem, read_bytes
@@ -37,12 +41,9 @@ ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 FORMAT = "sizekit-snapshot"
 VERSION = 1
 NAME_IS_RAW = 0xFFFFFFFF
-MAX_COMPRESSED = 256 << 20     # a real snapshot is a few MB
-MAX_PAYLOAD = 512 << 20        # decompressed
-CHUNK = 4 << 20
+CHUNK = 1 << 20                # decompressed per read: memory follows what really decompresses
 BIG_ENDIAN = sys.byteorder != "little"   # the columns are little-endian on disk
 U32 = "I" if array("I").itemsize == 4 else "L"
-MAX_HEADER = 128 << 20
 LEVEL = 9                      # ~3x faster to write than 19, within a few % of its size
 
 
@@ -123,115 +124,265 @@ def _bad(path, why):
     return ResultsError(f"{path}: not a sizekit snapshot ({why})")
 
 
-def _payload(path, data):
-    try:
-        size = zstandard.frame_content_size(data)
-    except zstandard.ZstdError as exc:
-        raise _bad(path, f"bad zstd frame: {exc}") from None
-    if size > MAX_PAYLOAD:
-        raise _bad(path, f"its frame claims {size:,} bytes, over the limit of {MAX_PAYLOAD:,}")
-    # In chunks, so memory follows what really decompresses, not what a frame claims.
-    chunks, total = [], 0
-    try:
-        reader = zstandard.ZstdDecompressor().stream_reader(data, read_across_frames=False)
-        while total <= MAX_PAYLOAD:
-            chunk = reader.read(CHUNK)
+def _over(path, value, what, limit):
+    """The one line for a count or size over its limit in sizekit.utils.limits."""
+    return _bad(path, f"{value:,} {what}, over the limit of {limits.value_text(limit)}")
+
+
+class _Stream:
+    """The frame's payload, decompressed piece by piece: never more than a piece asks for, and the
+    pieces together never more than the frame declares or SNAPSHOT_PAYLOAD allows."""
+
+    def __init__(self, path, data):
+        self.path, self.total = path, 0
+        try:
+            self.declared = zstandard.frame_content_size(data)
+        except zstandard.ZstdError as exc:
+            raise _bad(path, f"bad zstd frame: {exc}") from None
+        if self.declared > limits.SNAPSHOT_PAYLOAD.value:
+            raise _bad(path, f"its frame claims {self.declared:,} bytes, over the limit of "
+                             f"{limits.value_text(limits.SNAPSHOT_PAYLOAD)} decompressed")
+        self.reader = zstandard.ZstdDecompressor().stream_reader(data, read_across_frames=False)
+
+    def fits(self, n):
+        """Whether n more bytes fit in what the frame declares (always, when it declares nothing)."""
+        return self.declared < 0 or self.total + n <= self.declared
+
+    def read(self, n, what):
+        """Exactly n bytes, or ResultsError saying what ended early."""
+        if self.total + n > limits.SNAPSHOT_PAYLOAD.value:
+            raise _bad(self.path, f"decompresses to more than {limits.value_text(limits.SNAPSHOT_PAYLOAD)}, "
+                                  "the limit")
+        # A growing bytearray, not chunks joined: the piece is in memory once, and only as far as it
+        # really decompresses, whatever a hostile header claims.
+        buf = bytearray()
+        while len(buf) < n:
+            chunk = self._chunk(min(CHUNK, n - len(buf)))
             if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-        out = b"".join(chunks)
-    except zstandard.ZstdError as exc:
-        raise _bad(path, f"corrupt zstd data: {exc}") from None
-    except MemoryError:
-        raise _bad(path, "too large to load in this much memory") from None
-    if len(out) > MAX_PAYLOAD:
-        raise _bad(path, f"decompresses to more than {MAX_PAYLOAD:,} bytes")
-    if size >= 0 and len(out) != size:
-        raise _bad(path, f"truncated: {len(out):,} of {size:,} bytes")
-    return out
+                raise _bad(self.path, f"truncated: its {what} ends after {len(buf):,} of {n:,} bytes")
+            buf += chunk
+        self.total += n
+        return buf
+
+    def end(self):
+        """Nothing may follow the columns, and the frame must hold what it declared."""
+        if self._chunk(1):
+            raise _bad(self.path, "the sizes in its header do not match its contents (more data follows)")
+        if self.declared >= 0 and self.total != self.declared:
+            raise _bad(self.path, f"truncated: {self.total:,} of {self.declared:,} bytes")
+
+    def _chunk(self, n):
+        try:
+            return self.reader.read(n)
+        except zstandard.ZstdError as exc:
+            raise _bad(self.path, f"corrupt zstd data: {exc}") from None
 
 
 def decode(data, path):
     """A Snapshot from a file's bytes. Raises ResultsError naming path."""
     if not is_snapshot_bytes(data):
         raise _bad(path, "no zstd frame")
-    payload = _payload(path, data)
-    if payload[:len(MAGIC)] != MAGIC:
+    stream = _Stream(path, data)
+    if not stream.fits(len(MAGIC) + 4):
         raise _bad(path, "a zstd file, but not a sizekit snapshot of version 1")
-    pos = len(MAGIC)
-    if len(payload) < pos + 4:
-        raise _bad(path, "truncated header")
-    (hlen,) = struct.unpack_from("<I", payload, pos)
-    pos += 4
-    if hlen > MAX_HEADER or pos + hlen > len(payload):
-        raise _bad(path, "truncated header")
     try:
-        header = json.loads(payload[pos:pos + hlen].decode("utf-8"))
-    except (ValueError, RecursionError) as exc:
-        raise _bad(path, f"header is not JSON: {' '.join(str(exc).split())[:80]}") from None
-    pos += hlen
-    if not isinstance(header, dict) or header.get("format") != FORMAT or header.get("version") != VERSION:
-        raise _bad(path, "unknown header or version")
+        head = stream.read(len(MAGIC) + 4, "start")
+    except ResultsError:
+        raise _bad(path, "a zstd file, but not a sizekit snapshot of version 1") from None
+    if head[:len(MAGIC)] != MAGIC:
+        raise _bad(path, "a zstd file, but not a sizekit snapshot of version 1")
+    (hlen,) = struct.unpack_from("<I", head, len(MAGIC))
+    if not stream.fits(hlen):
+        raise _bad(path, "truncated header")
+    if hlen > limits.SNAPSHOT_HEADER.value:
+        raise _over(path, hlen, "bytes of header", limits.SNAPSHOT_HEADER)
+    header = _header(stream.read(hlen, "header"), path)
+    nstr, sbytes, nsym = _counts(header, path)
+    if not stream.fits(sbytes + 20 * nsym) or (stream.declared >= 0 and
+                                               stream.total + sbytes + 20 * nsym != stream.declared):
+        raise _bad(path, "the sizes in its header do not match its contents")
+    pool = _pool(stream.read(sbytes, "string pool"), nstr, path)
+    cols = [_column(stream.read(4 * nsym, "symbol columns")) for _ in range(5)]
+    stream.end()
     try:
-        return _from_header(header, payload, pos, path)
-    except (KeyError, TypeError, ValueError, AttributeError, OverflowError, UnicodeDecodeError) as exc:
+        return _snapshot(header, pool, cols, path)
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+        # A safety net: every field above is checked, but a hostile file must never be a traceback.
         raise _bad(path, f"malformed contents: {exc!r}"[:200]) from None
 
 
-def _from_header(header, payload, pos, path):
-    nstr, sbytes, nsym = int(header["strings"]), int(header["string_bytes"]), int(header["symbols"])
-    if min(nstr, sbytes, nsym) < 0 or pos + sbytes + 20 * nsym != len(payload):
-        raise _bad(path, "the sizes in its header do not match its contents")
-    pool = payload[pos:pos + sbytes].decode("utf-8", "surrogatepass").split("\0") if sbytes else [""]
-    if len(pool) != nstr + 1 or pool[-1] != "":
+def _header(raw, path):
+    """The header's JSON, its values counted before json builds them (as a results.json's are)."""
+    values = raw.count(b",") + raw.count(b"[") + raw.count(b"{")
+    if values > limits.RESULTS_VALUES.value:
+        raise _bad(path, f"its header holds more than {limits.RESULTS_VALUES.value:,} JSON values, the limit "
+                         "for the results.json inside")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _bad(path, f"its header is not UTF-8: byte 0x{raw[exc.start]:02x} at offset {exc.start}") from None
+    del raw
+    try:
+        header = json.loads(text)
+    except RecursionError:
+        raise _bad(path, "header is not JSON: lists and objects nest too deeply") from None
+    except ValueError as exc:
+        raise _bad(path, f"header is not JSON: {' '.join(str(exc).split())[:80]}") from None
+    # json decodes a "\ud800" escape to a lone surrogate, which no report can print or write.
+    if rformat.SURROGATE.search(text):
+        try:
+            json.dumps(header, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise _bad(path, "a string of its header holds a lone UTF-16 surrogate (\\ud800 to \\udfff)") from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT or header.get("version") != VERSION:
+        raise _bad(path, "unknown header or version")
+    return header
+
+
+def _count(header, key, limit, what, path):
+    value = header.get(key)
+    if not _is_int(value):
+        raise _bad(path, f"its header's {key} is not a whole number")
+    if value > limit.value:
+        raise _over(path, value, what, limit)
+    return value
+
+
+def _counts(header, path):
+    """(strings, string bytes, symbols) from the header, each within its limit."""
+    return (_count(header, "strings", limits.SNAPSHOT_STRINGS, "strings", path),
+            _count(header, "string_bytes", limits.SNAPSHOT_STRING_BYTES, "bytes of strings", path),
+            _count(header, "symbols", limits.SNAPSHOT_SYMBOLS, "symbols", path))
+
+
+def _pool(raw, nstr, path):
+    """The pool's strings, decoded once: valid UTF-8 (no surrogates), each within SYMBOL_NAME_BYTES."""
+    try:
+        # Strict UTF-8 refuses encoded surrogates too, which no report could print or write.
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _bad(path, f"string pool is not UTF-8: byte 0x{raw[exc.start]:02x} at offset {exc.start}") from None
+    ascii_only = len(text) == len(raw)
+    del raw
+    if text and not text.endswith("\0"):
         raise _bad(path, "the string pool does not match its count")
-    pos += sbytes
-    cols = []
-    for _ in range(5):
-        col = array(U32)
-        col.frombytes(payload[pos:pos + 4 * nsym])
-        if BIG_ENDIAN:
-            col.byteswap()
-        cols.append(col)
-        pos += 4 * nsym
-    if nsym:
-        names = [v for v in cols[1] if v != NAME_IS_RAW]
-        if max(max(cols[0]), max(names, default=0), max(cols[2]), max(cols[3])) >= nstr:
-            raise _bad(path, "a symbol names a string past the pool")
-    results = header["results"]
+    strings = text[:-1].split("\0") if text else []
+    del text
+    if len(strings) != nstr:
+        raise _bad(path, "the string pool does not match its count")
+    longest = max(map(len, strings), default=0)
+    limit = limits.SYMBOL_NAME_BYTES.value
+    # Characters bound bytes from below: measure bytes only when a string could be over.
+    if longest > (limit if ascii_only else limit // 4):
+        longest = max(len(s.encode("utf-8")) for s in strings if len(s) > limit // 4)
+    if longest > limit:
+        raise _over(path, longest, "bytes in one string of the pool", limits.SYMBOL_NAME_BYTES)
+    return Pool(strings)
+
+
+def _column(raw):
+    col = array(U32)
+    col.frombytes(raw)
+    if BIG_ENDIAN:
+        col.byteswap()
+    return col
+
+
+def _is_int(value, top=1 << 63):
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < top
+
+
+def _text(value, where, path, chars=limits.TEXT_CHARS):
+    """A string of at most chars characters, or None."""
+    if value is not None and not isinstance(value, str):
+        raise _bad(path, f"its header's {where} is not a string")
+    if value is not None and len(value) > chars.value:
+        raise _over(path, len(value), f"characters in its header's {where}", chars)
+    return value
+
+
+def _git(git, path):
+    """The revision, date and subject a history orders and labels by; other keys are dropped."""
+    if git is None:
+        return None
+    if not isinstance(git, dict):
+        raise _bad(path, "its header's git is not an object")
+    out = {k: _text(git.get(k), f"git.{k}", path) for k in ("revision", "date", "subject") if k in git}
+    if "dirty" in git:
+        if git["dirty"] is not None and not isinstance(git["dirty"], bool):
+            raise _bad(path, "its header's git.dirty is not true, false or null")
+        out["dirty"] = git["dirty"]
+    return out
+
+
+def _snapshot(header, pool, cols, path):
+    """The Snapshot of a checked header, its pool and its five columns."""
+    nsym = len(cols[4])
+    if nsym and max(max(cols[0]), max(filter(NAME_IS_RAW.__ne__, cols[1]), default=0), max(cols[2]),
+                    max(cols[3])) >= len(pool.strings):
+        raise _bad(path, "a symbol names a string past the pool")
+    results = header.get("results")
     _check_results(results, path)
-    snap = Snapshot(results=results, git=header.get("git") if isinstance(header.get("git"), dict) else None,
-                    created=str(header.get("created") or ""), source=str(header.get("source") or ""), path=path)
-    for meta in header["artifacts"]:
-        start, count = int(meta["start"]), int(meta["count"])
-        if start < 0 or count < 0 or start + count > nsym:
-            raise _bad(path, "an artifact's symbols run past the table")
-        raw = [pool[i] for i in cols[0][start:start + count]]
-        table = SymbolTable(raw=raw, name=[r if n == NAME_IS_RAW else pool[n]
-                                           for r, n in zip(raw, cols[1][start:start + count])],
-                            crate=[pool[i] for i in cols[2][start:start + count]],
-                            section=[pool[i] for i in cols[3][start:start + count]],
-                            size=list(cols[4][start:start + count]),
-                            sections=_sizes(meta.get("sections"), path), unknown=_sizes(meta.get("unknown"), path),
-                            demangler=str(meta.get("demangler") or ""))
-        snap.tables.append(table)
-        snap.artifacts.append({k: meta.get(k) for k in ("path", "bytes", "error")})
-    cells = header["cell_artifacts"]
+    snap = Snapshot(results=results, git=_git(header.get("git"), path),
+                    created=_text(header.get("created"), "created", path) or "",
+                    source=_text(header.get("source"), "source", path) or "", path=path)
+    artifacts = header.get("artifacts")
+    if not isinstance(artifacts, list):
+        raise _bad(path, "its header's artifacts is not a list")
+    views = [memoryview(c) for c in cols]
+    end = 0
+    for k, meta in enumerate(artifacts):
+        start, count = _slice(meta, k, end, path)
+        end = start + count
+        ids = [v[start:end] for v in views]
+        snap.tables.append(SymbolTable(raw=Strings(ids[0], pool), name=Names(ids[1], pool, ids[0]),
+                                       crate=Strings(ids[2], pool), section=Strings(ids[3], pool),
+                                       size=Sizes(ids[4]), sections=_sizes(meta.get("sections"), k, path),
+                                       unknown=_sizes(meta.get("unknown"), k, path),
+                                       demangler=_text(meta.get("demangler"), f"artifacts[{k}].demangler", path,
+                                                       limits.NAME_CHARS) or ""))
+        snap.artifacts.append(_meta(meta, k, path))
+    if end != nsym:
+        raise _bad(path, f"its artifacts cover {end:,} of its {nsym:,} symbols")
+    cells = header.get("cell_artifacts")
     if not isinstance(cells, list) or len(cells) != len(results["cells"]) or any(
-            a is not None and (not isinstance(a, int) or isinstance(a, bool) or not 0 <= a < len(snap.tables))
-            for a in cells):
+            a is not None and (not _is_int(a) or a >= len(snap.tables)) for a in cells):
         raise _bad(path, "cell_artifacts does not match the cells")
     snap.cell_artifacts = cells
     return snap
 
 
-def _sizes(obj, path):
+def _slice(meta, k, end, path):
+    """(start, count) of artifact k, which must begin where artifact k - 1 ended (as encode writes
+    them): overlapping slices would let a small file stand for many copies of its symbols."""
+    if not isinstance(meta, dict):
+        raise _bad(path, f"its header's artifacts[{k}] is not an object")
+    start, count = meta.get("start"), meta.get("count")
+    if not _is_int(start) or not _is_int(count):
+        raise _bad(path, f"its header's artifacts[{k}].start and .count are not whole numbers")
+    if count > limits.ARTIFACT_SYMBOLS.value:
+        raise _over(path, count, f"symbols in artifacts[{k}]", limits.ARTIFACT_SYMBOLS)
+    if start != end:
+        raise _bad(path, f"artifacts[{k}] starts at symbol {start:,}, not where the one before ends ({end:,})")
+    return start, count
+
+
+def _meta(meta, k, path):
+    """The path, bytes and error of artifact k, as the reports show them."""
+    nbytes = meta.get("bytes")
+    if nbytes is not None and not _is_int(nbytes, limits.SIZE_MAX.value + 1):
+        raise _bad(path, f"its header's artifacts[{k}].bytes is not a byte count")
+    return {"path": _text(meta.get("path"), f"artifacts[{k}].path", path), "bytes": nbytes,
+            "error": _text(meta.get("error"), f"artifacts[{k}].error", path)}
+
+
+def _sizes(obj, k, path):
     if obj is None:
         return {}
-    if not isinstance(obj, dict) or not all(isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool)
-                                            and v >= 0 for k, v in obj.items()):
-        raise _bad(path, "an artifact's section sizes are not byte counts")
+    if not isinstance(obj, dict) or not all(
+            isinstance(name, str) and len(name) <= limits.NAME_CHARS.value and _is_int(v, limits.SIZE_MAX.value + 1)
+            for name, v in obj.items()):
+        raise _bad(path, f"artifacts[{k}]'s section sizes are not byte counts of named sections")
     return obj
 
 
@@ -254,10 +405,98 @@ def _check_results(results, path):
 
 def load_snapshot(path):
     """Read and check the snapshot at path. Raises ResultsError (exit 2) naming the file."""
+    limit = limits.SNAPSHOT_BYTES.value
     try:
         # read_bytes reads into a buffer of the limit: ask for no more than the file holds.
         size = os.stat(path).st_size if os.path.isfile(path) else 0
-        data = read_bytes(path, MAX_COMPRESSED if size > MAX_COMPRESSED else max(size, 1 << 16), "a snapshot")
+        data = read_bytes(path, limit if size > limit else max(size, 1 << 16), "a snapshot")
     except FileProblem as exc:
         raise ResultsError(exc.message(path, directory="is a directory; pass a snapshot file")) from None
-    return decode(data, path)
+    try:
+        return decode(data, path)
+    except MemoryError:
+        raise _bad(path, "too large to load in this much memory") from None
+
+
+# ---------------------------------------------------------------- columns
+
+class Pool:
+    """A snapshot's strings, decoded once and shared by every artifact's columns. `loose` caches
+    sizekit.results.symdiff's loose names per string, so each is worked out once per snapshot."""
+
+    __slots__ = ("strings", "loose")
+
+    def __init__(self, strings):
+        self.strings = strings
+        self.loose = {}
+
+
+class Strings:
+    """A string column of one artifact: pool indices, read as strings when asked (a list's interface)."""
+
+    __slots__ = ("ids", "pool")
+    __hash__ = None
+
+    def __init__(self, ids, pool):
+        self.ids, self.pool = ids, pool
+
+    def __len__(self):
+        return len(self.ids)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        return self.pool.strings[self.ids[i]]
+
+    def __iter__(self):
+        return map(self.pool.strings.__getitem__, self.ids)
+
+    def __eq__(self, other):
+        return list(self) == list(other) if isinstance(other, (list, tuple, Strings)) else NotImplemented
+
+    def id_at(self, i):
+        return self.ids[i]
+
+
+class Names(Strings):
+    """The name column: NAME_IS_RAW stands for the symbol's raw name."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, ids, pool, raw):
+        super().__init__(ids, pool)
+        self.raw = raw
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        return self.pool.strings[self.id_at(i)]
+
+    def __iter__(self):
+        return map(self.__getitem__, range(len(self.ids)))
+
+    def id_at(self, i):
+        n = self.ids[i]
+        return self.raw[i] if n == NAME_IS_RAW else n
+
+
+class Sizes:
+    """The size column of one artifact (a list's interface over the u32 column)."""
+
+    __slots__ = ("view",)
+    __hash__ = None
+
+    def __init__(self, view):
+        self.view = view
+
+    def __len__(self):
+        return len(self.view)
+
+    def __getitem__(self, i):
+        return self.view[i].tolist() if isinstance(i, slice) else self.view[i]
+
+    def __iter__(self):
+        return iter(self.view)
+
+    def __eq__(self, other):
+        return list(self) == list(other) if isinstance(other, (list, tuple, Sizes)) else NotImplemented
