@@ -7,12 +7,15 @@ the Python backend is used and one line on stderr says so (chosen explicitly, it
 """
 import mmap
 import os
+import struct
 import sys
 from dataclasses import dataclass, field
 from typing import List, Optional
 
 from . import twin as _ref
+from ..utils import limits
 from ..utils.errors import ElfError, SizekitError, UsageError
+from ..utils.safeio import FileProblem, open_regular
 
 LEVELS = {"best": _ref.SK_LEVEL_BEST, "lzma": _ref.SK_LEVEL_LZMA}
 
@@ -228,26 +231,43 @@ def set_backend(name):
 # ---------------------------------------------------------------------------------------
 # files
 
-class _Mapped:
-    """A read-only view of a file: mmap for non-empty files, b'' for empty ones."""
+def open_elf(path, limit=limits.ELF_BYTES):
+    """A read-only descriptor of the regular file at path; the caller closes it. Raises ElfError.
 
-    def __init__(self, path):
+    A FIFO, device, socket or folder is refused from its type before it is opened (reading a
+    FIFO blocks forever, /dev/zero never ends), and with limit a file over limit.value bytes."""
+    try:
+        return open_regular(path, None if limit is None else limit.value, "an ELF file")
+    except FileProblem as exc:
+        raise ElfError(path, "no such file" if exc.kind == "missing" else exc.reason) from None
+
+
+def over_limit(path, count, limit, field):
+    """The ElfError for a count (from a header) over one of sizekit.utils.limits' ELF rows."""
+    return ElfError(path, f"{count:,} {field}, over the limit of {limits.value_text(limit)} for an ELF file; "
+                          f"check that this is the right file")
+
+
+class _Mapped:
+    """A read-only view of a regular file: mmap for non-empty files, b'' for empty ones.
+
+    limit (a limits.Limit, or None for any size) refuses a larger file before it is mapped."""
+
+    def __init__(self, path, limit=None):
         self.path = os.fspath(path)
-        self._f = self._m = None
+        self.limit = limit
+        self._m = None
 
     def __enter__(self):
-        if os.path.isdir(self.path):
-            raise NativeFileError(self.path, "is a directory")
+        fd = open_elf(self.path, self.limit)
         try:
-            self._f = open(self.path, "rb")
-            size = os.fstat(self._f.fileno()).st_size
-        except FileNotFoundError:
-            raise NativeFileError(self.path, "no such file") from None
+            if os.fstat(fd).st_size == 0:
+                return b""
+            self._m = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
         except OSError as e:
-            raise NativeFileError(self.path, e.strerror or str(e)) from None
-        if size == 0:
-            return b""
-        self._m = mmap.mmap(self._f.fileno(), 0, access=mmap.ACCESS_READ)
+            raise ElfError(self.path, f"cannot read: {e.strerror or e}") from None
+        finally:
+            os.close(fd)  # the map holds its own reference to the file
         return self._m
 
     def __exit__(self, *exc):
@@ -255,8 +275,6 @@ class _Mapped:
         # a BufferError here would mean a caller kept a memoryview into the map.
         if self._m is not None:
             self._m.close()
-        if self._f is not None:
-            self._f.close()
 
 
 def _as_buffer(data):
@@ -331,13 +349,13 @@ def parse_sections(data, path="<bytes>") -> ElfInfo:
 
 
 def read_sections(path) -> ElfInfo:
-    """The section table of an ELF file. Raises ElfError (or NativeFileError)."""
+    """The section table of an ELF file. Raises ElfError."""
     p = os.fspath(path)
-    if os.path.isdir(p):
-        raise ElfError(p, "is a directory")
-    if not os.path.exists(p):
-        raise ElfError(p, "no such file")
-    with _Mapped(p) as buf:
+    with _Mapped(p, limits.ELF_BYTES) as buf:
+        # the count comes from the header, before a Section is made for each
+        rc, info = _impl.elf_info_read(buf)
+        if rc == 0 and info["shnum"] > limits.ELF_SECTIONS.value:
+            raise over_limit(p, info["shnum"], limits.ELF_SECTIONS, "sections")
         info = parse_sections(buf, p)
         del buf
     return info
@@ -432,12 +450,13 @@ def estimate_breakdown(path, level="best"):
 def _verdict(path, level, with_pieces):
     lv = _level(level)
     p = os.fspath(path)
-    if not os.path.isdir(p) and os.path.exists(p) and not os.access(p, os.X_OK):
-        return None, "file not executable (UPX: file not executable; try 'chmod +x')", None, None
     other = 0
-    with _Mapped(p) as buf:
+    with _Mapped(p, limits.ELF_BYTES) as buf:
+        if not os.access(p, os.X_OK):
+            return None, "file not executable (UPX: file not executable; try 'chmod +x')", None, None
         if len(buf) == 0:
             return None, "empty file (UPX: file is too small)", None, None
+        _check_overlap(p, buf)
         rc, reason = _impl.upx_check(buf)
         if rc == 0 and reason:
             return None, UPX_REASONS.get(reason, f"UPX check reason {reason}"), None, None
@@ -452,6 +471,42 @@ def _verdict(path, level, with_pieces):
     if why:
         return None, why, None, None
     return est, None, _labelled(pieces) if with_pieces else None, other or None
+
+
+def _loads(buf):
+    """(offset, file size) of each PT_LOAD the estimate would read, or [] where it reads the
+    file as one piece (not a little-endian ELF, headers past the end, over 64 PT_LOADs)."""
+    if len(buf) < 64 or buf[:4] != b"\x7fELF" or buf[4] not in (1, 2) or buf[5] != 1:
+        return []
+    c64 = buf[4] == 2
+    phoff, = struct.unpack_from("<Q" if c64 else "<I", buf, 32 if c64 else 28)
+    phent, phnum = struct.unpack_from("<HH", buf, 54 if c64 else 42)
+    if phoff != (64 if c64 else 52) or phent != (56 if c64 else 32) or phoff + phnum * phent > len(buf):
+        return []
+    loads = []
+    for k in range(phnum):
+        b = phoff + k * phent
+        if struct.unpack_from("<I", buf, b)[0] != 1:
+            continue
+        off, fsz = struct.unpack_from("<Q16xQ" if c64 else "<I8xI", buf, b + (8 if c64 else 4))
+        if off > len(buf) or fsz > len(buf) - off or len(loads) == 64:
+            return []
+        loads.append((off, fsz))
+    return loads
+
+
+def _check_overlap(path, buf):
+    """Refuse PT_LOADs whose file bytes overlap: the estimate reads every segment and every gap
+    after one, so 64 segments each spanning the file would cost 64 passes over it. Linkers lay
+    segments out one after another, sharing at most a page."""
+    loads = _loads(buf)
+    read = 0
+    for k, (off, size) in enumerate(loads):
+        end = off + size
+        read += size + min([o for j, (o, _) in enumerate(loads) if j != k and o >= end] + [len(buf)]) - end
+    if read > len(buf) + 4096 * len(loads):
+        raise ElfError(path, f"PT_LOAD segments overlap: the UPX estimate would read {read:,} bytes of a "
+                             f"{len(buf):,}-byte file; check that this is the right file")
 
 
 def upx_refusal(path, level="best") -> Optional[str]:
