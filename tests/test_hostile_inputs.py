@@ -196,8 +196,8 @@ FILES = {
     "nul": (_bytes(b'{"version": 1,\n\0}'),
             "bad.json:2: NUL byte at offset 15: this is a binary file, not text; pass the right file"),
     "sparse": (lambda p: _sparse(p, 1 << 30),
-               "bad.json: is larger than 64 MiB, the limit for a results.json; check that this is the right file"),
-    "many-values": (_bytes(b"[" + b"{}," * 20_000_000 + b"{}]"),
+               "bad.json: is larger than 32 MiB, the limit for a results.json; check that this is the right file"),
+    "many-values": (_bytes(b"[" + b"0," * 2_000_000 + b"{}]"),
                     "bad.json: holds more than 1,000,000 values, the limit for a results.json (about 7,000 cells); "
                     "check that this is the right file"),
     "folder": (os.mkdir, "bad.json: is a directory; pass the results.json file"),

@@ -147,7 +147,7 @@ def test_everything_from_user_files_is_escaped():
     assert "<img" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert 'onerror=alert(1)&gt;' in page
-    # Chart labels are escaped by matplotlib's SVG writer.
+    # Chart labels are escaped in the SVG too.
     assert "&lt;script&gt;" in skcharts.make_charts(results)[(EVIL, "x86_64-unknown-linux-gnu")]
     assert_offline(page)
 

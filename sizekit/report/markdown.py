@@ -32,9 +32,12 @@ def failure_notes(table):
     return notes
 
 
-def crate_markdown(results, crate):
-    """The markdown report of one crate: one size table per target."""
-    targets = dict(next((t for name, t in groups(results) if name == crate), []))
+def crate_markdown(results, crate, targets=None):
+    """The markdown report of one crate: one size table per target. targets is the crate's
+    entry of groups(results), when the caller has it (so many crates cost one grouping)."""
+    if targets is None:
+        targets = next((t for name, t in groups(results) if name == crate), [])
+    targets = dict(targets)
     cells = [c for cs in targets.values() for c in cs]
     parts = [f"# {crate}", "",
              f"Sizes of the final artifact of each row; % change is against `{results['baseline']}`."]
@@ -89,8 +92,9 @@ def write_reports(matrix_or_output, results):
     """Write <crate>.md for every crate, sizes.csv, and crates.md when there are several crates."""
     output = getattr(matrix_or_output, "output", matrix_or_output)
     layout = Layout(output)
-    crates = list(dict.fromkeys(c["crate"] for c in results["cells"]))
-    reports = [(f"{crate}.md", crate_markdown(results, crate)) for crate in crates]
+    grouped = groups(results)
+    crates = [crate for crate, _ in grouped]
+    reports = [(f"{crate}.md", crate_markdown(results, crate, targets)) for crate, targets in grouped]
     reports.append(("sizes.csv", sizes_csv(results)))
     if len(crates) > 1:
         reports.append(("crates.md", crates_markdown(results)))

@@ -270,12 +270,16 @@ def overhead_table(results, cells, refs):
 def all_crates_tables(results):
     """The seed's all-plugins table per target: each crate's baseline row, as built and stripped."""
     base = [c for c in results["cells"] if c["variant"] == results["baseline"]]
+    # Each crate and target's cells once, so the table is linear in the cells.
+    by_group = {}
+    for c in results["cells"]:
+        by_group.setdefault((c["crate"], c["target"]), []).append(c)
     out = []
     for target in dict.fromkeys(c["target"] for c in base):
         table = Table("all-crates", columns(("crate", "name"), ("size", "bytes"), ("human", "size"),
                                             ("stripped", "bytes"), ("stripped human", "size")))
         for c in (c for c in base if c["target"] == target):
-            stripped = stripped_of(results["cells"], c)
+            stripped = stripped_of(by_group[(c["crate"], c["target"])], c)
             size = c["final_bytes"] if c["status"] == "ok" else None
             ssize = stripped["final_bytes"] if stripped and stripped["status"] == "ok" else None
             table.add([Cell(c["crate"]), Cell(count(size), size) if size else Cell(c["status"]),

@@ -2,8 +2,10 @@
 
 The results come from results.json; the symbols from each cell's unstripped artifact (its
 build stage), read once per artifact. Paths in results.json are relative to the matrix's
-folder, found as the nearest folder at or above the results file that holds the matrix file
-it names (else the results folder's parent, as the default `output: out` implies).
+folder, an ancestor of the output folder (`out/build/...` with the default `output: out`).
+results.json may come from another machine, so a path it names is opened only when it lies
+inside the output folder (the results file's folder) once symlinks are resolved; any other
+is skipped with the reason, and special files are refused by type before they are opened.
 """
 import datetime
 import os
@@ -11,6 +13,7 @@ import subprocess
 
 from ..plan.layout import Layout
 from ..utils.errors import SizekitError
+from ..utils.safeio import inside, path_inside
 from .format import load_results
 from .snapshot import Snapshot
 from .symbols import read_symbols
@@ -25,19 +28,26 @@ def results_file(path):
     return os.path.join(path, "results.json") if os.path.isdir(path) else path
 
 
-def matrix_root(results_path, results):
-    folder = os.path.dirname(os.path.abspath(results_path))
-    name = results.get("matrix")
-    if isinstance(name, str) and name and not os.path.isabs(name):
-        d = folder
-        while True:
-            if os.path.isfile(os.path.join(d, name)):
-                return d
-            parent = os.path.dirname(d)
-            if parent == d:
-                break
-            d = parent
-    return os.path.dirname(folder)
+class ArtifactPaths:
+    """Where the stage paths of results.json (relative to the matrix folder) are, inside output.
+
+    The matrix folder is an ancestor of output (or output itself): a path that starts with
+    output's own path from some ancestor is taken from there. It is opened only if, with every
+    symlink resolved, it lies inside output."""
+
+    def __init__(self, output):
+        self.output = os.path.abspath(output)
+        self.roots, d = [], self.output
+        while os.path.dirname(d) != d:
+            d = os.path.dirname(d)
+            self.roots.append((d, os.path.relpath(self.output, d) + os.sep))
+
+    def find(self, rel):
+        """The full path of rel inside output, or None."""
+        root = next((r for r, prefix in self.roots if isinstance(rel, str) and rel.startswith(prefix)),
+                    self.output)
+        full = path_inside(root, rel)
+        return full if full is not None and inside(self.output, full) and os.path.lexists(full) else None
 
 
 def git_info(folder):
@@ -69,19 +79,23 @@ def unstripped_path(cell):
 
 
 def take_snapshot(results, results_path, root=None, git=True):
-    """A Snapshot of loaded results whose artifacts live under root (default: found from the file)."""
-    root = root or matrix_root(results_path, results)
+    """A Snapshot of loaded results whose artifacts live inside the results file's folder; root
+    (the matrix's folder when a driver knows it, else the output's parent) gives the git revision."""
+    output = os.path.dirname(os.path.abspath(results_path))
+    root = root or os.path.dirname(output)
     snap = Snapshot(results=results, created=datetime.datetime.now(datetime.timezone.utc).isoformat(
         timespec="seconds"), source=os.path.relpath(results_path, root), git=git_info(root) if git else None)
-    seen = {}
+    seen, paths = {}, ArtifactPaths(output)
     for cell in results["cells"]:
         rel = unstripped_path(cell)
         if rel is None:
             snap.cell_artifacts.append(None)
             continue
         if rel not in seen:
-            full = rel if os.path.isabs(rel) else os.path.join(root, rel)
+            full = paths.find(rel)
             try:
+                if full is None:
+                    raise SizekitError(f"{rel}: not a file inside {os.path.relpath(output)}, the results' folder")
                 table = read_symbols(full)
                 meta = {"path": rel, "bytes": os.path.getsize(full), "error": None}
             except (SizekitError, OSError) as exc:

@@ -179,32 +179,57 @@ def check_results(data, path):
     return data
 
 
+def _value_problem(value):
+    """Why one value of the document is not what sizekit writes, or None (containers: their keys)."""
+    kind = type(value)
+    if kind is str:
+        if len(value) > MAX_TEXT:
+            return f"a string of {len(value):,} characters, over the limit of {MAX_TEXT:,}"
+    elif kind is int:
+        if not -(1 << 63) <= value < 1 << 63:
+            return f"a number of {len(str(abs(value))):,} digits, outside 64 bits"
+    elif kind is float:
+        if not math.isfinite(value):
+            return f"{json.dumps(value)} is not a number sizekit writes"
+    elif kind is dict:
+        long = next((k for k in value if len(k) > MAX_NAME), None)
+        if long is not None:
+            return f"a key of {len(long):,} characters, over the limit of {MAX_NAME}"
+    return None
+
+
 def _check_values(path, data):
     """Every value of the document, whatever its key: strings of bounded length, numbers that
-    fit 64 bits and are finite. One pass over at most MAX_RESULTS_VALUES values, no recursion."""
+    fit 64 bits and are finite. One pass without recursion; the key path is worked out only
+    for a value that fails."""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        kind = type(value)
+        if kind is dict:
+            stack.extend(value.values())
+        elif kind is list:
+            stack.extend(value)
+            continue
+        elif kind is bool or value is None:
+            continue
+        problem = _value_problem(value)
+        if problem:
+            raise ContentsError(f"{path}: {_where(data, value) or 'top level'}: {problem}; {FOREIGN}")
+
+
+def _where(data, target):
+    """The key path of the object target inside data (by identity)."""
     stack = [("", data)]
     while stack:
         where, value = stack.pop()
+        if value is target:
+            return where
         if isinstance(value, dict):
-            for key, item in value.items():
-                if len(key) > MAX_NAME:
-                    raise ContentsError(f"{path}: {where or 'top level'}: a key of {len(key):,} characters, over "
-                                        f"the limit of {MAX_NAME}; {FOREIGN}")
-                stack.append((f"{where}.{key}" if where else key, item))
+            stack.extend((f"{where}.{k}" if where else k, v) for k, v in value.items())
         elif isinstance(value, list):
-            stack.extend((f"{where}[{i}]", item) for i, item in enumerate(value))
-        elif isinstance(value, str):
-            if len(value) > MAX_TEXT:
-                raise ContentsError(f"{path}: {where}: a string of {len(value):,} characters, over the limit of "
-                                    f"{MAX_TEXT:,}; {FOREIGN}")
-        elif isinstance(value, bool) or value is None:
-            continue
-        elif isinstance(value, int):
-            if not -(1 << 63) <= value < 1 << 63:
-                raise ContentsError(f"{path}: {where}: a number of {len(str(abs(value))):,} digits, outside "
-                                    f"64 bits; {FOREIGN}")
-        elif isinstance(value, float) and not math.isfinite(value):
-            raise ContentsError(f"{path}: {where}: {json.dumps(value)} is not a number sizekit writes; {FOREIGN}")
+            stack.extend((f"{where}[{i}]", v) for i, v in enumerate(value))
+    return ""
 
 
 FOREIGN = "not a results.json as sizekit writes it"
