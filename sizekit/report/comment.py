@@ -139,7 +139,9 @@ def comment_markdown(diff, title="Binary size diff", limit=None):
                   "No cell changed size." if zero else f"No cell changed by {shown} or more.")
     blocks.append(f"<details>\n<summary>All {len(diff['cells'])} cells</summary>\n\n"
                   + table_markdown(cells_table(diff)) + "\n\n</details>")
+    # The cells over the threshold or that changed status first, then the others that moved; by
+    # their fields, not `c not in detail`, a list scan per cell (minutes at 20,000 cells).
     detail = [c for c in diff["cells"] if c.get("over_threshold") or c["change"] == "changed status"]
-    detail += [c for c in diff["cells"] if c not in detail and c["change"] in ("grew", "shrank")]
+    detail += [c for c in diff["cells"] if not c.get("over_threshold") and c["change"] in ("grew", "shrank")]
     blocks += [cell_block(c) for c in detail]
     return fit_blocks(blocks, limit)

@@ -4,6 +4,7 @@ A row per matrix cell: a sparkline of its final bytes over the revisions, its fi
 and the change; then a row per revision with the biggest movers since the one before.
 """
 from ..utils.fsutil import atomic_write_text
+from ..utils.outputs import check_output_file
 from ..utils.units import count, human, pct_change, pct_text, signed_bytes
 from .page import CSS as PAGE_CSS
 from .page import esc
@@ -109,5 +110,7 @@ def render_history(hist):
 
 
 def write_history(path, hist):
+    """Write the page; a wrong path (a folder, a missing folder) is one UsageError line."""
+    check_output_file(path, what="history page")
     atomic_write_text(path, render_history(hist))
     return path
