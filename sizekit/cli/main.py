@@ -7,8 +7,7 @@ from ..utils.errors import SizekitError, UsageError
 from ..drivers.doit.run import run_doit
 from ..drivers.doit.tasks import load_plan
 from ..plan.shard import parse_shard
-from ..report.markdown import write_reports
-from ..report.page import write_html
+from ..report.publish import check_output, publish, report_names
 from ..results.format import load_results
 from . import bloat, results, snapshots, tools
 from .doctor import doctor
@@ -55,8 +54,9 @@ def list_cells(plan):
 def cmd_report(args):
     results = load_results(args.results)
     output = args.output or os.path.dirname(os.path.abspath(args.results))
+    check_output(output, report_names(results))
     snap, base = report_snapshots(args.results, results, args.base)
-    for path in write_reports(output, results) + [write_html(output, results, snapshot=snap, base=base)]:
+    for path in publish(output, results, snapshot=snap, base=base):
         print(os.path.relpath(path))
     return 0
 

@@ -12,9 +12,8 @@ from ..results.inputs import load_input
 from ..results.threshold import parse_threshold
 from ..results.budget import exit_status, load_rows
 from ..results.diff import diff_results
-from ..report.markdown import write_reports
-from ..report.page import write_html
-from ..results.format import ContentsError, write_results
+from ..report.publish import check_output, publish, report_names
+from ..results.format import ContentsError, results_text
 from ..results.merge import merge
 from ..utils.errors import ResultsError, UsageError
 
@@ -123,8 +122,9 @@ def register_check(sub):
 
 def cmd_merge(args):
     merged = merge(args.results, args.output, partial=args.partial)
-    write_results(os.path.join(args.output, "results.json"), merged)
-    written = write_reports(args.output, merged) + [write_html(args.output, merged)]
+    check_output(args.output, report_names(merged), results_json=True)
+    os.makedirs(args.output, exist_ok=True)
+    written = publish(args.output, merged, results_json=results_text(merged))
     missing = sum(1 for c in merged["cells"] if c["status"] == "missing")
     print(f"sizekit: merged {len(merged['merged_from'])} shard(s), {len(merged['cells'])} cells"
           + (f" ({missing} missing)" if missing else "") + f" into {os.path.relpath(args.output)}/results.json",

@@ -11,6 +11,9 @@ from ..utils.errors import MatrixError
 from ..utils.units import parse_size
 from . import schema
 from .checker import NAME_RE, Checker, suggest, typename
+
+# Report files are named after crates; this one is the all-crates table (report/publish.py).
+RESERVED_CRATES = ("crates",)
 from .model import Cache, Crate, Matrix, Target, Toolchain
 from .variants import resolve_variants
 from .yamlsafe import load_located
@@ -168,6 +171,9 @@ def _crates(c, raw, root, toolchains, targets, host):
     for name, spec in raw.items():
         p = path + (name,)
         if not c.name(name, p, "crate"):
+            continue
+        if name in RESERVED_CRATES:
+            c.err(p, f"the crate name {name!r} is taken by the all-crates report ({name}.md); rename the crate")
             continue
         spec = c.mapping(spec, p, schema.CRATE_KEYS, required=("path",))
         crate = Crate(name=name, path="", kind="bin", artifact=name)

@@ -2,11 +2,10 @@
 import os
 import sys
 
-from ..report.markdown import write_reports
-from ..report.page import write_html
+from ..report.publish import publish
 from ..results.capture import take_snapshot
 from ..results.collect import collect
-from ..results.format import write_results
+from ..results.format import results_text
 from ..results.snapshot import write_snapshot
 from ..utils.errors import SizekitError
 
@@ -34,10 +33,8 @@ def _snapshot(plan, results):
 def finish(plan):
     """Write results.json and every report. Returns a failure text, or None when all passed."""
     results = collect(plan)
-    write_results(plan.layout.results_json, results)
-    write_reports(plan.layout.output, results)
     snap = _snapshot(plan, results)
-    write_html(plan.layout.output, results, snapshot=snap)
+    publish(plan.layout.output, results, snapshot=snap, results_json=results_text(results))
     failed = failed_cells(results)
     print(f"sizekit: {len(results['cells'])} cells, {len(failed)} failed; "
           f"reports in {os.path.relpath(plan.layout.reports_dir)}", file=sys.stderr)

@@ -2,9 +2,6 @@
 import csv
 import io
 
-from ..plan.layout import Layout
-from ..utils.errors import ResultsError
-from ..utils.fsutil import atomic_write_text
 from .tables import (all_crates_tables, baseline_of, cache_line, changes, crates_table, groups, overhead_table, runs,
                      seed_table, targets_table)
 
@@ -88,24 +85,19 @@ def sizes_csv(results):
     return buf.getvalue()
 
 
-def write_reports(matrix_or_output, results):
-    """Write <crate>.md for every crate, sizes.csv, and crates.md when there are several crates."""
-    output = getattr(matrix_or_output, "output", matrix_or_output)
-    layout = Layout(output)
+def render_reports(results):
+    """[(file name under reports/, text)]: <crate>.md for every crate, sizes.csv, and crates.md
+    when there are several crates."""
     grouped = groups(results)
-    crates = [crate for crate, _ in grouped]
     reports = [(f"{crate}.md", crate_markdown(results, crate, targets)) for crate, targets in grouped]
     reports.append(("sizes.csv", sizes_csv(results)))
-    if len(crates) > 1:
+    if len(grouped) > 1:
         reports.append(("crates.md", crates_markdown(results)))
-    written = []
-    for name, text in reports:
-        try:
-            path = layout.report(name)
-        except ValueError as exc:
-            # Crate names come from results.json, which may not be ours: never write outside reports/.
-            raise ResultsError(f"results.json: crate name {name[:-3]!r} cannot name a report file ({exc}); "
-                               f"rename the crate in the matrix") from None
-        atomic_write_text(path, text)
-        written.append(path)
-    return written
+    return reports
+
+
+def write_reports(matrix_or_output, results):
+    """Write the markdown and CSV reports (no page) through sizekit.report.publish."""
+    from .publish import publish
+    output = getattr(matrix_or_output, "output", matrix_or_output)
+    return publish(output, results, html=False)

@@ -11,7 +11,6 @@ import html
 import re
 
 from ..plan.layout import Layout
-from ..utils.fsutil import atomic_write_text
 from .charts import BASELINE_COLOR, ROW_COLOR, make_charts
 from .tables import (attribution_row, crates_table, groups, ok, overhead_table, seed_table, summary_table,
                      targets_table, upx_table)
@@ -293,7 +292,8 @@ def render_html(results, charts=None, snapshot=None, base=None):
 def write_html(output_dir, results, snapshot=None, base=None):
     """Write `<output_dir>/reports/index.html` (charts inline) and return its path. With a snapshot
     (sizekit.results.snapshot) the page gains treemaps; with a base snapshot too, diff treemaps."""
+    from .publish import check_output, move_in
     output = getattr(output_dir, "output", output_dir)
-    path = Layout(output).report("index.html")
-    atomic_write_text(path, render_html(results, make_charts(results), snapshot=snapshot, base=base))
-    return path
+    check_output(output, ["index.html"])
+    page = render_html(results, make_charts(results), snapshot=snapshot, base=base)
+    return move_in(output, [(Layout(output).report("index.html"), page)])[0]

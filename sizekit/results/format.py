@@ -10,6 +10,7 @@ import math
 import re
 
 from ..utils import limits
+from ..config.matrix import RESERVED_CRATES
 from ..utils.errors import ResultsError
 from ..utils.fsutil import atomic_write_text
 from ..utils.safeio import FileProblem, read_text
@@ -23,8 +24,6 @@ MAX_CELLS = limits.CELLS.value
 MAX_NAME = limits.NAME_CHARS.value
 MAX_TEXT = limits.TEXT_CHARS.value
 MAX_SIZE = limits.SIZE_MAX.value
-# Report files are named after crates: a crate may not take the all-crates table's name.
-RESERVED_CRATES = ("crates",)
 CRATE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*\Z")
 
 NULL = type(None)
@@ -61,8 +60,13 @@ class ContentsError(ResultsError):
     """A field of results.json has the wrong type or is missing: the file is foreign or was edited."""
 
 
+def results_text(results):
+    """results.json's text, as sizekit writes it."""
+    return json.dumps(results, indent=1) + "\n"
+
+
 def write_results(path, results):
-    atomic_write_text(path, json.dumps(results, indent=1) + "\n")
+    atomic_write_text(path, results_text(results))
 
 
 def _is(value, types):
@@ -235,15 +239,20 @@ def _where(data, target):
 FOREIGN = "not a results.json as sizekit writes it"
 
 
+def crate_name_problem(name):
+    """Why a crate name cannot name its report file, or None."""
+    if not CRATE_NAME.match(name) or ".." in name:
+        return (f"crate name {name[:40]!r} cannot name a report file (letters, digits and . _ + - only); "
+                f"rename the crate in the matrix")
+    if name in RESERVED_CRATES:
+        return f"crate name {name!r} is the all-crates table's ({name}.md); rename the crate in the matrix"
+    return None
+
+
 def _name_problem(name, kind):
     if len(name) > MAX_NAME:
         return f"a {kind} name of {len(name):,} characters, over the limit of {MAX_NAME}"
-    if kind == "crate":
-        if not CRATE_NAME.match(name) or ".." in name:
-            return f"crate name {name[:40]!r} cannot name a report file (letters, digits and . _ + - only)"
-        if name in RESERVED_CRATES:
-            return f"crate name {name!r} is the all-crates table's ({name}.md); rename the crate in the matrix"
-    return None
+    return crate_name_problem(name) if kind == "crate" else None
 
 
 def _check_names(path, data):

@@ -9,7 +9,7 @@ import os
 
 from ..utils.errors import ResultsError
 from .collect import add_change_pct
-from .format import load_results
+from .format import MAX_CELLS, check_results, load_results
 
 SHOWN = 8   # missing cells named in a message before "and N more"
 
@@ -26,7 +26,21 @@ def _shard_of(path, data):
     index, count = shard.get("index"), shard.get("count")
     if not (isinstance(index, int) and isinstance(count, int) and 1 <= index <= count):
         raise ResultsError(f"{path}: shard {index!r}/{count!r} is not a shard number")
-    return index, count, [str(n) for n in shard["matrix_cells"]]
+    names = shard["matrix_cells"]
+    if not all(isinstance(n, str) for n in names) or len(set(names)) != len(names):
+        raise ResultsError(f"{path}: shard.matrix_cells is not a list of distinct cell names; "
+                           f"not a results.json as sizekit writes it")
+    return index, count, names
+
+
+def _parts(name, shards):
+    """crate, target and variant of a cell name from a shard's matrix_cells list."""
+    parts = name.split("/")
+    if len(parts) != 3 or not all(parts):
+        paths = ", ".join(shards[k] for k in sorted(shards))
+        raise ResultsError(f"{paths}: shard.matrix_cells names {name[:80]!r}, not crate/target/variant; "
+                           f"not a results.json as sizekit writes it")
+    return parts
 
 
 def _same(loaded, field, what):
@@ -70,16 +84,20 @@ def merge(paths, output, partial=False):
             cells[name] = dict(cell, shard={"index": index, "folder": folder})
         for ref in data.get("references", []):
             references.setdefault((ref["crate"], ref["target"]), ref)
+    if len(order) > MAX_CELLS or len(cells) > MAX_CELLS:
+        raise ResultsError(f"these shards hold {max(len(order), len(cells)):,} cells, over the limit of "
+                           f"{MAX_CELLS:,} for a results.json; merge shards of one matrix")
     missing = [n for n in order if n not in cells]
+    listed = set(order)
     if missing and not partial:
         raise ResultsError(f"{len(missing)} cell(s) of the matrix are in no shard given: {_missing_text(missing)}; "
                            f"pass every shard's results.json, or --partial to show them as missing")
     merged = []
-    for name in order + [n for n in cells if n not in order]:
+    for name in order + [n for n in cells if n not in listed]:
         if name in cells:
             merged.append(cells[name])
         else:
-            crate, target, variant = name.split("/", 2)
+            crate, target, variant = _parts(name, shards)
             merged.append({"crate": crate, "target": target, "variant": variant, "label": None,
                            "status": "missing", "reason": "its shard's results.json was not merged",
                            "stages": [], "final_bytes": None, "upx_estimate_bytes": None, "smoke": None})
@@ -92,4 +110,5 @@ def merge(paths, output, partial=False):
                           for k in sorted(shards)]
     if references:
         out["references"] = list(references.values())
-    return out
+    # The joined cells get the checks each shard's got (names, no cell twice) before anything is written.
+    return check_results(out, ", ".join(shards[k] for k in sorted(shards)))

@@ -1,0 +1,113 @@
+"""Write a run's results.json and reports: check the output folder, render everything, then move it in.
+
+`sizekit report`, `sizekit merge` and every driver's last step write through here. The order
+is what keeps earlier output safe when an input is bad or the disk fills:
+1. the output location is checked (reports/ a real folder inside the output, not a symlink or
+   a file; no target a folder), before anything is read or rendered;
+2. every file is rendered in memory, so a bad input fails before anything is written;
+3. the files are written into a temporary folder beside them (the same file system) and
+   fsynced, then each is renamed into place. A rename replaces a symlink, never follows it.
+A failure before step 3's renames leaves the earlier output exactly as it was.
+"""
+import contextlib
+import os
+import shutil
+import stat
+import tempfile
+
+from ..plan.layout import Layout
+from ..results.format import crate_name_problem
+from ..utils.errors import ResultsError, UsageError
+from .markdown import render_reports
+from .page import render_html
+
+RESULTS_NAME = "results.json"
+
+
+def _kind(path):
+    try:
+        return os.lstat(path).st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write here: {exc.strerror or exc}") from None
+
+
+def check_output(output, names, results_json=False):
+    """Refuse an output folder sizekit cannot write the reports `names` (and results.json) into."""
+    mode = _kind(output)
+    if mode is not None and not stat.S_ISDIR(os.stat(output).st_mode):
+        raise UsageError(f"{output}: is a file; the output is a folder that gets results.json and reports/, "
+                         f"so pass a folder")
+    layout = Layout(output)
+    reports = layout.reports_dir
+    mode = _kind(reports)
+    if mode is not None:
+        if stat.S_ISLNK(mode):
+            raise UsageError(f"{reports}: is a symlink (to {os.readlink(reports)}); sizekit writes reports only into "
+                             f"a real folder inside the output folder, so remove the link")
+        if not stat.S_ISDIR(mode):
+            raise UsageError(f"{reports}: is a file, where sizekit keeps its reports folder; move it away")
+    targets = [os.path.join(reports, n) for n in names] + ([layout.results_json] if results_json else [])
+    for path in targets:
+        mode = _kind(path)
+        if mode is not None and stat.S_ISDIR(mode):
+            raise UsageError(f"{path}: is a folder, where sizekit writes a file; move it away")
+    state = os.path.join(output, ".sizekit")
+    mode = _kind(state)
+    if mode is not None and not stat.S_ISDIR(mode):
+        raise UsageError(f"{state}: is a file, where sizekit keeps its state folder; move it away")
+
+
+def report_names(results):
+    """The file names under reports/ that the reports of these results take."""
+    crates = list(dict.fromkeys(c["crate"] for c in results["cells"]))
+    for crate in crates:
+        problem = crate_name_problem(crate)
+        if problem:
+            # Results handed over in memory skip the reader's check: never write outside reports/.
+            raise ResultsError(f"results.json: {problem}")
+    return [os.path.basename(p) for p in Layout("out").report_files(crates)]
+
+
+def publish(output, results, snapshot=None, base=None, results_json=None, html=True):
+    """Check output, render the reports (with html, the page too; results_json is the text of
+    results.json, or None) and move them into output. Returns the paths written."""
+    names = report_names(results)
+    check_output(output, names, results_json is not None)
+    files = render_reports(results)
+    if html:
+        files.append(("index.html", render_html(results, snapshot=snapshot, base=base)))
+    layout = Layout(output)
+    placed = [(layout.report(name), text) for name, text in files]
+    if results_json is not None:
+        placed.append((layout.results_json, results_json))
+    return move_in(output, placed)
+
+
+def move_in(output, files):
+    """Write [(final path, text)] into a temporary folder in output, then rename each into place."""
+    os.makedirs(os.path.join(output, "reports"), exist_ok=True)
+    stage = tempfile.mkdtemp(prefix=".sizekit-write-", dir=output)
+    try:
+        staged = []
+        for n, (final, text) in enumerate(files):
+            tmp = os.path.join(stage, str(n))
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+            os.chmod(tmp, 0o666 & ~_umask())
+            staged.append((tmp, final))
+        for tmp, final in staged:
+            os.replace(tmp, final)
+        return [final for _, final in staged]
+    finally:
+        with contextlib.suppress(OSError):
+            shutil.rmtree(stage)
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
