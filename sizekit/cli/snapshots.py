@@ -1,17 +1,18 @@
 """`sizekit snapshot` (one zstd file of a matrix's sizes and symbols) and `sizekit history` (a trend page)."""
-import sys
-
 import os
+import sys
 
 from ..results.capture import snapshot_path, snapshot_of, take_snapshot
 from ..report.history import write_history
 from ..results.history import history, load_series
 from ..results.inputs import load_input
 from ..results.snapshot import load_snapshot, write_snapshot
+from ..utils.outputs import check_output_file
 from ..utils.units import human
 
 
 def cmd_snapshot(args):
+    check_output_file(args.output, "snapshot")
     snap = snapshot_of(args.source)
     nbytes = write_snapshot(args.output, snap)
     symbols = sum(len(t) for t in snap.tables)

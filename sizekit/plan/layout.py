@@ -117,6 +117,12 @@ class Layout:
     def doit_db(self):
         return os.path.join(self.state_dir, "doit-db")
 
+    OWN_FOLDERS = ("build", "post", "reference", "logs", "reports", "target", STATE)
+
+    def linked_folders(self):
+        """The output's own folders that are symlinks: clean must not go through them."""
+        return [p for p in (os.path.join(self.output, n) for n in self.OWN_FOLDERS) if os.path.islink(p)]
+
     @property
     def run_lock(self):
         return os.path.join(self.state_dir, "run.lock")

@@ -4,6 +4,7 @@ import fcntl
 import json
 import os
 import shutil
+import stat
 import tempfile
 
 
@@ -103,3 +104,67 @@ def file_lock(path):
             yield
         finally:
             fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+
+def _reachable(output, path):
+    """True when path lies under output and no folder between them is a symlink or not a folder."""
+    base = os.path.abspath(output)
+    rel = os.path.relpath(os.path.abspath(path), base)
+    if rel == os.curdir or rel.startswith(os.pardir + os.sep) or rel == os.pardir:
+        return False
+    current = base
+    for part in rel.split(os.sep)[:-1]:
+        current = os.path.join(current, part)
+        try:
+            if not stat.S_ISDIR(os.lstat(current).st_mode):
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def remove_inside(output, paths):
+    """Remove the files at paths (what sizekit recorded writing), each only when it lies inside
+    output with no symlink on the way; a path that is itself a symlink loses the link, never
+    its target. Folders are never removed whole: only those left empty, up to output.
+    Returns the paths passed over."""
+    skipped, folders = [], set()
+    for path in paths:
+        if not path or not _reachable(output, path):
+            skipped.append(path)
+            continue
+        try:
+            mode = os.lstat(path).st_mode
+        except FileNotFoundError:
+            continue
+        if stat.S_ISDIR(mode):
+            folders.add(os.path.abspath(path))
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        folders.add(os.path.dirname(os.path.abspath(path)))
+    base = os.path.abspath(output)
+    for folder in sorted(folders, key=len, reverse=True):
+        while folder != base and folder.startswith(base + os.sep):
+            try:
+                os.rmdir(folder)
+            except OSError:
+                break
+            folder = os.path.dirname(folder)
+    return skipped
+
+
+def cleanable(output, paths):
+    """The files a clean may remove for paths: each reachable from output without a symlink
+    (see remove_inside), a folder given as the files under it (symlinks as links, never followed)."""
+    out = []
+    for path in paths:
+        if not _reachable(output, path):
+            continue
+        if os.path.isdir(path) and not os.path.islink(path):
+            for folder, dirs, files in os.walk(path, followlinks=False):
+                out += [os.path.join(folder, f) for f in files]
+                out += [os.path.join(folder, d) for d in dirs if os.path.islink(os.path.join(folder, d))]
+        elif os.path.lexists(path):
+            out.append(path)
+    return out

@@ -10,7 +10,6 @@ doit's own state lives in the matrix's output folder.
 """
 import functools
 import os
-import shutil
 import sys
 from importlib.metadata import entry_points
 
@@ -28,7 +27,9 @@ from ...stages.build import run_build
 from ...stages.measure import run_measure
 from ...stages.post import run_post
 from ...stages.reference import run_reference, sources
+from ...stages import records
 from ...stages.smoke import run_smoke_stage, wants_smoke
+from ...utils.fsutil import remove_inside
 from ..failures import disk_message, is_disk_error, or_exit
 from ..finish import finish
 from .progress import SizekitReporter
@@ -95,13 +96,18 @@ def do_report(plan):
     return TaskFailed(problem) if problem else True
 
 
-def clean_paths(*paths):
-    """doit clean action: remove these files and folders (missing ones are fine)."""
-    for path in paths:
-        if os.path.isdir(path):
-            shutil.rmtree(path, ignore_errors=True)
-        elif os.path.lexists(path):
-            os.unlink(path)
+def clean_paths(layout, keys=(), paths=()):
+    """doit clean action: remove what sizekit recorded writing (stage records of keys with the
+    artifacts and logs they name, and paths), only inside the output folder and never through
+    a symlink (fsutil.remove_inside)."""
+    files = list(paths)
+    for key in keys:
+        record = records.read(layout, key) or {}
+        files.append(layout.stage_record(key))
+        files += [layout.absolute(record[k]) for k in ("path", "log") if isinstance(record.get(k), str)]
+    for path in remove_inside(layout.output, files):
+        print(f"sizekit: clean: left {path}: not inside {layout.output} without a symlink on the way",
+              file=sys.stderr)
     return True
 
 
@@ -121,8 +127,8 @@ def build_tasks(plan):
             "targets": [layout.stage_record(build.key)],
             "uptodate": [config_changed(config), stage_ok(layout, build.key)]
             + ([] if build.problem else [sources_same(layout, build.key)]),
-            "clean": [(clean_paths, [layout.stage_record(build.key), layout.build_meta(build.key),
-                                     os.path.dirname(layout.build_artifact(build, "x"))])],
+            "clean": [(clean_paths, [layout, [build.key], [layout.build_meta(build.key),
+                                                           layout.log("build", build.key)]])],
             "verbosity": 1,
         }
 
@@ -139,8 +145,7 @@ def post_tasks(plan):
             "targets": [layout.stage_record(step.key)],
             "uptodate": [config_changed({"options": step.options, "problem": step.problem}),
                          stage_ok(layout, step.key)],
-            "clean": [(clean_paths, [layout.stage_record(step.key),
-                                     os.path.dirname(layout.step_artifact(step, "x"))])],
+            "clean": [(clean_paths, [layout, [step.key]])],
             "verbosity": 1,
         }
 
@@ -156,7 +161,7 @@ def measure_tasks(plan):
             "targets": [layout.cell_record(cell)],
             "uptodate": [config_changed({"label": cell.variant.label, "variant": cell.variant.name,
                                          "version": 2, "estimator": estimator_fingerprint()})],
-            "clean": True,
+            "clean": [(clean_paths, [layout, (), [layout.cell_record(cell)]])],
         }
 
 
@@ -177,7 +182,7 @@ def smoke_tasks(plan):
                                          "command": smoke_command_problem(plan.matrix, cell.crate.smoke,
                                                                           cell.target, plan.host)}),
                          smoke_ok(layout.smoke_record(cell))],
-            "clean": True,
+            "clean": [(clean_paths, [layout, (), [layout.smoke_record(cell)]])],
         }
 
 
@@ -193,7 +198,7 @@ def reference_tasks(plan):
             "targets": [layout.reference_record(crate, target)],
             "uptodate": [config_changed({"reference": crate.reference,
                                          "target": spec.__dict__ if spec else None})],
-            "clean": True,
+            "clean": [(clean_paths, [layout, (), [layout.reference_record(crate, target)]])],
         }
 
 
@@ -212,7 +217,8 @@ def report_task(plan):
         "uptodate": [config_changed({"baseline": matrix.baseline,
                                      "order": [v.name for v in matrix.variants]}),
                      results_valid(layout)],
-        "clean": True,
+        "clean": [(clean_paths, [layout, (), [layout.results_json, layout.snapshot]
+                                 + layout.report_files(list(matrix.crates))])],
     }
 
 

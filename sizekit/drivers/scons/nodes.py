@@ -16,6 +16,7 @@ from ...stages.measure import run_measure
 from ...stages.post import run_post
 from ...stages.reference import run_reference, sources
 from ...stages.smoke import run_smoke_stage, wants_smoke
+from ...utils.fsutil import cleanable
 from ..finish import finish
 from . import deciders as d
 from .actions import RUN, TABLES, Job
@@ -27,9 +28,9 @@ ALL, REPORT = "sizes", "size-report"
 class Nodes:
     """Declares the nodes of one plan in env (whose decider is 'content')."""
 
-    def __init__(self, env, plan, clean_cargo=False, explain=False):
+    def __init__(self, env, plan, clean_cargo=False, explain=False, cleaning=False):
         self.env, self.plan, self.layout = env, plan, plan.layout
-        self.clean_cargo, self.explain = clean_cargo, explain
+        self.clean_cargo, self.explain, self.cleaning = clean_cargo, explain, cleaning
         self.where = os.path.relpath(plan.layout.output)
         self.all = []
         self.report = []
@@ -47,8 +48,9 @@ class Nodes:
             node.attributes.sizekit_job = job
         self.env.Precious(nodes)   # never deleted before the stage runs: it may keep its record
         self.env.NoCache(nodes)
-        if clean:
-            self.env.Clean(nodes, list(clean))
+        if clean and self.cleaning:
+            # Files only, reached without a symlink: SCons removes a folder entry whole.
+            self.env.Clean(nodes, cleanable(self.layout.output, clean))
         self.all.extend(nodes)
         return nodes
 
@@ -153,9 +155,9 @@ class Nodes:
             env.Alias(name, nodes)
 
 
-def declare(env, plan, clean_cargo=False, explain=False):
+def declare(env, plan, clean_cargo=False, explain=False, cleaning=False):
     """Declare every node of plan in env; returns the Nodes (its .all, .report and .crates)."""
-    nodes = Nodes(env, plan, clean_cargo=clean_cargo, explain=explain)
+    nodes = Nodes(env, plan, clean_cargo=clean_cargo, explain=explain, cleaning=cleaning)
     nodes.builds()
     nodes.steps()
     nodes.cells()

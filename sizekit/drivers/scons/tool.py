@@ -50,10 +50,17 @@ def size_matrix(env, matrix="matrix.yaml", output=None, shard=None):
     if output:
         output = env.Dir(env.subst(output) if isinstance(output, str) else output).abspath
     plan = _plan_or_exit(path, output, shard)
+    linked = plan.layout.linked_folders() if GetOption("clean") else []
+    if linked:
+        # scons -c would remove targets inside whatever the link points at.
+        print(f"sizekit: {linked[0]}: is a symlink (to {os.readlink(linked[0])}); scons -c removes only what "
+              f"sizekit wrote inside the output folder, so remove the link first", file=sys.stderr)
+        sys.exit(2)
     matrix_env = env.Clone()
     matrix_env.Decider("content")
     explain = "explain" in (GetOption("debug") or [])
-    nodes = declare(matrix_env, plan, clean_cargo=bool(GetOption(CLEAN_CARGO)), explain=explain)
+    nodes = declare(matrix_env, plan, clean_cargo=bool(GetOption(CLEAN_CARGO)), explain=explain,
+                    cleaning=bool(GetOption("clean")))
     return nodes.all
 
 
