@@ -424,11 +424,21 @@ class Pool:
     """A snapshot's strings, decoded once and shared by every artifact's columns. `loose` caches
     sizekit.results.symdiff's loose names per string, so each is worked out once per snapshot."""
 
-    __slots__ = ("strings", "loose")
+    __slots__ = ("strings", "loose", "_into")
 
     def __init__(self, strings):
         self.strings = strings
         self.loose = {}
+        self._into = (None, None)
+
+    def indices_in(self, other):
+        """array: each of these strings' index in other's pool, or -1 - its own index when other
+        lacks it (so that no two missing strings compare equal). Worked out once per other pool."""
+        if self._into[0] is not other:
+            where = dict(zip(other.strings, range(len(other.strings))))
+            missing = range(-1, -1 - len(self.strings), -1)
+            self._into = (other, array("q", map(where.get, self.strings, missing)))
+        return self._into[1]
 
 
 class Strings:

@@ -106,11 +106,8 @@ def _loose(name, which):
 
 
 def _keys(table, indices, which):
-    """The pass's key of each symbol at indices. Loose keys are cached per distinct string (per
-    snapshot for a loaded one, whose strings repeat across its artifacts)."""
-    if which == "exact":
-        raw = table.raw
-        return list(raw) if len(indices) == len(raw) else [raw[i] for i in indices]
+    """The loose pass's key of each symbol at indices, cached per distinct string (per snapshot
+    for a loaded one, whose strings repeat across its artifacts)."""
     pool = getattr(table.name, "pool", None)
     cache = pool.loose.setdefault(which, {}) if pool is not None else {}
     out = []
@@ -159,6 +156,16 @@ def _pair_in_order(okeys, oidx, nkeys, nidx, only):
     return pairs
 
 
+def _exact_keys(old, new):
+    """The raw names of both tables as keys: for loaded snapshots, string indices in the new one's
+    pool (ints hash and compare without touching the strings), else the strings themselves."""
+    po, pn = getattr(old.raw, "pool", None), getattr(new.raw, "pool", None)
+    if po is None or pn is None:
+        return list(old.raw), list(new.raw)
+    okeys = old.raw.ids.tolist() if po is pn else list(map(po.indices_in(pn).__getitem__, old.raw.ids))
+    return okeys, new.raw.ids.tolist()
+
+
 def _match(old, new):
     """([(pass, [(old index, new index)])], unmatched old indices, unmatched new indices)."""
     left_old, left_new = list(range(len(old))), list(range(len(new)))
@@ -166,7 +173,11 @@ def _match(old, new):
     for which in PASSES:
         if not left_old or not left_new:
             break
-        pairs = _pair(_keys(old, left_old, which), left_old, _keys(new, left_new, which), left_new)
+        if which == "exact":
+            okeys, nkeys = _exact_keys(old, new)
+        else:
+            okeys, nkeys = _keys(old, left_old, which), _keys(new, left_new, which)
+        pairs = _pair(okeys, left_old, nkeys, left_new)
         passes.append((which, pairs))
         if pairs:
             left_old = sorted(set(left_old).difference(map(_first, pairs)))
@@ -178,6 +189,18 @@ def match(old, new):
     """[(old index, new index, pass)], unmatched old indices, unmatched new indices."""
     passes, left_old, left_new = _match(old, new)
     return [(i, j, which) for which, pairs in passes for i, j in pairs], left_old, left_new
+
+
+def _crate_sums(table):
+    """table.crates(), summed by string index for a loaded snapshot (ints, not strings, as keys)."""
+    col = table.crate
+    if getattr(col, "pool", None) is None:
+        return table.crates()
+    sums = {}
+    for c, n in zip(col.ids, _sizes(table)):
+        sums[c] = sums.get(c, 0) + n
+    strings = col.pool.strings
+    return {strings[c]: n for c, n in sums.items()}
 
 
 def _sizes(table):
@@ -219,7 +242,7 @@ def diff_tables(old, new, threshold=None, whole=None):
         bucket(old.crate[i])["removed"].append(_row(old.name[i], old.section[i], old.size[i], None))
     for j in born:
         bucket(new.crate[j])["added"].append(_row(new.name[j], new.section[j], None, new.size[j]))
-    before, after = old.crates(), new.crates()
+    before, after = _crate_sums(old), _crate_sums(new)
     limit = threshold.bytes_of(whole if whole is not None else sum(osize) + old.overhead)
     out = []
     for crate, kinds in crates.items():
