@@ -4,6 +4,7 @@ import shutil
 
 from ..config.load import load_matrix
 from ..plan.availability import c_compiler, sccache_binary, target_tools, upx_version
+from ..plan.layout import Layout
 from ..plan.toolchains import probe_all, rust_src_fix
 from ..stages.sccache import SYSROOT_LIMIT, probe, uncached_cc, wrappable
 
@@ -49,6 +50,7 @@ def doctor(matrix_path, out):
     else:
         out.write(f"upx: {path} {'.'.join(map(str, version))}\n")
     problems += _cache(matrix, out, triples, host)
+    out.write(f"output: {Layout.of(matrix).placement() or os.path.abspath(matrix.output)}\n")
     out.write(f"{problems} problem(s) found\n" if problems else "everything needed is present\n")
     return 1 if problems else 0
 

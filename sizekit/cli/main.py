@@ -102,6 +102,9 @@ def _extra_commands():
         yield from module.REGISTER
 
 
+INTERNAL_ERROR = 70   # EX_SOFTWARE: a bug, not bad input (2) or a failed check (1)
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -114,3 +117,14 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("sizekit: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 -- the last guard: one line, never a traceback
+        if os.environ.get("SIZEKIT_DEBUG"):
+            raise
+        where = exc.__traceback__
+        while where.tb_next:
+            where = where.tb_next
+        frame = where.tb_frame.f_code
+        print(f"sizekit: internal error: {type(exc).__name__}: {str(exc)[:200]} (in {frame.co_name}, "
+              f"{os.path.basename(frame.co_filename)}:{where.tb_lineno}); please report it, and rerun with "
+              f"SIZEKIT_DEBUG=1 for the traceback", file=sys.stderr)
+        return INTERNAL_ERROR

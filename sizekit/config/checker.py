@@ -9,7 +9,7 @@ NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 
 def suggest(word, choices, cutoff=0.6):
     """' (did you mean "x"?)' for a near miss, else ''."""
-    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=cutoff)
+    close = difflib.get_close_matches(str(word), [c for c in choices if isinstance(c, str)], n=1, cutoff=cutoff)
     return f' (did you mean "{close[0]}"?)' if close else ""
 
 

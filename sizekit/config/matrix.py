@@ -56,7 +56,7 @@ def parse_matrix(text, filename, root, host=None, abspath=None):
                                f"choose a separate folder such as out")
             break
 
-    names = [v.name for v in variants]
+    names = [v.name for v in variants if isinstance(v.name, str)]
     baseline = top.get("baseline")
     if baseline is None:
         baseline = "release" if "release" in names else (names[0] if names else None)

@@ -36,6 +36,9 @@ def finish(plan):
     snap = _snapshot(plan, results)
     publish(plan.layout.output, results, snapshot=snap, results_json=results_text(results))
     failed = failed_cells(results)
+    where = plan.layout.placement()
+    if where:
+        print(f"sizekit: note: {where}", file=sys.stderr)
     print(f"sizekit: {len(results['cells'])} cells, {len(failed)} failed; "
           f"reports in {os.path.relpath(plan.layout.reports_dir)}", file=sys.stderr)
     if not failed:

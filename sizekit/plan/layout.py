@@ -119,6 +119,15 @@ class Layout:
 
     OWN_FOLDERS = ("build", "post", "reference", "logs", "reports", "target", STATE)
 
+    def placement(self):
+        """Where the output folder is, when that is not inside the matrix's folder (None when it is):
+        allowed (CI writes to /tmp), but said, since clean removes what sizekit wrote there."""
+        real, root = os.path.realpath(self.output), os.path.realpath(self.root)
+        if real == root or real.startswith(root.rstrip(os.sep) + os.sep):
+            return None
+        link = f" (through a symlink to {real})" if real != os.path.abspath(self.output) else ""
+        return f"the output folder {os.path.abspath(self.output)}{link} is outside the matrix's folder {root}"
+
     def linked_folders(self):
         """The output's own folders that are symlinks: clean must not go through them."""
         return [p for p in (os.path.join(self.output, n) for n in self.OWN_FOLDERS) if os.path.islink(p)]

@@ -13,7 +13,6 @@ import subprocess
 
 from ..plan.layout import Layout
 from ..utils.errors import SizekitError
-from ..utils.safeio import inside, path_inside
 from .format import load_results
 from .snapshot import Snapshot
 from .symbols import read_symbols
@@ -37,6 +36,7 @@ class ArtifactPaths:
 
     def __init__(self, output):
         self.output = os.path.abspath(output)
+        self.real = os.path.realpath(self.output).rstrip(os.sep) + os.sep
         self.roots, d = [], self.output
         while os.path.dirname(d) != d:
             d = os.path.dirname(d)
@@ -46,8 +46,10 @@ class ArtifactPaths:
         """The full path of rel inside output, or None."""
         root = next((r for r, prefix in self.roots if isinstance(rel, str) and rel.startswith(prefix)),
                     self.output)
-        full = path_inside(root, rel)
-        return full if full is not None and inside(self.output, full) and os.path.lexists(full) else None
+        if not isinstance(rel, str) or not rel or "\0" in rel or os.path.isabs(rel):
+            return None
+        full = os.path.join(root, rel)
+        return full if os.path.lexists(full) and os.path.realpath(full).startswith(self.real) else None
 
 
 def git_info(folder):

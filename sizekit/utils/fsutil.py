@@ -155,16 +155,7 @@ def remove_inside(output, paths):
 
 
 def cleanable(output, paths):
-    """The files a clean may remove for paths: each reachable from output without a symlink
-    (see remove_inside), a folder given as the files under it (symlinks as links, never followed)."""
-    out = []
-    for path in paths:
-        if not _reachable(output, path):
-            continue
-        if os.path.isdir(path) and not os.path.islink(path):
-            for folder, dirs, files in os.walk(path, followlinks=False):
-                out += [os.path.join(folder, f) for f in files]
-                out += [os.path.join(folder, d) for d in dirs if os.path.islink(os.path.join(folder, d))]
-        elif os.path.lexists(path):
-            out.append(path)
-    return out
+    """The paths a clean may remove: those reachable from output without a symlink on the way
+    (see remove_inside). A folder among them is sizekit's own; removing it whole unlinks the
+    symlinks inside it and never follows them."""
+    return [p for p in paths if _reachable(output, p) and os.path.lexists(p)]
