@@ -4,6 +4,7 @@ import os
 import sys
 
 from ..elf import native
+from ..utils import limits
 from ..utils.errors import UsageError
 from ..utils.units import human
 
@@ -62,12 +63,13 @@ def _piece_rows(pieces):
 
 
 def cmd_estimate(args):
-    size = os.path.getsize(args.file) if os.path.isfile(args.file) else None
+    # the file may come from anyone: ELF_BYTES bounds the model's time (it reads every byte)
     if args.pieces:  # one run of the model gives the pieces too
-        estimate, why, pieces, other = native.estimate_breakdown(args.file, args.upx)
+        estimate, why, pieces, other = native.estimate_breakdown(args.file, args.upx, limits.ELF_BYTES)
         pieces = None if why else _piece_rows(pieces)
     else:
-        (estimate, why, other), pieces = native.estimate_outcome(args.file, args.upx), None
+        (estimate, why, other), pieces = native.estimate_outcome(args.file, args.upx, limits.ELF_BYTES), None
+    size = os.path.getsize(args.file)  # a regular file: the estimate refused anything else
     if args.json:
         doc = {"file": args.file, "bytes": size, "level": args.upx, "estimate_bytes": estimate,
                "ratio": round(estimate / size, 4) if size and estimate else None, "upx_refusal": why,

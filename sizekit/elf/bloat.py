@@ -161,7 +161,7 @@ def read_elf(path):
     the headers, .symtab and its string table. Every count is checked against
     sizekit.utils.limits before the bytes it counts are read, and every section's bytes must lie
     inside the file."""
-    fd = native.open_elf(path, limits.ELF_BYTES)
+    fd = native.open_elf(path, None)  # only the headers and symbol table are read: the other limits bound them
     try:
         return _read_elf(path, fd, os.fstat(fd).st_size)
     except OSError as e:
@@ -201,8 +201,8 @@ def _read_elf(path, fd, filesize):
     if symtab["entsize"] != want or symtab["size"] % want:
         raise ElfError(path, f"malformed symbol table (.symtab): {symtab['size']:,} bytes in entries of "
                              f"{symtab['entsize']} bytes, not {want}")
-    if count > limits.ELF_SYMBOLS.value:
-        raise native.over_limit(path, count, limits.ELF_SYMBOLS, "symbols in .symtab")
+    if count - 1 > limits.ELF_SYMBOLS.value:  # entry 0 is the reserved null symbol
+        raise native.over_limit(path, count - 1, limits.ELF_SYMBOLS, "symbols in .symtab")
     if not 0 < symtab["link"] < len(sections):
         raise ElfError(path, f"the symbol table's string table index {symtab['link']} is out of range")
     strsec = sections[symtab["link"]]
@@ -213,9 +213,7 @@ def _read_elf(path, fd, filesize):
     strtab = b"" if strsec["nobits"] else _pread(fd, strsec["size"], strsec["offset"])
     tls = [s["addr"] for s in sections if s["tls"]]
     tls_base = min(tls) if tls and etype != ET_REL else 0
-    symbols = _symbols(data, strtab, fmt, elfclass, len(sections), tls_base)
-    _check_symbol_sizes(path, symbols, sections, filesize)
-    return {"sections": sections, "symbols": symbols}
+    return {"sections": sections, "symbols": _symbols(path, data, strtab, fmt, elfclass, sections, tls_base, filesize)}
 
 
 def _section_table(path, fd, filesize, elfclass, e, shoff, shentsize, shnum, shstrndx):
@@ -264,41 +262,33 @@ def _section_info(index, name, s):
             "tls": bool(flags & SHF_TLS)}
 
 
-def _check_symbol_sizes(path, symbols, sections, filesize):
-    """Refuse a symbol larger than the file. One that runs past the end of its section is
-    clipped to the section (owned_bytes), as a linker's padding symbols can."""
-    for name, _, size, shndx in symbols:
-        if size > filesize and not sections[shndx]["nobits"]:
-            raise ElfError(path, f"symbol {name[:200]!r} in section {shndx} ({sections[shndx]['name']}) "
-                                 f"claims {size:,} bytes, more than the file's {filesize:,}; the symbol table lies")
-
-
 def _symbol_format(elfclass, little):
     e = "<" if little else ">"
     return (e + "IBBHQQ", 24) if elfclass == 64 else (e + "IIIBBH", 16)
 
 
-def _symbols(data, strtab, fmt, elfclass, nsections, tls_base):
+def _symbols(path, data, strtab, fmt, elfclass, sections, tls_base, filesize):
     """Parse the symtab bytes directly: pyelftools' iter_symbols is ~20x slower.
 
     A TLS symbol's value is an offset into the TLS template in linked files, so tls_base (the
-    template's address) is added to place it in .tdata like the others.
+    template's address) is added to place it in .tdata like the others. A symbol larger than
+    the whole file is refused (its table lies); one that runs past the end of its section is
+    clipped to the section by owned_bytes, as a linker's padding symbols can run past it.
     """
     out = []
-    cache = {}
     find = strtab.find
-    limit = min(nsections, SHN_LORESERVE)
+    limit = min(len(sections), SHN_LORESERVE)
     entries = struct.iter_unpack(fmt, data)
     if elfclass == 32:
         entries = ((n, i, o, x, v, s) for n, v, s, i, o, x in entries)
     for name_off, info, _, shndx, value, size in entries:
         if not size or not 0 < shndx < limit or (info & 0xF) in (STT_SECTION, STT_FILE):
             continue
-        name = cache.get(name_off)
-        if name is None:
-            stop = find(b"\0", name_off)
-            name = strtab[name_off:stop if stop >= 0 else len(strtab)].decode("utf-8", "replace")
-            cache[name_off] = name
+        stop = find(b"\0", name_off)
+        name = strtab[name_off:stop if stop >= 0 else len(strtab)].decode("utf-8", "replace")
+        if size > filesize and not sections[shndx]["nobits"]:
+            raise ElfError(path, f"symbol {name[:200]!r} in section {shndx} ({sections[shndx]['name']}) claims "
+                                 f"{size:,} bytes, more than the file's {filesize:,}; its symbol table lies")
         if info & 0xF == STT_TLS:
             value += tls_base
         out.append((name, value, size, shndx))

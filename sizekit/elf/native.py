@@ -432,34 +432,35 @@ def estimate_verdict(path, level="best"):
 EST_BAND_PCT = _ref.EST_BAND / 10  # the model's error band on compressed bytes, percent
 
 
-def estimate_outcome(path, level="best"):
+def estimate_outcome(path, level="best", limit=None):
     """(estimate, None, other) as estimate_verdict, where other is the size UPX gives
     instead if the compressed bytes land on the other side of a page edge within the
     model's error (a shared library; None when no edge is that near), or (None, reason,
-    None)."""
-    est, why, _, other = _verdict(path, level, with_pieces=False)
+    None). limit (limits.ELF_BYTES for a file from anywhere) refuses a larger file: the model
+    reads every byte, at up to 0.35 s per MiB."""
+    est, why, _, other = _verdict(path, level, with_pieces=False, limit=limit)
     return est, why, other
 
 
-def estimate_breakdown(path, level="best"):
+def estimate_breakdown(path, level="best", limit=None):
     """(estimate, None, pieces, other) as estimate_outcome and estimate_pieces from one run
     of the model, or (None, UPX's reason, None, None)."""
-    return _verdict(path, level, with_pieces=True)
+    return _verdict(path, level, with_pieces=True, limit=limit)
 
 
-def _verdict(path, level, with_pieces):
+def _verdict(path, level, with_pieces, limit=None):
     lv = _level(level)
     p = os.fspath(path)
     other = 0
-    with _Mapped(p, limits.ELF_BYTES) as buf:
+    with _Mapped(p, limit) as buf:
         if not os.access(p, os.X_OK):
             return None, "file not executable (UPX: file not executable; try 'chmod +x')", None, None
         if len(buf) == 0:
             return None, "empty file (UPX: file is too small)", None, None
-        _check_overlap(p, buf)
         rc, reason = _impl.upx_check(buf)
         if rc == 0 and reason:
             return None, UPX_REASONS.get(reason, f"UPX check reason {reason}"), None, None
+        _check_overlap(p, buf)
         if with_pieces:
             rc, pieces, est, other = _impl.estimate_pieces(buf, lv)
         else:

@@ -5,14 +5,20 @@ from elftools.common.exceptions import ELFError
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 
+from . import native
 from .hashing import content_hash_hex
+from ..utils import limits
+from ..utils.errors import ElfError
 
 
 def sections(path):
-    """{name: size} of the ELF's sections plus alloc/non-alloc totals, or None for a non-ELF."""
+    """{name: size} of the ELF's sections plus alloc/non-alloc totals, or None for a non-ELF
+    (or a FIFO, device or folder, or over limits.ELF_SECTIONS sections: pyelftools is slow)."""
     try:
-        with open(path, "rb") as f:
+        with os.fdopen(native.open_elf(path, None), "rb") as f:
             elf = ELFFile(f)
+            if elf.num_sections() > limits.ELF_SECTIONS.value:
+                return None
             table, alloc, nonalloc = {}, 0, 0
             for sec in elf.iter_sections():
                 if not sec.name:
@@ -24,7 +30,7 @@ def sections(path):
                 elif sec["sh_type"] != "SHT_NOBITS":
                     nonalloc += size
             return {"sections": table, "vm_bytes": alloc, "nonalloc_bytes": nonalloc}
-    except (ELFError, OSError, ValueError, KeyError):
+    except (ElfError, ELFError, OSError, ValueError, KeyError):
         return None
 
 

@@ -44,10 +44,12 @@ SNAPSHOT_STRING_BYTES = Limit(128 * MiB, "bytes", "snapshot", "string pool")
 SYMBOL_NAME_BYTES = Limit(64 * KiB, "bytes", "snapshot", "one symbol name")
 
 # ---- ELF files (sizekit.elf): sections, bloat, estimate, snapshot's symbols
-ELF_BYTES = Limit(1 * GiB, "bytes", "ELF file", "file size")
+ELF_BYTES = Limit(16 * MiB, "bytes", "ELF file", "file size, for `sizekit estimate` and `sections`, which read every "
+                                                  "byte (the UPX model takes up to 0.35 s per MiB)")
 ELF_SECTIONS = Limit(65_536, "count", "ELF file", "sections")
-ELF_SYMBOLS = Limit(2_000_000, "count", "ELF file", "symbols in .symtab")
-ELF_STRTAB_BYTES = Limit(256 * MiB, "bytes", "ELF file", "symbol name table (.strtab)")
+ELF_SYMBOLS = Limit(500_000, "count", "ELF file", "symbols in .symtab (each is demangled: 500,000 take ~5 s and "
+                                                  "~400 MB; rustc's librustc_driver.so has 165,000)")
+ELF_STRTAB_BYTES = Limit(32 * MiB, "bytes", "ELF file", "symbol name table (.strtab; librustc_driver.so's is 19 MiB)")
 
 ALL = {name: value for name, value in globals().items() if isinstance(value, Limit)}
 
