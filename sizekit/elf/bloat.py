@@ -224,7 +224,7 @@ def _section_table(path, fd, filesize, elfclass, e, shoff, shentsize, shnum, shs
     if shentsize < shdr.size:
         raise ElfError(path, f"section header entry size {shentsize} too small (e_shentsize; {shdr.size} is needed)")
     if shoff > filesize or filesize - shoff < shentsize:
-        raise ElfError(path, "section header table past end of file")
+        raise _table_past_end(path, shoff, shnum or 1, shentsize, filesize)
     first = shdr.unpack(_pread(fd, shdr.size, shoff))
     if shnum == 0:  # SHN_XINDEX: the real count is section 0's sh_size, the name table's index its sh_link
         shnum = first[5]
@@ -232,18 +232,34 @@ def _section_table(path, fd, filesize, elfclass, e, shoff, shentsize, shnum, shs
         shstrndx = first[6]
     if shnum > limits.ELF_SECTIONS.value:
         raise native.over_limit(path, shnum, limits.ELF_SECTIONS, "sections")
+    if shnum == 0:
+        return []
     if shnum * shentsize > filesize - shoff:
-        raise ElfError(path, "section header table past end of file")
+        raise _table_past_end(path, shoff, shnum, shentsize, filesize)
     table = _pread(fd, shnum * shentsize, shoff)
     raw = [shdr.unpack_from(table, i * shentsize) for i in range(shnum)]
     if not 0 <= shstrndx < shnum:
         raise ElfError(path, f"section name table index {shstrndx} out of range")
-    for i, (_, typ, _, _, off, size, _, _, _, _) in enumerate(raw):
-        if typ != SHT_NOBITS and (off > filesize or size > filesize - off):
-            raise ElfError(path, f"section {i} data past end of file (offset {off:,} + size {size:,} > "
-                                 f"{filesize:,} bytes); the file is truncated or its section headers lie")
+    _check_inside(path, shstrndx, "", raw[shstrndx], filesize)
     names = _pread(fd, raw[shstrndx][5], raw[shstrndx][4]) if raw[shstrndx][1] != SHT_NOBITS else b""
-    return [_section_info(i, _name(path, i, names, s[0]), s) for i, s in enumerate(raw)]
+    sections = [_section_info(i, _name(path, i, names, s[0]), s) for i, s in enumerate(raw)]
+    for i, s in enumerate(raw):
+        _check_inside(path, i, sections[i]["name"], s, filesize)
+    return sections
+
+
+def _table_past_end(path, shoff, shnum, shentsize, filesize):
+    return ElfError(path, f"section header table past end of file (e_shoff {shoff:,} + {shnum:,} x {shentsize} "
+                          f"bytes > {filesize:,} bytes); the file is truncated or its header lies")
+
+
+def _check_inside(path, index, name, header, filesize):
+    """Refuse a section whose bytes (offset + size) run past the end of the file; NOBITS has none."""
+    _, typ, _, _, off, size, _, _, _, _ = header
+    if typ != SHT_NOBITS and (off > filesize or size > filesize - off):
+        shown = f"section {index} ({name})" if name else f"section {index}"
+        raise ElfError(path, f"{shown} data past end of file (offset {off:,} + size {size:,} > {filesize:,} "
+                             f"bytes); the file is truncated or its section headers lie")
 
 
 def _name(path, index, names, offset):

@@ -437,7 +437,7 @@ def estimate_outcome(path, level="best", limit=None):
     instead if the compressed bytes land on the other side of a page edge within the
     model's error (a shared library; None when no edge is that near), or (None, reason,
     None). limit (limits.ELF_BYTES for a file from anywhere) refuses a larger file: the model
-    reads every byte, at up to 0.35 s per MiB."""
+    reads every byte, at up to 0.7 s per MiB on a busy machine."""
     est, why, _, other = _verdict(path, level, with_pieces=False, limit=limit)
     return est, why, other
 

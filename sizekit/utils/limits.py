@@ -35,17 +35,17 @@ SIZE_MAX = Limit(1 << 48, "count", "results.json", "a byte count (sizes are whol
 
 # ---- snapshots (sizekit.results.snapshot)
 SNAPSHOT_BYTES = Limit(64 * MiB, "bytes", "snapshot", "file size (compressed)")
-SNAPSHOT_PAYLOAD = Limit(256 * MiB, "bytes", "snapshot", "decompressed size, checked while decompressing")
+SNAPSHOT_PAYLOAD = Limit(128 * MiB, "bytes", "snapshot", "decompressed size, checked while decompressing")
 SNAPSHOT_HEADER = Limit(32 * MiB, "bytes", "snapshot", "header (the embedded results.json and artifact list)")
-SNAPSHOT_SYMBOLS = Limit(4_000_000, "count", "snapshot", "symbols in all artifacts together")
-ARTIFACT_SYMBOLS = Limit(2_000_000, "count", "snapshot", "symbols of one artifact")
-SNAPSHOT_STRINGS = Limit(4_000_000, "count", "snapshot", "strings in the string pool")
-SNAPSHOT_STRING_BYTES = Limit(128 * MiB, "bytes", "snapshot", "string pool")
+SNAPSHOT_SYMBOLS = Limit(2_000_000, "count", "snapshot", "symbols in all artifacts together")
+ARTIFACT_SYMBOLS = Limit(500_000, "count", "snapshot", "symbols of one artifact")
+SNAPSHOT_STRINGS = Limit(2_000_000, "count", "snapshot", "strings in the string pool")
+SNAPSHOT_STRING_BYTES = Limit(64 * MiB, "bytes", "snapshot", "string pool")
 SYMBOL_NAME_BYTES = Limit(64 * KiB, "bytes", "snapshot", "one symbol name")
 
 # ---- ELF files (sizekit.elf): sections, bloat, estimate, snapshot's symbols
-ELF_BYTES = Limit(16 * MiB, "bytes", "ELF file", "file size, for `sizekit estimate` and `sections`, which read every "
-                                                  "byte (the UPX model takes up to 0.35 s per MiB)")
+ELF_BYTES = Limit(8 * MiB, "bytes", "ELF file", "file size, for `sizekit estimate` and `sections`, which read every "
+                                                 "byte (the UPX model: up to 0.7 s per MiB on a busy 2-core machine)")
 ELF_SECTIONS = Limit(65_536, "count", "ELF file", "sections")
 ELF_SYMBOLS = Limit(500_000, "count", "ELF file", "symbols in .symtab (each is demangled: 500,000 take ~5 s and "
                                                   "~400 MB; rustc's librustc_driver.so has 165,000)")
