@@ -2,6 +2,8 @@
 
 The hostile-input suites use this: the bound is enforced by the kernel (prlimit's address-space
 and CPU caps), and the figures come from the child's own rusage, not from timing in the test.
+Time is the child's CPU time (user + system), which is what prlimit caps and what other work
+on a 2-core machine does not inflate; a child still running at 3x its bound is killed.
 """
 import os
 import shutil
@@ -13,7 +15,7 @@ from collections import namedtuple
 
 from conftest import ROOT
 
-Run = namedtuple("Run", "status stdout stderr seconds megabytes")
+Run = namedtuple("Run", "status stdout stderr seconds megabytes")   # seconds: CPU time
 
 # The README's promise: the largest input within the limits, and the supported size.
 LIMIT_SECONDS, LIMIT_MB = 10.0, 500
@@ -31,26 +33,54 @@ def prlimit():
     return path
 
 
+# Linux keeps a process's peak RSS across fork and exec: a child forked from this big pytest
+# process would report pytest's peak. So a small wrapper (its own peak fresh after its exec) forks
+# the command, waits for it and writes the command's own status, seconds and peak RSS to a pipe.
+WRAPPER = """
+import os, sys, time
+start = time.monotonic()
+report, limit = int(sys.argv[1]), float(sys.argv[2])
+pid = os.fork()
+if pid == 0:
+    os.close(report)
+    os.execvp(sys.argv[3], sys.argv[3:])
+while True:
+    done, status, usage = os.wait4(pid, os.WNOHANG)
+    if done:
+        break
+    if time.monotonic() - start > limit:
+        os.kill(pid, 9)
+    time.sleep(0.005)
+cpu = usage.ru_utime + usage.ru_stime
+os.write(report, f"{os.waitstatus_to_exitcode(status)} {cpu} {usage.ru_maxrss} {time.monotonic() - start}".encode())
+"""
+
+
 def run_sizekit(*args, cwd, seconds=LIMIT_SECONDS, address_mb=ADDRESS_SPACE_MB, stdin=None):
     """Run sizekit ARGS under `prlimit --as --cpu`; kill it after 3x seconds of wall time."""
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     cpu = max(2, int(seconds * 2))
-    cmd = [prlimit(), f"--as={address_mb << 20}", f"--cpu={cpu}", sys.executable, "-m", "sizekit", *map(str, args)]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.monotonic()
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=stdin or subprocess.DEVNULL, stdout=out, stderr=err)
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() - start > seconds * 3:
-                proc.kill()
-            time.sleep(0.005)
-        elapsed = time.monotonic() - start
+        read, write = os.pipe()
+        cmd = [sys.executable, "-c", WRAPPER, str(write), str(seconds * 3), prlimit(), f"--as={address_mb << 20}",
+               f"--cpu={cpu}", sys.executable, "-m", "sizekit", *map(str, args)]
+        try:
+            proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=stdin or subprocess.DEVNULL, stdout=out, stderr=err,
+                                    pass_fds=(write,))
+            os.close(write)
+            write = None
+            proc.wait(timeout=seconds * 3 + 30)
+            with os.fdopen(read, "rb") as f:
+                read = None
+                status, cpu, maxrss, _ = f.read().decode().split()
+        finally:
+            for fd in (read, write):
+                if fd is not None:
+                    os.close(fd)
         out.seek(0)
         err.seek(0)
-        return Run(os.waitstatus_to_exitcode(status), out.read().decode(errors="replace"),
-                   err.read().decode(errors="replace"), elapsed, usage.ru_maxrss / 1024)
+        return Run(int(status), out.read().decode(errors="replace"), err.read().decode(errors="replace"),
+                   float(cpu), int(maxrss) / 1024)
 
 
 def assert_bounded(run, seconds=LIMIT_SECONDS, megabytes=LIMIT_MB):

@@ -4,8 +4,6 @@ import os
 import sys
 
 from ..utils.errors import SizekitError, UsageError
-from ..drivers.doit.run import run_doit
-from ..drivers.doit.tasks import load_plan
 from ..plan.shard import parse_shard
 from ..report.publish import check_output, publish, report_names
 from ..results.format import load_results
@@ -16,6 +14,9 @@ from .snapshots import report_snapshots
 
 def cmd_run(args):
     """Build the matrix through doit, as `doit` in a folder with sizekit's dodo.py would."""
+    # doit and the stages load only for the commands that build (~0.2 s of start-up).
+    from ..drivers.doit.run import run_doit
+    from ..drivers.doit.tasks import load_plan
     doit_args, shard, listing = _run_options(list(args.doit_args), args.shard, args.list)
     shard = parse_shard(shard) if shard else None
     if listing:

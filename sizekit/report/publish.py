@@ -86,25 +86,46 @@ def publish(output, results, snapshot=None, base=None, results_json=None, html=T
 
 
 def move_in(output, files):
-    """Write [(final path, text)] into a temporary folder in output, then rename each into place."""
+    """Write [(final path, text)] into a temporary folder in output, then rename each into place.
+
+    A file that already holds its text is left alone (its mtime too, so make and SCons see no
+    change). Only results.json is fsynced: it is what the next run and CI read, while a report
+    cut short by a crash is rewritten by the next `sizekit report`; a rename stays atomic
+    either way, and one fsync per report made a 350-crate report several times slower."""
     os.makedirs(os.path.join(output, "reports"), exist_ok=True)
     stage = tempfile.mkdtemp(prefix=".sizekit-write-", dir=output)
     try:
         staged = []
         for n, (final, text) in enumerate(files):
+            data = text.encode("utf-8")
+            if _holds(final, data):
+                continue
             tmp = os.path.join(stage, str(n))
-            with open(tmp, "w", encoding="utf-8") as f:
-                f.write(text)
-                f.flush()
-                os.fsync(f.fileno())
+            with open(tmp, "wb") as f:
+                f.write(data)
+                if os.path.basename(final) == RESULTS_NAME:
+                    f.flush()
+                    os.fsync(f.fileno())
             os.chmod(tmp, 0o666 & ~_umask())
             staged.append((tmp, final))
         for tmp, final in staged:
             os.replace(tmp, final)
-        return [final for _, final in staged]
+        return [final for final, _ in files]
     finally:
         with contextlib.suppress(OSError):
             shutil.rmtree(stage)
+
+
+def _holds(path, data):
+    """True when the regular file at path holds exactly data (a symlink is replaced, never read)."""
+    try:
+        st = os.lstat(path)
+        if not stat.S_ISREG(st.st_mode) or st.st_size != len(data):
+            return False
+        with open(path, "rb") as f:
+            return f.read() == data
+    except OSError:
+        return False
 
 
 def _umask():

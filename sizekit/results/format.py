@@ -61,8 +61,15 @@ class ContentsError(ResultsError):
 
 
 def results_text(results):
-    """results.json's text, as sizekit writes it."""
-    return json.dumps(results, indent=1) + "\n"
+    """results.json's text: the top level indented, one cell per line (json's C encoder writes
+    those; with an indent json falls back to its Python encoder, 10x slower on 7,000 cells)."""
+    cells = results.get("cells")
+    rest = json.dumps({k: v for k, v in results.items() if k != "cells"}, indent=1)
+    if not isinstance(cells, list):
+        return json.dumps(results, indent=1) + "\n"
+    lines = ",\n".join("  " + json.dumps(c) for c in cells)
+    cells_text = f' "cells": [\n{lines}\n ]' if cells else ' "cells": []'
+    return (rest[:-2] + ",\n" if rest != "{}" else "{\n") + cells_text + "\n}\n"
 
 
 def write_results(path, results):
@@ -178,7 +185,7 @@ def check_results(data, path):
         if not _is(name, STR):
             raise _wrong(path, f"variants[{i}]", name, STR)
     _check_values(path, data)
-    _check_names(path, data)
+    check_names(path, data)
     data.setdefault("baseline", None)
     return data
 
@@ -255,7 +262,7 @@ def _name_problem(name, kind):
     return crate_name_problem(name) if kind == "crate" else None
 
 
-def _check_names(path, data):
+def check_names(path, data):
     """Names that become file names or table keys: bounded, safe, and each cell once."""
     seen = {}
     for i, cell in enumerate(data["cells"]):
