@@ -8,6 +8,8 @@ one, the crate totals add up to the section's size. The rules:
 - Symbols: every sized symbol defined in a covered section (FUNC, OBJECT, TLS, IFUNC, NOTYPE).
   Where symbols overlap (aliases, folded identical code), each byte goes to the first symbol
   in address order (ties: larger, then name), so no byte is counted twice.
+  A symbol that runs past the end of its section is clipped to it; one larger than the whole
+  file is refused, as is a section whose bytes lie past the end of the file.
 - Crates: see demangle.crate_of. Bytes no symbol covers (alignment padding, anonymous
   constants and string literals in .rodata) are "[Unknown]"; non-Rust symbols (libc,
   jemalloc, C and assembly from -sys crates) are "[C/C++]".

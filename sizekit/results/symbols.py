@@ -43,7 +43,8 @@ class SymbolTable:
 
 
 def read_symbols(path, split_std=False):
-    """The SymbolTable of the ELF at path. Raises ElfError (exit 2) for a file that is not one."""
+    """The SymbolTable of the ELF at path. Raises ElfError (exit 2) for a file that is not one,
+    is not a regular file, or is over the ELF limits of sizekit.utils.limits (see bloat.read_elf)."""
     elf = bloat.read_elf(os.fspath(path))
     syms = bloat.sized_symbols(elf)
     covered = bloat.default_sections(elf, syms)

@@ -47,8 +47,8 @@ SYMBOL_NAME_BYTES = Limit(64 * KiB, "bytes", "snapshot", "one symbol name")
 ELF_BYTES = Limit(8 * MiB, "bytes", "ELF file", "file size, for `sizekit estimate` and `sections`, which read every "
                                                  "byte (the UPX model: up to 0.7 s per MiB on a busy 2-core machine)")
 ELF_SECTIONS = Limit(65_536, "count", "ELF file", "sections")
-ELF_SYMBOLS = Limit(500_000, "count", "ELF file", "symbols in .symtab (each is demangled: 500,000 take ~5 s and "
-                                                  "~400 MB; rustc's librustc_driver.so has 165,000)")
+ELF_SYMBOLS = Limit(500_000, "count", "ELF file", "symbols in .symtab (each is demangled: 500,000 take ~6 s and "
+                                                  "~360 MB; rustc's librustc_driver.so has 165,000)")
 ELF_STRTAB_BYTES = Limit(32 * MiB, "bytes", "ELF file", "symbol name table (.strtab; librustc_driver.so's is 19 MiB)")
 
 ALL = {name: value for name, value in globals().items() if isinstance(value, Limit)}
