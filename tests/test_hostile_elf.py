@@ -14,7 +14,6 @@ from sizekit.utils import limits
 EHDR = struct.Struct("<16sHHIQQQIHHHHHH")
 SHDR = struct.Struct("<IIQQQQIIQQ")
 SYM = struct.Struct("<IBBHQQ")
-SHN_XINDEX = 0xFFFF
 TEXT, SYMTAB, STRTAB = 1, 2, 3   # section indexes elf64 gives them
 STT_FUNC = 2
 
