@@ -7,16 +7,12 @@ sparse files, FIFOs, folders, devices), the time and memory measurements, and re
 """
 import json
 import os
-import resource
-import subprocess
-import sys
-import tempfile
 import textwrap
-import time
 from collections import namedtuple
 
 import pytest
 
+from bounded import run_sizekit
 from conftest import ROOT, TINY
 from sizekit.cli.main import main
 from sizekit.config.load import load_matrix
@@ -38,32 +34,9 @@ X86 = "x86_64-unknown-linux-gnu"
 Run = namedtuple("Run", "status stdout stderr seconds megabytes")
 
 
-def _cap_memory():
-    limit = MEGABYTES << 20
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-
 def sizekit(*args, cwd):
-    """Run `python -m sizekit ARGS` with its address space capped at 200 MB; measure time and peak RSS."""
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.monotonic()
-        proc = subprocess.Popen([sys.executable, "-m", "sizekit", *args], cwd=cwd, env=env,
-                                stdin=subprocess.DEVNULL, stdout=out, stderr=err, preexec_fn=_cap_memory)
-        # os.wait4 gives this child's own peak RSS; poll it so that a hang is killed, not waited for.
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() - start > 30:
-                proc.kill()
-            time.sleep(0.005)
-        seconds = time.monotonic() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return Run(proc.returncode, out.read().decode(), err.read().decode(errors="replace"), seconds,
-                   usage.ru_maxrss / 1024)
+    """Run `python -m sizekit ARGS` under prlimit; its CPU time and its own peak RSS (tests/bounded.py)."""
+    return run_sizekit(*args, cwd=cwd, seconds=SECONDS)
 
 
 def assert_refused(run, message):
