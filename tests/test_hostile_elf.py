@@ -3,6 +3,7 @@
 Every input is made at test time (no binary blobs in git): a small ELF64 writer below makes
 files with N sections or N symbols, and single fields are then patched to lie.
 """
+import json
 import os
 import struct
 
@@ -160,9 +161,8 @@ def test_a_million_sections(tmp_path):
     write(tmp_path, elf64(fillers=1_000_000)[0])
     one_line(run_sizekit("bloat", "x.elf", cwd=tmp_path),
              f"x.elf: 1,000,005 sections, over the limit of 65,536 for an ELF file; {CHECK}")
-    # 64 MB of section headers: over the file size limit of `sections` before its count is read
     one_line(run_sizekit("sections", "x.elf", cwd=tmp_path),
-             f"x.elf: is larger than 8 MiB, the limit for an ELF file; {CHECK}")
+             f"x.elf: 1,000,005 sections, over the limit of 65,536 for an ELF file; {CHECK}")
 
 
 @pytest.mark.parametrize("n", [limits.ELF_SYMBOLS.value + 1, 2_000_000])
@@ -243,19 +243,34 @@ def test_sparse_gigabyte_tail(tmp_path):
     path = write(tmp_path, open("/bin/true", "rb").read())
     os.truncate(path, 1 << 30)
     os.chmod(path, 0o755)
-    for command in ("estimate", "sections"):
-        one_line(run_sizekit(command, "x.elf", cwd=tmp_path),
-                 f"x.elf: is larger than 8 MiB, the limit for an ELF file; {CHECK}")
+    one_line(run_sizekit("sections", "x.elf", cwd=tmp_path),
+             f"x.elf: is larger than 256 MiB, the limit for an ELF file; {CHECK}")
+    one_line(run_sizekit("estimate", "x.elf", cwd=tmp_path),
+             "x.elf: 1,073,741,824 bytes, over the limit of 16 MiB for `sizekit estimate` (the model reads every "
+             "byte, up to 0.5 s a MiB); pass --max-bytes 1024MiB to estimate it anyway")
+
+
+def test_max_bytes_raises_the_estimate_limit_for_a_trusted_file(tmp_path):
+    path = write(tmp_path, open("/bin/true", "rb").read())
+    os.chmod(path, 0o755)
+    small = os.path.getsize(path) - 1
+    run = run_sizekit("estimate", "x.elf", "--max-bytes", str(small), cwd=tmp_path)
+    assert run.status == 2 and "pass --max-bytes 1MiB to estimate it anyway" in run.stderr, run
+    run = run_sizekit("estimate", "x.elf", "--max-bytes", "1MiB", "--json", cwd=tmp_path)
+    assert run.status in (0, 1) and json.loads(run.stdout)["bytes"] == small + 1, run
+    one_line(run_sizekit("estimate", "x.elf", "--max-bytes", "lots", cwd=tmp_path),
+             "--max-bytes: expected a size such as 1MiB or 800KB, got 'lots'")
 
 
 @pytest.mark.parametrize("level", ["best", "lzma"])
 def test_largest_estimate_within_the_limit(tmp_path, level):
     """Random code as large as the limit allows: the slowest input for the model (two parses)."""
-    path = write(tmp_path, exe64(os.urandom(limits.ELF_BYTES.value)))
+    path = write(tmp_path, exe64(os.urandom(limits.ESTIMATE_BYTES.value - 4096)))
     os.chmod(path, 0o755)
     run = run_sizekit("estimate", "--upx", level, "x.elf", cwd=tmp_path)
     assert run.status == 1 and "not compressible enough" in run.stdout, run
-    print(f"estimate --upx {level} of {limits.ELF_BYTES.value:,} bytes: {run.seconds:.1f} s, {run.megabytes:.0f} MB")
+    print(f"estimate --upx {level} of {limits.ESTIMATE_BYTES.value:,} bytes: {run.seconds:.1f} s, "
+          f"{run.megabytes:.0f} MB")
     assert_bounded(run)
 
 

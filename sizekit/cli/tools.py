@@ -1,12 +1,13 @@
 """Subcommands over single files: `sizekit sections` and `sizekit estimate`."""
+import dataclasses
 import json
 import os
 import sys
 
 from ..elf import native
 from ..utils import limits
-from ..utils.errors import UsageError
-from ..utils.units import human
+from ..utils.errors import ElfError, UsageError
+from ..utils.units import human, parse_size
 
 
 def _print_json(obj):
@@ -62,13 +63,33 @@ def _piece_rows(pieces):
     return pieces
 
 
+def _estimate_limit(args):
+    """ESTIMATE_BYTES, or the --max-bytes the user gave for a file they trust; a larger file is refused."""
+    limit = limits.ESTIMATE_BYTES
+    if args.max_bytes is not None:
+        try:
+            limit = dataclasses.replace(limit, value=parse_size(args.max_bytes))
+        except ValueError as exc:
+            raise UsageError(f"--max-bytes: {exc}") from None
+    try:
+        size = os.stat(args.file).st_size if os.path.isfile(args.file) else 0
+    except OSError:
+        size = 0
+    if size > limit.value:
+        raise ElfError(args.file, f"{size:,} bytes, over the limit of {limits.value_text(limit)} for `sizekit "
+                                  f"estimate` (the model reads every byte, up to 0.5 s a MiB); pass --max-bytes "
+                                  f"{-(-size // limits.MiB)}MiB to estimate it anyway")
+    return limit
+
+
 def cmd_estimate(args):
-    # the file may come from anyone: ELF_BYTES bounds the model's time (it reads every byte)
+    # the file may come from anyone: a size limit bounds the model's time (it reads every byte)
+    limit = _estimate_limit(args)
     if args.pieces:  # one run of the model gives the pieces too
-        estimate, why, pieces, other = native.estimate_breakdown(args.file, args.upx, limits.ELF_BYTES)
+        estimate, why, pieces, other = native.estimate_breakdown(args.file, args.upx, limit)
         pieces = None if why else _piece_rows(pieces)
     else:
-        (estimate, why, other), pieces = native.estimate_outcome(args.file, args.upx, limits.ELF_BYTES), None
+        (estimate, why, other), pieces = native.estimate_outcome(args.file, args.upx, limit), None
     size = os.path.getsize(args.file)  # a regular file: the estimate refused anything else
     if args.json:
         doc = {"file": args.file, "bytes": size, "level": args.upx, "estimate_bytes": estimate,
@@ -112,6 +133,9 @@ def _register_estimate(sub):
     p.add_argument("--pieces", action="store_true",
                    help="list what UPX would do with each part of the file (compare upx --fileinfo)")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--max-bytes", metavar="SIZE",
+                   help=f"estimate files up to SIZE (default {limits.value_text(limits.ESTIMATE_BYTES)}, which "
+                        f"bounds the time a file from anywhere can take)")
     p.set_defaults(func=cmd_estimate)
 
 
