@@ -2,9 +2,13 @@
 
 A file over a limit is refused with exit 2 and one line naming the file, the field and the
 limit. The limits are set so that the largest input within them still finishes in under
-10 s and 500 MB on a 2-core machine (tests/test_hostile_bounds.py), while the README's
-supported size (7,000 cells, 2M symbols) finishes in under 2 s and 200 MB.
+10 s and 500 MB on a 2-core machine, while the README's supported size finishes in under 2 s
+and 200 MB (tests/test_hostile_results.py, test_hostile_snapshots.py, test_hostile_elf.py).
+
+    python3 -m sizekit.utils.limits --write README.md docs/SECURITY.md   # rewrite their tables
 """
+import re
+import sys
 from dataclasses import dataclass
 
 
@@ -77,3 +81,30 @@ def markdown_table():
     for limit in ALL.values():
         lines.append(f"| {limit.applies} | {limit.what} | {value_text(limit)} |")
     return "\n".join(lines) + "\n"
+
+
+BLOCK = re.compile(r"(<!-- limits -->\n)(.*?)(<!-- /limits -->)", re.S)
+
+
+def fill(text):
+    """text with its <!-- limits --> block holding markdown_table()."""
+    return BLOCK.sub(lambda m: m.group(1) + markdown_table() + m.group(3), text)
+
+
+def _write(paths):
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        if not BLOCK.search(text):
+            print(f"{path}: no <!-- limits --> block", file=sys.stderr)
+            return 2
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(fill(text))
+    return 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] != ["--write"]:
+        print("usage: python3 -m sizekit.utils.limits --write FILE...", file=sys.stderr)
+        sys.exit(2)
+    sys.exit(_write(sys.argv[2:]))
