@@ -360,3 +360,27 @@ def test_doctor_says_where_an_outside_output_folder_is(tmp_path):
     run = run_sizekit("doctor", "matrix.yaml", cwd=project)
     assert f"output: the output folder {tmp_path / 'elsewhere'} is outside the matrix's folder {project}" \
         in run.stdout
+
+
+# ---------------------------------------------------------------- the drivers (real cargo builds)
+
+@pytest.mark.slow
+def test_a_run_whose_reports_folder_is_a_symlink_writes_nothing_through_it(tmp_path):
+    from conftest import TWO_ROWS, doit, tiny_project
+    tiny_project(tmp_path, TWO_ROWS)
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "tiny.md").write_text("someone's file")
+    (tmp_path / "out").mkdir()
+    os.symlink(str(victim), tmp_path / "out" / "reports")
+    proc = doit(tmp_path, check=False)
+    assert proc.returncode != 0
+    assert "out/reports: is a symlink" in proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert os.listdir(victim) == ["tiny.md"] and (victim / "tiny.md").read_text() == "someone's file"
+    # doit clean goes through no symlink either: the victim's file stays, sizekit's own go.
+    built = [p for p in (tmp_path / "out" / ".sizekit" / "stages").iterdir()]
+    assert built
+    doit(tmp_path, "clean")
+    assert (victim / "tiny.md").read_text() == "someone's file"
+    assert not any(p.exists() for p in built)

@@ -50,6 +50,7 @@ def register_snapshot(sub):
 
 
 def cmd_history(args):
+    check_output_file(args.output, "history page")   # before the snapshots are read
     hist = history(load_series(args.snapshots))
     print(os.path.relpath(write_history(args.output, hist)))
     return 0

@@ -29,6 +29,7 @@ from ...stages.post import run_post
 from ...stages.reference import run_reference, sources
 from ...stages import records
 from ...stages.smoke import run_smoke_stage, wants_smoke
+from ...utils.errors import SizekitError
 from ...utils.fsutil import remove_inside
 from ..failures import disk_message, is_disk_error, or_exit
 from ..finish import finish
@@ -57,6 +58,8 @@ def disk_safe(action):
             if not is_disk_error(exc):
                 raise
             return TaskFailed(disk_message(exc, plan.layout.output))
+        except SizekitError as exc:   # e.g. the report's output folder refused: one line, not a traceback
+            return TaskFailed(str(exc))
     return run
 
 

@@ -8,6 +8,7 @@ import os
 import SCons.Action
 import SCons.Errors
 
+from ...utils.errors import SizekitError
 from ..failures import disk_message, is_disk_error
 from .deciders import settle
 
@@ -34,6 +35,8 @@ def run_job(target, source, env):
         if not is_disk_error(exc):
             raise
         problem = disk_message(exc, job.layout.output)
+    except SizekitError as exc:   # e.g. the report's output folder refused: one line, not a traceback
+        problem = str(exc)
     else:
         settle(source)
     if problem:
