@@ -79,7 +79,8 @@ def publish(output, results, snapshot=None, base=None, results_json=None, html=T
     if html:
         files.append(("index.html", render_html(results, snapshot=snapshot, base=base)))
     layout = Layout(output)
-    placed = [(layout.report(name), text) for name, text in files]
+    # report_names checked every crate name, so a plain join stays inside reports/.
+    placed = [(os.path.join(layout.reports_dir, name), text) for name, text in files]
     if results_json is not None:
         placed.append((layout.results_json, results_json))
     return move_in(output, placed)

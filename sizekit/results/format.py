@@ -90,36 +90,60 @@ def _wrong(path, where, value, types):
     return ContentsError(f"{path}: {where}: expected {want}, got {got}; not a results.json as sizekit writes it")
 
 
-def _check(path, obj, fields, where):
-    if not isinstance(obj, dict):
-        raise _wrong(path, where, obj, OBJ)
-    for name, types in fields.items():
-        key = name.lstrip("*")
-        field = f"{where}.{key}" if where else key
-        if key not in obj:
-            if name != key:
+_MISSING = object()
+
+
+def _compiled(fields):
+    """(key, required, types) per field: checked for every cell, so the name is parsed once."""
+    return tuple((name.lstrip("*"), name.startswith("*"), types) for name, types in fields.items())
+
+
+def _check(path, obj, fields, where, index=None):
+    """obj against a field table; where (with [index]) names it, worked out only for a message."""
+    if type(obj) is not dict:
+        raise _wrong(path, _at(where, index), obj, OBJ)
+    for key, required, types in _compiled_of(fields):
+        value = obj.get(key, _MISSING)
+        if value is _MISSING:
+            if required:
+                field = f"{_at(where, index)}.{key}" if where else key
                 raise ContentsError(f"{path}: {field} is missing; not a results.json as sizekit writes it")
-        elif not _is(obj[key], types):
-            raise _wrong(path, field, obj[key], types)
+        elif not _is(value, types):
+            raise _wrong(path, f"{_at(where, index)}.{key}" if where else key, value, types)
+
+
+def _at(where, index):
+    return where if index is None else f"{where}[{index}]"
+
+
+_COMPILED = {}
+
+
+def _compiled_of(fields):
+    table = _COMPILED.get(id(fields))
+    if table is None:
+        table = _COMPILED[id(fields)] = _compiled(fields)
+    return table
 
 
 def _check_list(path, items, fields, where):
     for i, item in enumerate(items):
-        _check(path, item, fields, f"{where}[{i}]")
+        _check(path, item, fields, where, i)
 
 
 def _check_sizes(path, sizes, where):
     """A {name: bytes} map: the sections of a stage, the crates of a cell."""
     for name, n in (sizes or {}).items():
-        if not _is(n, SIZE):
+        if type(n) is not int or not 0 <= n <= MAX_SIZE:
             raise _wrong(path, f"{where}[{name!r}]", n, SIZE)
 
 
 def _check_cell(path, cell, where):
     _check(path, cell, CELL, where)
-    _check_list(path, cell.get("stages", []), STAGE, f"{where}.stages")
     for i, stage in enumerate(cell.get("stages", [])):
-        _check_sizes(path, stage.get("sections"), f"{where}.stages[{i}].sections")
+        _check(path, stage, STAGE, f"{where}.stages", i)
+        if stage.get("sections"):
+            _check_sizes(path, stage["sections"], f"{where}.stages[{i}].sections")
     _check_sizes(path, cell.get("crates"), f"{where}.crates")
     if cell.get("smoke"):
         _check(path, cell["smoke"], SMOKE, f"{where}.smoke")
@@ -176,7 +200,7 @@ def check_results(data, path):
             raise ResultsError(f"{path}: cells[{i}] lacks crate/target/variant/status")
     _check(path, data, TOP, "")
     for i, cell in enumerate(data["cells"]):
-        _check_cell(path, cell, f"cells[{i}]")
+        _check_cell(path, cell, f"cells[{i}]")   # an f-string per cell: cheap next to its fields
     _check_list(path, data.get("references", []), REFERENCE, "references")
     for i, ref in enumerate(data.get("references", [])):
         if ref["status"] == "ok" and not _is(ref.get("stripped_bytes"), SIZE):

@@ -127,20 +127,3 @@ def open_regular(path, limit=None, what="a file"):
         os.close(fd)
         raise
     return fd
-
-
-def inside(folder, path):
-    """True when path, with every symlink resolved, is folder itself or lies under it."""
-    base = os.path.realpath(folder)
-    real = os.path.realpath(path)
-    return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
-
-
-def path_inside(folder, relpath):
-    """folder/relpath when it stays inside folder after resolving symlinks, else None.
-
-    relpath is a path an untrusted file named: absolute paths, NULs and escapes give None."""
-    if not isinstance(relpath, str) or not relpath or "\0" in relpath or os.path.isabs(relpath):
-        return None
-    full = os.path.join(folder, relpath)
-    return full if inside(folder, full) else None
