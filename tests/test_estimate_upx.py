@@ -15,7 +15,6 @@ from sizekit.elf import twin
 from sizekit.elf.native import UPX_REASONS
 from sizekit.elf.twin import SK_UPX_LOOKUP
 from sizekit.elf import _native as _cmod  # no skip: the C module is part of the product
-from sizekit.utils.errors import SizekitError
 from test_native import build_exec_elf
 from conftest import dynamic_mutants
 
@@ -57,25 +56,29 @@ def first_existing(*paths):
 # ---------------------------------------------------------------------------------------
 # refusals
 
-def test_refusal_reasons_crafted(backend):
+def refusal(tmp_path, data):
+    """UPX's reason for refusing these bytes as an executable file, or None (native.estimate_outcome)."""
+    path = tmp_path / f"f{len(os.listdir(tmp_path))}"
+    path.write_bytes(data)
+    path.chmod(0o755)
+    return native.estimate_outcome(path)[1]
+
+
+def test_refusal_reasons_crafted(backend, tmp_path):
     code = bytes(range(256)) * 40
-    assert native.upx_check_bytes(build_exec_elf(code)) is None
-    assert native.upx_check_bytes(build_exec_elf(code[:1000])).startswith("file too small")
+    assert refusal(tmp_path, build_exec_elf(code)) is None
+    assert refusal(tmp_path, build_exec_elf(code[:1000])).startswith("file too small")
     packed = build_exec_elf(code) + b"\0" * 40 + b"UPX!" + b"\0" * 28
-    assert native.upx_check_bytes(packed).startswith("already packed")
-    assert native.upx_check_bytes(build_exec_elf(code, flags=4)).startswith(
-        "no executable PT_LOAD")
-    assert native.upx_check_bytes(build_exec_elf(code, machine=8)).startswith(
-        "not an x86-64, i386")
-    assert native.upx_check_bytes(build_exec_elf(code, phoff=200)).startswith(
-        "program headers not right after")
-    assert native.upx_check_bytes(b"#!/bin/sh\n" * 1000) == \
-        "not an ELF file (UPX: UnknownExecutableFormatException)"
+    assert refusal(tmp_path, packed).startswith("already packed")
+    assert refusal(tmp_path, build_exec_elf(code, flags=4)).startswith("no executable PT_LOAD")
+    assert refusal(tmp_path, build_exec_elf(code, machine=8)).startswith("not an x86-64, i386")
+    assert refusal(tmp_path, build_exec_elf(code, phoff=200)).startswith("program headers not right after")
+    assert refusal(tmp_path, b"#!/bin/sh\n" * 1000) == "not an ELF file (UPX: UnknownExecutableFormatException)"
 
 
 def test_refusal_shared_library_without_init(backend):
     ld = first_existing(os.path.join(ARMHF, "ld-linux-armhf.so.3"))
-    assert native.upx_refusal(ld) == \
+    assert native.estimate_outcome(ld)[1] == \
         'shared library without DT_INIT (UPX: need DT_INIT; try "void _init(void){}")'
 
 
@@ -83,23 +86,23 @@ def _gnu_hash_offset(data):
     return ELFFile(io.BytesIO(data)).get_section_by_name(".gnu.hash")["sh_offset"]
 
 
-def test_refusal_jni_onload_lookup(backend):
+def test_refusal_jni_onload_lookup(backend, tmp_path):
     """UPX looks up JNI_OnLoad in every ELF32 file; its DT_GNU_HASH check refuses armhf
     libubsan (the Bloom filter lets the name through, the bucket's first index is not below
     the bucket count). Edited copies: no Bloom bits, no lookup; a shift over 31 is refused."""
     data = bytearray(open(first_existing(os.path.join(ARMHF, "libubsan.so.1.*")), "rb").read())
-    assert native.upx_check_bytes(bytes(data)) == UPX_REASONS[SK_UPX_LOOKUP]
+    assert refusal(tmp_path, bytes(data)) == UPX_REASONS[SK_UPX_LOOKUP]
     gnu = _gnu_hash_offset(data)
     n_bucket, _, n_bitmask, _ = struct.unpack_from("<IIII", data, gnu)
     quiet = bytearray(data)
     quiet[gnu + 16:gnu + 16 + 4 * n_bitmask] = bytes(4 * n_bitmask)
-    assert native.upx_check_bytes(bytes(quiet)) is None
+    assert refusal(tmp_path, bytes(quiet)) is None
     shifted = bytearray(data)
     struct.pack_into("<I", shifted, gnu + 12, 40)
-    assert native.upx_check_bytes(bytes(shifted)) == UPX_REASONS[SK_UPX_LOOKUP]
+    assert refusal(tmp_path, bytes(shifted)) == UPX_REASONS[SK_UPX_LOOKUP]
     # the same library as x86-64 code would not be looked up this way: ELF64 has no such check
     x86 = open(first_existing("/usr/lib/x86_64-linux-gnu/libubsan.so.1.*"), "rb").read()
-    assert native.upx_check_bytes(x86) is None
+    assert refusal(tmp_path, x86) is None
 
 
 def test_lookup_refusal_c_equals_python_on_hostile_tables():
@@ -136,25 +139,22 @@ def test_jni_onload_lookup_agrees_with_upx(tmp_path, style, jni, refused):
     assert ("bad DT_GNU_HASH" in r.stdout + r.stderr) == refused, r.stdout + r.stderr
     assert (r.returncode == 0) == (not refused)
     want = UPX_REASONS[SK_UPX_LOOKUP] if refused else None
-    assert native.upx_refusal(lib) == want
+    assert native.estimate_outcome(lib)[1] == want
 
 
 def test_refusal_not_executable_and_ratio(tmp_path, gcc_lib):
     p = tmp_path / "lib.so"
     shutil.copyfile(gcc_lib, p)
     os.chmod(p, 0o644)
-    assert native.upx_refusal(p) == "file not executable (UPX: file not executable; try 'chmod +x')"
+    assert native.estimate_outcome(p)[1] == "file not executable (UPX: file not executable; try 'chmod +x')"
     os.chmod(p, 0o755)
-    assert native.upx_refusal(p) is None
-    assert native.estimate_file_checked(p) == native.estimate_file(p)
+    assert native.estimate_outcome(p)[:2] == (native.estimate_file(p), None)
     # a file of random bytes in a valid program cannot gain 512 bytes
     rnd = tmp_path / "rnd"
     rnd.write_bytes(build_exec_elf(os.urandom(20_000)))
     rnd.chmod(0o755)
-    assert native.upx_refusal(rnd).startswith("not compressible enough")
-    with pytest.raises(native.UpxRefuses) as ei:
-        native.estimate_file_checked(rnd)
-    assert isinstance(ei.value, SizekitError) and "UPX cannot pack this" in str(ei.value)
+    assert native.estimate_outcome(rnd)[0] is None
+    assert native.estimate_outcome(rnd)[1].startswith("not compressible enough")
 
 
 @pytest.mark.slow

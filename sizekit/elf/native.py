@@ -14,7 +14,7 @@ from typing import List, Optional
 
 from . import twin as _ref
 from ..utils import limits
-from ..utils.errors import ElfError, SizekitError, UsageError
+from ..utils.errors import ElfError, UsageError
 from ..utils.safeio import FileProblem, open_regular
 
 LEVELS = {"best": _ref.SK_LEVEL_BEST, "lzma": _ref.SK_LEVEL_LZMA}
@@ -37,15 +37,6 @@ class NativeFileError(UsageError):
         self.path = path
         self.reason = reason
         super().__init__(f"{path}: {reason}")
-
-
-class UpxRefuses(SizekitError):
-    """UPX would refuse to pack the file; `reason` says why in UPX's terms."""
-
-    def __init__(self, path, reason):
-        self.path = path
-        self.reason = reason
-        super().__init__(f"{path}: UPX cannot pack this: {reason}")
 
 
 # sk_upx_check's reasons, worded like UPX's own messages where it has one
@@ -402,14 +393,6 @@ def estimate_file(path, level="best") -> int:
     return est
 
 
-def upx_check_bytes(data) -> Optional[str]:
-    """Why UPX would refuse these bytes for structural reasons, or None."""
-    rc, reason = _impl.upx_check(_as_buffer(data))
-    if rc != 0:
-        raise UsageError(f"UPX check failed (native error {rc})")
-    return UPX_REASONS.get(reason, f"UPX check reason {reason}") if reason else None
-
-
 def _ratio_refusal(size, estimate):
     # Packer::checkDefaultCompressionRatio: UPX throws NotCompressibleException unless the
     # output is 512 bytes smaller, and either 4096 bytes or 1/16 of the input smaller
@@ -420,23 +403,14 @@ def _ratio_refusal(size, estimate):
     return None
 
 
-def estimate_verdict(path, level="best"):
-    """(estimate, None) for a file UPX would pack, or (None, UPX's reason for refusing it).
-
-    The reason covers the file's structure and UPX's gain threshold; an estimate near that
-    threshold may be on the wrong side of it.
-    """
-    return _verdict(path, level, with_pieces=False)[:2]
-
-
 EST_BAND_PCT = _ref.EST_BAND / 10  # the model's error band on compressed bytes, percent
 
 
 def estimate_outcome(path, level="best", limit=None):
-    """(estimate, None, other) as estimate_verdict, where other is the size UPX gives
+    """(estimate, None, other) for a file UPX would pack, where other is the size UPX gives
     instead if the compressed bytes land on the other side of a page edge within the
     model's error (a shared library; None when no edge is that near), or (None, reason,
-    None). limit (limits.ELF_BYTES for a file from anywhere) refuses a larger file: the model
+    None). limit (limits.ESTIMATE_BYTES for a file from anywhere) refuses a larger file: the model
     reads every byte, at up to 0.7 s per MiB on a busy machine."""
     est, why, _, other = _verdict(path, level, with_pieces=False, limit=limit)
     return est, why, other
@@ -508,19 +482,6 @@ def _check_overlap(path, buf):
     if read > len(buf) + 4096 * len(loads):
         raise ElfError(path, f"PT_LOAD segments overlap: the UPX estimate would read {read:,} bytes of a "
                              f"{len(buf):,}-byte file; check that this is the right file")
-
-
-def upx_refusal(path, level="best") -> Optional[str]:
-    """UPX's reason for refusing to pack the file (structure, or too little gain), or None."""
-    return estimate_verdict(path, level)[1]
-
-
-def estimate_file_checked(path, level="best") -> int:
-    """estimate_file, raising UpxRefuses where UPX would refuse the file."""
-    est, why = estimate_verdict(path, level)
-    if why is not None:
-        raise UpxRefuses(os.fspath(path), why)
-    return est
 
 
 PIECE_KINDS = {_ref.SK_PIECE_HEADERS: "headers", _ref.SK_PIECE_PLAIN: "segment",

@@ -32,9 +32,3 @@ class ElfError(UsageError):
 
 class ResultsError(UsageError):
     """results.json is missing, malformed or of an unknown version."""
-
-
-class BudgetExceeded(SizekitError):
-    """At least one cell is over its size budget (exit 1)."""
-
-    exit_code = 1
