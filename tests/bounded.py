@@ -27,8 +27,8 @@ ADDRESS_SPACE_MB = 4096
 def prlimit():
     path = shutil.which("prlimit")
     if path is None:
-        import pytest
-        pytest.skip("prlimit (util-linux) is not on PATH")
+        from conftest import skip_no_tool
+        skip_no_tool("prlimit", "apt-get install util-linux")
     return path
 
 

@@ -39,17 +39,12 @@ DODO = "from sizekit.tasks import matrix_tasks\nglobals().update(matrix_tasks('m
 def tiny_project(folder, matrix_text, crate_dirs=("tiny",)):
     """A user's project in folder: copies of the tiny crate, the two-line dodo.py, a matrix."""
     if shutil.which("cargo") is None:
-        pytest.skip("cargo is not installed")
+        skip_no_tool("cargo", "these machines come with rustup's cargo")
     for name in crate_dirs:
         copy_tiny(os.path.join(str(folder), name))
     write(os.path.join(str(folder), "dodo.py"), DODO)
     write(os.path.join(str(folder), "matrix.yaml"), matrix_text)
     return folder
-
-
-def require_tool(name):
-    if shutil.which(name) is None:
-        pytest.skip(f"{name} is not installed (scripts/install installs it)")
 
 
 def dynamic_mutants(data, count, seed):
@@ -101,24 +96,77 @@ def sizekit(*args, cwd=None, env=None, timeout=120):
 
 
 # --- skips -------------------------------------------------------------------------------------
-# A test may skip only when a tool is truly absent. scripts/test sets SIZEKIT_STRICT_SKIPS=1: then
-# any other skip, or a "not installed" skip whose tool is on PATH after all, fails the run.
+# A test may skip only when something it needs is truly absent, and it says what through one of
+# the helpers below. scripts/test sets SIZEKIT_STRICT_SKIPS=1: then a skip is checked against the
+# machine (the program is not on PATH, dpkg says the package is not installed, the file does not
+# exist, or the one operation this machine may refuse was refused), and any other skip, module-level
+# ones included, fails the run.
 _SKIPS = []
+# Operations a container may refuse even to root; a refusal of anything else is a failure.
+REFUSABLE = ("mounting a tmpfs",)
+
+
+def skip_no_tool(tool, fix="scripts/install installs it"):
+    """Skip: the program `tool` is not on PATH."""
+    pytest.skip(f"tool {tool} is not on PATH; {fix}")
+
+
+def skip_no_package(package, fix="scripts/install installs it"):
+    """Skip: the Debian package is not installed."""
+    pytest.skip(f"Debian package {package} is not installed; {fix}")
+
+
+def skip_no_file(path, fix="scripts/install makes it"):
+    """Skip: the file or folder at path (an absolute path) does not exist."""
+    pytest.skip(f"file {path} is missing; {fix}")
+
+
+def skip_refused(operation, detail):
+    """Skip: this machine refused one of the REFUSABLE operations."""
+    pytest.skip(f"refused here: {operation}: {detail}")
+
+
+def require_tool(name):
+    if shutil.which(name) is None:
+        skip_no_tool(name)
+
+
+def _installed(package):
+    try:
+        proc = subprocess.run(["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True,
+                              timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return proc.returncode == 0 and proc.stdout.endswith("install ok installed")
 
 
 def _skip_is_allowed(reason):
-    """'TOOL is not installed ...' where TOOL is one word and really is not on PATH, or an
-    operation this machine does not permit ('... not permitted here ...')."""
-    tool, sep, _ = reason.partition(" is not installed")
-    if sep and tool and " " not in tool:
-        return shutil.which(tool) is None
-    return "not permitted here" in reason
+    """True when the skip's reason is one of the helpers' and the machine agrees with it."""
+    for prefix, absent in (("tool ", lambda x: shutil.which(x) is None), ("Debian package ", lambda x: not _installed(x)),
+                           ("file ", lambda x: os.path.isabs(x) and not os.path.exists(x))):
+        if reason.startswith(prefix):
+            name, sep, _ = reason[len(prefix):].partition(" is ")
+            return bool(sep) and " " not in name and absent(name)
+    if reason.startswith("refused here: "):
+        return reason[len("refused here: "):].partition(":")[0] in REFUSABLE
+    return False
+
+
+def _record(nodeid, longrepr):
+    reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+    reason = reason.removeprefix("Skipped: ")
+    _SKIPS.append((nodeid, reason, _skip_is_allowed(reason)))
 
 
 def pytest_runtest_logreport(report):
-    if report.skipped and isinstance(report.longrepr, tuple):
-        reason = report.longrepr[2].removeprefix("Skipped: ")
-        _SKIPS.append((report.nodeid, reason, _skip_is_allowed(reason)))
+    if report.skipped:
+        _record(report.nodeid, report.longrepr)
+
+
+def pytest_collectreport(report):
+    # A module-level skip (allow_module_level=True) skips a whole file at collection.
+    if report.skipped:
+        _record(report.nodeid, report.longrepr)
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -14,6 +14,8 @@ import textwrap
 
 import pytest
 
+from conftest import skip_no_tool, skip_no_package
+
 # Builds with sanitizers or fuzzes many inputs: deselect with -m "not slow".
 pytestmark = pytest.mark.slow
 
@@ -65,10 +67,10 @@ DRIVER = textwrap.dedent("""
 def test_asan_build_of_the_module_survives_hostile_input(tmp_path):
     gcc = shutil.which("gcc")
     if gcc is None:
-        pytest.skip("gcc is not installed")
+        skip_no_tool("gcc")
     libasan = subprocess.run([gcc, "-print-file-name=libasan.so"], capture_output=True, text=True).stdout.strip()
     if not os.path.isabs(libasan):
-        pytest.skip("gcc has no libasan (apt-get install libasan8)")
+        skip_no_package("libasan8", "apt-get install libasan8")
     build = subprocess.run(
         [sys.executable, "-c", f"import sys; sys.path.insert(0, {os.path.join(ROOT, 'sizekit', 'elf')!r}); "
                               f"import _build as b; b.ffibuilder.compile(tmpdir={str(tmp_path)!r})"],

@@ -2,6 +2,8 @@
 import glob
 import importlib.util
 import os
+import sys
+import subprocess
 
 import pytest
 
@@ -29,7 +31,14 @@ def test_estimate_split_is_fixed_and_summaries_use_one_set():
     be = _bench("bench_estimate")
     names = [f"rust-skbin-{a}-{v}" for a in ("x86_64", "armv7", "aarch64") for v in ("dev", "release", "small")]
     sets = [be.split(n) for n in names]
-    assert sets == [be.split(n) for n in names]  # a fixed rule, not a random draw
+    # A fixed rule, not a random draw or Python's salted hash(): another process agrees.
+    other = subprocess.run([sys.executable, "-c", "import sys, importlib.util; "
+                            "spec = importlib.util.spec_from_file_location('b', sys.argv[1]); "
+                            "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m); "
+                            "print(' '.join(m.split(n) for n in sys.argv[2:]))",
+                            os.path.join(ROOT, "benchmarks", "bench_estimate.py"), *names],
+                           capture_output=True, text=True, env=dict(os.environ, PYTHONHASHSEED="12345"))
+    assert other.stdout.split() == sets, other.stderr
     assert set(sets) == {"calibration", "held-out"}
 
     def row(name, kind, upx, est):

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import DODO, ROOT, copy_tiny, doit, require_tool, write
+from conftest import DODO, ROOT, copy_tiny, doit, require_tool, skip_no_tool, write
 from sizekit.elf import bloat
 from sizekit.elf import demangle as dm
 from sizekit.elf import native
@@ -82,7 +82,7 @@ def binaries(tmp_path_factory):
 @pytest.fixture(params=BACKENDS)
 def backend(request, monkeypatch):
     if request.param == "c++filt" and shutil.which("c++filt") is None:
-        pytest.skip("c++filt (binutils) is not installed")
+        skip_no_tool("c++filt", "apt-get install binutils")
     if request.param == "pyderust":
         pytest.importorskip("pyderust")
     monkeypatch.setenv("SIZEKIT_DEMANGLER", request.param)

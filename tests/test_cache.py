@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import DODO, ROOT, doit, require_tool, sizekit, write
+from conftest import DODO, ROOT, doit, require_tool, sizekit, skip_no_file, write
 from sizekit.utils.procs import free_port
 
 pytestmark = pytest.mark.slow
@@ -167,8 +167,9 @@ def test_doctor_says_whether_the_cache_answers(tmp_path, redis):
 def test_doctor_says_a_sysroot_toolchain_gets_only_c_compiles_cached(tmp_path):
     require_tool("sccache")
     sysroot = os.path.join(ROOT, ".sizekit", "sysroot")
-    if not os.path.exists("/usr/bin/cargo") or not os.path.isdir(sysroot):
-        pytest.skip("Debian's cargo or the ARM sysroot is not installed (scripts/install installs both)")
+    for path in ("/usr/bin/cargo", sysroot):
+        if not os.path.exists(path):
+            skip_no_file(path)
     folder = machine(tmp_path / "m", f"cache: {{sccache: {{env: {{SCCACHE_DIR: '{tmp_path / 'c'}'}}}}}}")
     text = (folder / "matrix.yaml").read_text().replace(
         "crates:", f"toolchains:\n  debian: {{cargo: /usr/bin/cargo, rustc: /usr/bin/rustc, sysroot: {sysroot}}}\n"

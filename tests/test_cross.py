@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from conftest import DODO, ROOT, copy_tiny, doit, write
+from conftest import skip_no_file, DODO, ROOT, copy_tiny, doit, skip_no_tool, write
 
 # Builds real crates with cargo (and strip, UPX, qemu): deselect with -m "not slow".
 pytestmark = pytest.mark.slow
@@ -16,9 +16,10 @@ SYSROOT = os.path.join(ROOT, ".sizekit", "sysroot")
 def need(*tools):
     for tool in tools:
         if shutil.which(tool) is None:
-            pytest.skip(f"{tool} is not installed (scripts/install installs it)")
-    if not os.path.isdir(os.path.join(SYSROOT, "lib", "rustlib", "armv7-unknown-linux-gnueabihf")):
-        pytest.skip(f"Debian's ARM std is not unpacked in {SYSROOT} (scripts/install does it)")
+            skip_no_tool(tool)
+    std = os.path.join(SYSROOT, "lib", "rustlib", "armv7-unknown-linux-gnueabihf")
+    if not os.path.isdir(std):
+        skip_no_file(std, "scripts/install unpacks Debian's ARM std there")
 
 
 @pytest.fixture(scope="module")

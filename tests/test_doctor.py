@@ -4,9 +4,8 @@ import shutil
 import subprocess
 import sys
 
-import pytest
 
-from conftest import ROOT, write
+from conftest import ROOT, skip_no_file, skip_no_tool, write
 
 
 def doctor(tmp_path, text):
@@ -17,7 +16,7 @@ def doctor(tmp_path, text):
 
 def test_doctor_lists_toolchains_targets_and_tools(tmp_path):
     if shutil.which("rustup") is None:
-        pytest.skip("rustup is not installed")
+        skip_no_tool("rustup", "these machines come with rustup")
     proc = doctor(tmp_path, f"""
         version: 1
         toolchains:
@@ -51,8 +50,9 @@ def test_doctor_lists_toolchains_targets_and_tools(tmp_path):
 
 def test_doctor_debian_toolchain_with_sysroot(tmp_path):
     sysroot = os.path.join(ROOT, ".sizekit", "sysroot")
-    if not os.path.exists("/usr/bin/cargo") or not os.path.isdir(sysroot):
-        pytest.skip("Debian's cargo or the ARM sysroot is not installed (scripts/install installs both)")
+    for path in ("/usr/bin/cargo", sysroot):
+        if not os.path.exists(path):
+            skip_no_file(path)
     out = doctor(tmp_path, f"""
         version: 1
         toolchains:

@@ -11,6 +11,8 @@ import sys
 
 import pytest
 
+from conftest import skip_no_tool
+
 from sizekit.elf import native
 from sizekit.elf import twin
 from sizekit.elf import _native as _cmod  # no skip: the C module is part of the product
@@ -24,7 +26,7 @@ def edge_libs(tmp_path_factory):
     """x86-64 shared libraries that grow by 12 small functions a step: the compressed code
     before the writable segment grows with them and crosses 4 KiB page edges."""
     if shutil.which("gcc") is None:
-        pytest.skip("gcc is not installed (scripts/install installs build-essential)")
+        skip_no_tool("gcc")
     d = tmp_path_factory.mktemp("edge")
     ops = ("x * {k} + {j}", "(x ^ {k}) - f{i1}(x + {j})", "x > {k} ? f{i1}(x - {j}) : {j}",
            "(x << ({k} % 7)) | f{i1}(x)", "x / ({k} + 1) + counter")
@@ -90,7 +92,7 @@ def test_every_page_step_miss_names_upx_size(tmp_path, level, flags):
     code made of hundreds of near-identical small functions, as edge_libs, it is 6-10% low.)"""
     upx = shutil.which("upx")
     if upx is None:
-        pytest.skip("upx is not installed (scripts/install builds it)")
+        skip_no_tool("upx")
     libs = _cross_libs()
     assert len(libs) >= 30, "scripts/install installs the armhf and arm64 cross packages"
     packed = named = 0

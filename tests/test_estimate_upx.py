@@ -16,7 +16,7 @@ from sizekit.elf.native import UPX_REASONS
 from sizekit.elf.twin import SK_UPX_LOOKUP
 from sizekit.elf import _native as _cmod  # no skip: the C module is part of the product
 from test_native import build_exec_elf
-from conftest import dynamic_mutants
+from conftest import dynamic_mutants, skip_no_tool
 
 C = native._CBackend(_cmod)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -127,7 +127,7 @@ def test_jni_onload_lookup_agrees_with_upx(tmp_path, style, jni, refused):
     there first; without JNI_OnLoad the Bloom filter stops the lookup."""
     for tool in ("arm-linux-gnueabihf-gcc", "upx"):
         if shutil.which(tool) is None:
-            pytest.skip(f"{tool} is not installed (scripts/install installs it)")
+            skip_no_tool(tool)
     src = tmp_path / "jni.c"
     src.write_text(("int JNI_OnLoad(void *vm, void *r) { return 0x10006; }\n" if jni else "") +
                    "".join(f"int f{i}(int x) {{ return x * {i} + (x >> ({i} % 7)); }}\n" for i in range(400)))
@@ -161,7 +161,7 @@ def test_refusal_not_executable_and_ratio(tmp_path, gcc_lib):
 def test_refusals_agree_with_upx(tmp_path):
     upx = shutil.which("upx")
     if upx is None:
-        pytest.skip("upx is not installed (scripts/install builds it)")
+        skip_no_tool("upx")
     ls = tmp_path / "ls"
     shutil.copyfile("/usr/bin/ls", ls)
     ls.chmod(0o755)
@@ -319,7 +319,7 @@ def test_pieces_c_equals_python_real(gcc_lib, level):
 def test_estimate_close_to_upx(tmp_path):
     upx = shutil.which("upx")
     if upx is None:
-        pytest.skip("upx is not installed (scripts/install builds it)")
+        skip_no_tool("upx")
     # armv7 libresolv packs to the same 34,440 bytes with --best and --lzma: its writable
     # segment lands in the same 4 KiB window either way
     resolv = first_existing(os.path.join(ARMHF, "libresolv.so.2"))
@@ -403,7 +403,7 @@ def upx_and_blocks():
     """The upx binary and benchmarks/upx_blocks.py, which reads a packed file's blocks."""
     upx = shutil.which("upx")
     if upx is None:
-        pytest.skip("upx is not installed (scripts/install builds it)")
+        skip_no_tool("upx")
     sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
     try:
         import upx_blocks
@@ -480,7 +480,7 @@ def test_small_code_is_stored_like_upx(tmp_path, upx_and_blocks):
 def test_estimate_structure_against_upx(tmp_path, path, what):
     upx = shutil.which("upx")
     if upx is None:
-        pytest.skip("upx is not installed (scripts/install builds it)")
+        skip_no_tool("upx")
     src = tmp_path / "in"
     shutil.copyfile(first_existing(path), src)
     src.chmod(0o755)

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, write
+from conftest import ROOT, skip_no_package, write
 
 # Builds real crates with cargo (and strip, UPX, qemu): deselect with -m "not slow".
 pytestmark = pytest.mark.slow
@@ -17,7 +17,7 @@ EXAMPLE = os.path.join(ROOT, "examples", "hello-hyper")
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     if not os.path.isdir("/usr/share/cargo/registry/hyper-0.14.19"):
-        pytest.skip("Debian's librust-hyper-dev is not installed (scripts/install installs it)")
+        skip_no_package("librust-hyper-dev")
     root = tmp_path_factory.mktemp("hyper")
     matrix = write(root / "matrix.yaml", f"""
         version: 1

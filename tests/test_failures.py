@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT, doit, tiny_project, write
+from conftest import ROOT, doit, skip_no_file, skip_no_tool, tiny_project, write
 
 # Builds real crates with cargo (and strip, UPX, qemu): deselect with -m "not slow".
 pytestmark = pytest.mark.slow
@@ -60,8 +60,9 @@ def test_compile_error_missing_linker_and_failing_smoke_leave_the_rest_built(tmp
 
 def test_missing_linker_is_unavailable_with_the_fix(tmp_path):
     sysroot = os.path.join(ROOT, ".sizekit", "sysroot")
-    if not os.path.exists("/usr/bin/cargo") or not os.path.isdir(os.path.join(sysroot, "lib", "rustlib", "aarch64-unknown-linux-gnu")):
-        pytest.skip("Debian's cargo or its aarch64 std is not installed (scripts/install installs both)")
+    for path in ("/usr/bin/cargo", os.path.join(sysroot, "lib", "rustlib", "aarch64-unknown-linux-gnu")):
+        if not os.path.exists(path):
+            skip_no_file(path)
     tiny_project(tmp_path, f"""
         version: 1
         toolchains:
@@ -84,7 +85,7 @@ def test_missing_linker_is_unavailable_with_the_fix(tmp_path):
 def test_reference_plugin_in_c_is_built_and_compared(tmp_path):
     for tool in ("make", "cc", "strip", "cargo"):
         if shutil.which(tool) is None:
-            pytest.skip(f"{tool} is not installed")
+            skip_no_tool(tool)
     # The same tiny C-ABI library twice: a Rust cdylib and its C reference, built by make.
     write(tmp_path / "twin" / "Cargo.toml", """
         [package]

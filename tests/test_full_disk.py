@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import TWO_ROWS, doit, tiny_project
+from conftest import TWO_ROWS, doit, skip_refused, tiny_project
 
 pytestmark = pytest.mark.slow
 
@@ -21,13 +21,13 @@ CLEAR = ("no space left on device", "No space left on device")
 @pytest.fixture
 def small_disk(tmp_path):
     if shutil.which("mount") is None or os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs is not permitted here (needs root and mount)")
+        skip_refused("mounting a tmpfs", "needs root and mount")
     tiny_project(tmp_path, MATRIX)
     out = tmp_path / "out"
     out.mkdir()
     proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(out)], capture_output=True, text=True)
     if proc.returncode != 0:
-        pytest.skip(f"mounting a tmpfs is not permitted here: {proc.stderr.strip()}")
+        skip_refused("mounting a tmpfs", proc.stderr.strip())
     try:
         yield tmp_path
     finally:

@@ -16,6 +16,8 @@ import subprocess
 
 import pytest
 
+from conftest import skip_no_tool
+
 from test_native import SAMPLE_SECTIONS, build_elf
 from test_native_fuzz import asan_compile
 
@@ -104,7 +106,7 @@ int main(int argc, char **argv)
 
 def test_100k_hostile_inputs_no_crash_no_asan_report(tmp_path):
     if shutil.which("gcc") is None:
-        pytest.skip("gcc is not installed")
+        skip_no_tool("gcc")
     src = tmp_path / "fuzz.c"
     src.write_text(HARNESS)
     exe = tmp_path / "fuzz"

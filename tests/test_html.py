@@ -9,6 +9,8 @@ import time
 
 import pytest
 
+from conftest import skip_no_file
+
 from sizekit.report import charts as skcharts, page as skhtml, tables
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -206,7 +208,7 @@ def test_render_speed():
 
 def chromium(tmp_path, *args):
     if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); cannot render the HTML report")
+        skip_no_file(CHROMIUM, "apt-get install chromium")
     profile = tmp_path / f"chromium-profile-{len(os.listdir(tmp_path))}"
     profile.mkdir()
     cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

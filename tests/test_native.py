@@ -7,6 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import skip_no_package
 from sizekit.elf import native
 from sizekit.elf import twin as native_ref
 from sizekit.utils.errors import ElfError, UsageError
@@ -192,7 +193,7 @@ def test_hash_c_equals_python_real_file():
 def test_sections_match_pyelftools(backend, hello, which):
     path = hello.get(which, which)
     if path is None:
-        pytest.skip("gcc -m32 not available")
+        skip_no_package("gcc-multilib", "gcc -m32 -c failed; apt-get install gcc-multilib")
     info = native.read_sections(path)
     want = pyelftools_sections(path)
     assert [(s.name, s.offset, s.size) for s in info.sections] == [
@@ -605,10 +606,16 @@ def test_backend_env_validation():
             os.environ["SIZEKIT_BACKEND"] = old
 
 
-def test_model_fingerprint_names_the_backend_and_its_files():
+def test_model_fingerprint_names_the_backend_and_its_files(tmp_path, monkeypatch):
     c = native.model_fingerprint()
     assert c.startswith(native.BACKEND + ":") and len(c.split(":")[1]) == 16
-    assert native.model_fingerprint() == c
+    # Any change to the refusal rules' file is a new model, so every cell re-measures.
+    changed = tmp_path / "native.py"
+    with open(native.__file__, "rb") as f:
+        changed.write_bytes(f.read() + b"\n# one more line\n")
+    with monkeypatch.context() as m:
+        m.setattr(native, "__file__", str(changed))
+        assert native.model_fingerprint() not in (c, None)
     native.set_backend("python")
     try:
         p = native.model_fingerprint()

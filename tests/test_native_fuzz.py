@@ -18,7 +18,7 @@ import subprocess
 
 import pytest
 
-from conftest import dynamic_mutants
+from conftest import dynamic_mutants, skip_no_file, skip_no_tool
 from test_native import SAMPLE_SECTIONS, build_elf  # pytest puts tests/ on sys.path
 
 # Builds with sanitizers or fuzzes many inputs: deselect with -m "not slow".
@@ -90,14 +90,14 @@ def asan_compile(source, exe):
 @pytest.fixture(scope="module")
 def harness(tmp_path_factory):
     if shutil.which("gcc") is None:
-        pytest.skip("gcc not available")
+        skip_no_tool("gcc")
     d = tmp_path_factory.mktemp("asan")
     src = d / "harness.c"
     src.write_text(HARNESS)
     exe = d / "harness"
     r = asan_compile(src, exe)
     if r.returncode != 0:
-        pytest.skip("cannot build an ASan harness: " + r.stdout[-300:])
+        raise AssertionError("cannot build the ASan harness: " + r.stdout[-300:])
     return str(exe), d
 
 
@@ -161,7 +161,7 @@ def test_hostile_dynamic_tables_are_memory_safe(harness):
     tables, its symbols and program headers overwritten."""
     path = "/usr/arm-linux-gnueabihf/lib/libanl.so.1"
     if not os.path.exists(path):
-        pytest.skip("libc6-armhf-cross is not installed (scripts/install installs it)")
+        skip_no_file(path, "scripts/install installs libc6-armhf-cross")
     with open(path, "rb") as f:
         data = f.read()
     rounds = int(os.environ.get("SIZEKIT_FUZZ_ROUNDS", "3000")) // 3

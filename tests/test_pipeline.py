@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from conftest import DODO, copy_tiny, doit, ran, tiny_project, write
+from conftest import DODO, copy_tiny, doit, ran, skip_no_tool, tiny_project, write
 
 # Builds real crates with cargo (and strip, UPX, qemu): deselect with -m "not slow".
 pytestmark = pytest.mark.slow
@@ -18,7 +18,7 @@ HOST = "x86_64-unknown-linux-gnu"
 def project(tmp_path_factory):
     """A user's project: a two-line dodo.py, a matrix over a copy of the tiny crate, built once."""
     if shutil.which("cargo") is None:
-        pytest.skip("cargo is not installed")
+        skip_no_tool("cargo", "these machines come with rustup's cargo")
     root = tmp_path_factory.mktemp("proj")
     copy_tiny(root / "tiny")
     write(root / "dodo.py", DODO)
@@ -119,7 +119,7 @@ def test_second_run_runs_nothing(project):
 
 def test_upx_row(project):
     if not project["upx"]:
-        pytest.skip("upx is not installed (scripts/install builds UPX 4.2.4)")
+        skip_no_tool("upx", "scripts/install builds UPX 4.2.4")
     c = cells(project["results"])
     assert c["all-upx"]["status"] == "ok"
     assert c["all-upx"]["final_bytes"] < c["all"]["final_bytes"]

@@ -13,7 +13,7 @@ try:
     import SCons.Environment
     import SCons.Node.Alias
 except ImportError:
-    pytest.skip("scons is not installed (scripts/install installs it)", allow_module_level=True)
+    pytest.skip("tool scons is not on PATH; scripts/install installs it", allow_module_level=True)
 
 import sizekit.scons
 from sizekit.drivers.scons import deciders, tool as scons_tool

@@ -7,14 +7,15 @@ import sys
 import textwrap
 import time
 
-import pytest
+
+from conftest import skip_no_tool
 
 from sizekit.stages.smoke import free_port, run_smoke
 
 
 def compile_c(tmp_path, name, source):
     if shutil.which("gcc") is None:
-        pytest.skip("gcc is not installed")
+        skip_no_tool("gcc")
     src = tmp_path / f"{name}.c"
     src.write_text(textwrap.dedent(source))
     out = tmp_path / name
@@ -95,5 +96,7 @@ def test_http_server_that_dies(tmp_path):
 
 def test_free_port_is_loopback_and_free():
     port = free_port()
+    assert 1024 <= port < 65536
     with socket.socket() as s:
-        s.bind(("127.0.0.1", port))
+        s.bind(("127.0.0.1", port))     # raises OSError when the port is taken
+        assert s.getsockname() == ("127.0.0.1", port)

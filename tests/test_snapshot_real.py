@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import DODO, ROOT, doit, sizekit, write
+from conftest import DODO, ROOT, doit, sizekit, skip_no_tool, write
 
 from sizekit.results.snapshot import load_snapshot
 
@@ -54,7 +54,7 @@ fn main() {
 
 def _project(folder):
     if shutil.which("cargo") is None:
-        pytest.skip("cargo is not installed")
+        skip_no_tool("cargo", "these machines come with rustup's cargo")
     shutil.copytree(WITHDEPS, folder / "withdeps", ignore=shutil.ignore_patterns("target", "Cargo.lock"))
     write(folder / "dodo.py", DODO)
     write(folder / "matrix.yaml", MATRIX)

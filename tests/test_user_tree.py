@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, copy_tiny, write
+from conftest import ROOT, copy_tiny, skip_no_file, skip_no_tool, write
 
 pytestmark = pytest.mark.slow
 
@@ -39,7 +39,7 @@ def snapshot(folder):
 def project(tmp_path):
     for tool in ("/usr/bin/cargo", "/usr/bin/rustc"):
         if not os.path.exists(tool):
-            pytest.skip(f"{tool} is not installed (scripts/install installs Debian's rustc and cargo)")
+            skip_no_file(tool, "scripts/install installs Debian's rustc and cargo")
     copy_tiny(tmp_path / "locked")
     (tmp_path / "locked" / "Cargo.lock").write_text(V4_LOCK)
     copy_tiny(tmp_path / "unlocked")
@@ -119,7 +119,7 @@ def test_kill_9_at_every_point_leaves_the_crate_folders_byte_for_byte(project):
 
 def test_users_own_cargo_build_beside_sizekit_keeps_its_lockfile(project):
     if shutil.which("cargo") is None:
-        pytest.skip("rustup's cargo is not installed")
+        skip_no_tool("cargo", "these machines come with rustup's cargo")
     proc = start(project)
     assert wait_for(lambda: rustc_running(project))
     user = subprocess.run(["cargo", "build", "--offline", "-q"], cwd=project / "unlocked",
