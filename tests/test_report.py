@@ -227,3 +227,21 @@ def test_a_crate_name_that_is_no_file_name_is_refused(tmp_path):
     with pytest.raises(ResultsError, match=r"^results.json: crate name '../escape' cannot name a report file"):
         write_reports(str(tmp_path), results)
     assert not os.path.exists(tmp_path / "escape.md")
+
+
+def test_a_failed_estimate_or_attribution_shows_its_reason():
+    """No quiet "-": the row says why its estimate failed, the crates section why it is empty."""
+    results = load_results(os.path.join(GOLDEN, "results_small.json"))
+    base = next(c for c in results["cells"] if c["variant"] == results["baseline"] and c["status"] == "ok")
+    base.pop("upx_estimate_bytes", None)
+    base["upx_estimate_error"] = "packed-size estimate failed (error 9)\nsecond line"
+    base["crates"] = None
+    base["crates_error"] = "x.elf: no symbol table (the file is stripped); attribute the unstripped build artifact"
+    md = crate_markdown(results, base["crate"])
+    row = next(line for line in md.splitlines() if line.startswith(f"| {base['variant']} |"))
+    assert "| estimate failed: packed-size estimate failed (error 9) |" in row
+    assert (f"Crate attribution of `{base['variant']}` failed: x.elf: no symbol table (the file is stripped); "
+            f"attribute the unstripped build artifact.") in md
+    page = render_html(results)
+    assert "estimate failed: packed-size estimate failed (error 9)" in page
+    assert "failed: x.elf: no symbol table" in page

@@ -5,6 +5,7 @@ import shutil
 from ..config.load import load_matrix
 from ..plan.availability import c_compiler, sccache_binary, target_tools, upx_version
 from ..plan.layout import Layout
+from ..results.collect import tools_in_use
 from ..plan.toolchains import probe_all, rust_src_fix
 from ..stages.sccache import SYSROOT_LIMIT, probe, uncached_cc, wrappable
 
@@ -51,6 +52,9 @@ def doctor(matrix_path, out):
         out.write(f"upx: {path} {'.'.join(map(str, version))}\n")
     problems += _cache(matrix, out, triples, host)
     out.write(f"output: {Layout.of(matrix).placement() or os.path.abspath(matrix.output)}\n")
+    tools = tools_in_use()
+    out.write(f"native module: {tools['native_backend']} (SIZEKIT_BACKEND=c|python); "
+              f"demangler: {tools['demangler']} (SIZEKIT_DEMANGLER=pyderust|c++filt)\n")
     out.write(f"{problems} problem(s) found\n" if problems else "everything needed is present\n")
     return 1 if problems else 0
 

@@ -2,7 +2,7 @@
 import csv
 import io
 
-from .tables import (all_crates_tables, baseline_of, cache_line, changes, crates_table, groups, overhead_table, runs,
+from .tables import (all_crates_tables, attribution_failure, baseline_of, cache_line, changes, crates_table, groups, overhead_table, runs,
                      seed_table, targets_table)
 
 
@@ -46,9 +46,12 @@ def crate_markdown(results, crate, targets=None):
             parts += [""] + notes
     for target, tcells in targets.items():
         base = baseline_of(tcells, results["baseline"])
+        failure = attribution_failure(results, tcells)
         if base and base.get("crates"):
             parts += ["", f"## Biggest crates: {target}, `{base['variant']}`", "",
                       table_markdown(crates_table(base["crates"]))]
+        elif failure:
+            parts += ["", f"## Biggest crates: {target}", "", failure[0].upper() + failure[1:] + "."]
     if len(targets) > 1:
         parts += ["", "## Targets compared", "", table_markdown(targets_table(cells, list(targets)))]
     line = cache_line(cells)

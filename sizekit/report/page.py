@@ -12,7 +12,7 @@ import re
 
 from ..plan.layout import Layout
 from .charts import BASELINE_COLOR, ROW_COLOR, make_charts
-from .tables import (attribution_row, crates_table, groups, ok, overhead_table, seed_table, summary_table,
+from .tables import (attribution_failure, attribution_row, crates_table, groups, ok, overhead_table, seed_table, summary_table,
                      targets_table, upx_table)
 from .treemaps import treemaps_section
 
@@ -109,6 +109,9 @@ def attribution_html(results, cells):
     """The biggest-crates table of the baseline row, crate first, with a bar per crate."""
     row = attribution_row(results, cells)
     if row is None:
+        failure = attribution_failure(results, cells)
+        if failure:
+            return f'<p class="note">{esc(failure[0].upper() + failure[1:])}.</p>'
         return ('<p class="note">No per-crate attribution in these results '
                 "(it is measured on the unstripped artifact).</p>")
     table = crates_table(row["crates"], top=TOP_CRATES)

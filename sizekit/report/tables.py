@@ -150,11 +150,20 @@ def upx_error_pct(cell):
 UPX_CANNOT = "UPX cannot pack this"
 
 
+def one_line(text, width=100):
+    """A reason fit for a table cell: its first line, cut to width."""
+    line = str(text).splitlines()[0] if str(text).strip() else "no reason given"
+    return line if len(line) <= width else line[:width - 3] + "..."
+
+
 def estimate_cell(cell):
-    """The "UPX (est.)" cell: the estimate, or UPX_CANNOT and why where UPX would refuse the file."""
+    """The "UPX (est.)" cell: the estimate, UPX_CANNOT and why where UPX would refuse the file, or
+    why the estimate failed (never a quiet "-")."""
     why = cell.get("upx_refusal")
     if why:
         return Cell(f"{UPX_CANNOT} ({why.split(' (UPX')[0]})")
+    if cell.get("upx_estimate_error"):
+        return Cell(f"estimate failed: {one_line(cell['upx_estimate_error'])}")
     est = cell.get("upx_estimate_bytes")
     return Cell(estimate_text(cell, human) if est else "-", est or None)
 
@@ -164,6 +173,14 @@ def estimate_text(cell, fmt):
     edge (native.estimate_outcome): a library whose writable segments would move a page."""
     est, other = cell["upx_estimate_bytes"], cell.get("upx_estimate_other_bytes")
     return fmt(est) + (f" (or {fmt(other)})" if other else "")
+
+
+def attribution_failure(results, cells):
+    """Why the baseline row (else the first row) has no crate attribution, or None."""
+    base = baseline_of(cells, results.get("baseline")) or (cells[0] if cells else None)
+    if base is None or base.get("crates") or not base.get("crates_error"):
+        return None
+    return f"crate attribution of `{base['variant']}` failed: {one_line(base['crates_error'])}"
 
 
 def attribution_row(results, cells):

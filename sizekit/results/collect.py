@@ -36,12 +36,19 @@ def collect(plan):
             references.append({"crate": crate.name, "target": target, **rec})
     out = {"version": VERSION, "matrix": os.path.relpath(matrix.path, matrix.root),
            "matrix_digest": matrix_digest(matrix.path), "sizekit_version": __version__,
-           "baseline": matrix.baseline, "variants": [v.name for v in matrix.variants], "cells": cells}
+           "baseline": matrix.baseline, "variants": [v.name for v in matrix.variants],
+           "tools": tools_in_use(), "cells": cells}
     if plan.shard:
         out["shard"] = {"index": plan.shard[0], "count": plan.shard[1], "matrix_cells": plan.all_cells}
     if references:
         out["references"] = references
     return out
+
+
+def tools_in_use():
+    """What measured these cells: the estimate's backend (C or its Python copy) and the demangler."""
+    from ..elf import demangle, native   # loaded by the measure stage already
+    return {"native_backend": native.BACKEND, "demangler": demangle.backend_name()}
 
 
 def matrix_digest(path):

@@ -41,7 +41,8 @@ NAMES = {str: "a string", BYTES: "a byte count", bool: "true or false", list: "a
 CELL = {"*crate": STR, "*target": STR, "*variant": STR, "*status": STR, "label": STR + (NULL,),
         "reason": STR + (NULL,), "log": STR + (NULL,), "tail": STR + (NULL,), "*final_bytes": SIZE + (NULL,),
         "upx_estimate_bytes": SIZE + (NULL,), "upx_estimate_other_bytes": SIZE + (NULL,),
-        "upx_refusal": STR + (NULL,), "smoke": OBJ + (NULL,), "build": OBJ + (NULL,), "stages": (list,),
+        "upx_refusal": STR + (NULL,), "upx_estimate_error": STR + (NULL,), "crates_error": STR + (NULL,),
+        "smoke": OBJ + (NULL,), "build": OBJ + (NULL,), "stages": (list,),
         "crates": OBJ + (NULL,)}
 STAGE = {"*step": STR, "path": STR + (NULL,), "bytes": SIZE + (NULL,), "sections": OBJ + (NULL,)}
 SMOKE = {"ok": (bool, NULL), "*detail": STR}
@@ -52,7 +53,9 @@ LANGUAGE = {"hits": SIZE + (NULL,), "misses": SIZE + (NULL,)}
 REFERENCE = {"*crate": STR, "*target": STR, "*name": STR, "*status": STR, "reason": STR + (NULL,),
              "stripped_bytes": SIZE + (NULL,)}
 TOP = {"matrix": STR + (NULL,), "baseline": STR + (NULL,), "variants": (list,), "references": (list,),
-       "matrix_digest": STR + (NULL,), "sizekit_version": STR + (NULL,), "shard": OBJ + (NULL,)}
+       "matrix_digest": STR + (NULL,), "sizekit_version": STR + (NULL,), "shard": OBJ + (NULL,),
+       "tools": OBJ + (NULL,)}
+TOOLS = {"native_backend": STR + (NULL,), "demangler": STR + (NULL,)}
 SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
@@ -199,6 +202,8 @@ def check_results(data, path):
         if not isinstance(cell, dict) or not all(k in cell for k in ("crate", "target", "variant", "status")):
             raise ResultsError(f"{path}: cells[{i}] lacks crate/target/variant/status")
     _check(path, data, TOP, "")
+    if data.get("tools"):
+        _check(path, data["tools"], TOOLS, "tools")
     for i, cell in enumerate(data["cells"]):
         _check_cell(path, cell, f"cells[{i}]")   # an f-string per cell: cheap next to its fields
     _check_list(path, data.get("references", []), REFERENCE, "references")
