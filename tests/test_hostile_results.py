@@ -384,3 +384,25 @@ def test_a_run_whose_reports_folder_is_a_symlink_writes_nothing_through_it(tmp_p
     doit(tmp_path, "clean")
     assert (victim / "tiny.md").read_text() == "someone's file"
     assert not any(p.exists() for p in built)
+
+
+@pytest.mark.parametrize("command", ["report", "check", "merge", "diff"])
+def test_the_largest_results_within_the_limits_take_under_10_s_and_500_mb(tmp_path, command):
+    # 10,000 cells (the cell limit) whose stages carry sections up to the value limit.
+    cells = many(500, 10)
+    sections = {f".s{i}": i for i in range(72)}
+    for c in cells:
+        for stage in c["stages"]:
+            stage["sections"] = sections
+    path = save(tmp_path / "out" / "results.json", results(cells))
+    text = open(path).read()
+    assert len(cells) == limits.CELLS.value
+    assert 0.9 * limits.RESULTS_VALUES.value < text.count(",") + text.count("[") + text.count("{") \
+        <= limits.RESULTS_VALUES.value
+    write(tmp_path / "matrix.yaml", "version: 1\ncrates:\n  tiny: {path: %s}\nvariants:\n  - {name: release}\n"
+          % TINY)
+    args = {"report": ["report", path], "check": ["check", path], "merge": ["merge", path, "-o", "m"],
+            "diff": ["diff", path, path]}[command]
+    run = run_sizekit(*args, cwd=tmp_path)
+    assert run.status == 0, run.stderr
+    assert_bounded(run)
