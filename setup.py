@@ -30,7 +30,7 @@ setup(
     packages=find_packages(include=["sizekit", "sizekit.*"]),
     python_requires=">=3.9",
     setup_requires=["cffi>=1.15"],
-    install_requires=["doit>=0.36", "cffi>=1.15", "pyelftools>=0.29", "pyyaml>=6", "zstandard>=0.20",
+    install_requires=["doit>=0.36", "cffi>=1.15", "pyelftools>=0.29", "pyyaml>=6", "zstandard>=0.20", "numpy>=1.22",
                       "matplotlib>=3.5"],
     extras_require={
         # rustc-demangle via pyderust makes `sizekit bloat` fast; without it c++filt is used.

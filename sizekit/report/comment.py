@@ -7,7 +7,7 @@ import re
 
 from ..utils.units import count, pct_change, pct_text, signed_bytes
 from .diff import cells_table, moves_table, summary_line
-from .fit import fit_blocks
+from .fit import GITHUB_LIMIT, fit_blocks
 from .markdown import table_markdown
 from .tables import Cell, Table, columns
 
@@ -40,12 +40,24 @@ def verdict_lines(verdicts, threshold_set=True):
     return lines
 
 
-def _over_table(diff):
+def _over_table(diff, limit):
     """(the table of the cells over the threshold or that changed status, whether any did), or (None, False)."""
     over = [c for c in diff["cells"] if c.get("over_threshold") or c["change"] in ("changed status", "added",
                                                                                   "removed")]
     status = any(c["change"] in ("changed status", "added", "removed") for c in over)
-    return (table_markdown(cells_table({"cells": over})), status) if over else (None, False)
+    return (cells_markdown(over, limit), status) if over else (None, False)
+
+
+def cells_markdown(cells, limit):
+    """table_markdown(cells_table(cells)), cut after the first row that ends past limit characters:
+    the comment can show no more (fit_blocks cuts it at a line), so the rest is never rendered.
+    Rows are rendered in growing batches, each row on its own line whatever the others hold."""
+    n = 256
+    while True:
+        text = table_markdown(cells_table({"cells": cells[:n]}))
+        if n >= len(cells) or len(text) > limit:
+            return text
+        n *= 4
 
 
 def crates_table(sym):
@@ -119,8 +131,26 @@ def _esc(text):
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+class _Blocks:
+    """The comment's blocks, rendered only as fit_blocks reaches them (it stops at the first that does
+    not fit), so a diff of thousands of cells renders a handful. len() counts them all, for the note."""
+
+    def __init__(self, first, cells):
+        self.first, self.cells = first, cells
+
+    def __len__(self):
+        return len(self.first) + len(self.cells)
+
+    def __iter__(self):
+        for make in self.first:
+            yield make()
+        for c in self.cells:
+            yield cell_block(c)
+
+
 def comment_markdown(diff, title="Binary size diff", limit=None):
     """The whole comment, always shorter than GitHub's limit (65,536 characters)."""
+    limit = limit or GITHUB_LIMIT
     total = sum(c["new_bytes"] - c["old_bytes"] for c in diff["cells"]
                 if c["old_bytes"] is not None and c["new_bytes"] is not None)
     t = diff.get("threshold") or {}
@@ -131,17 +161,21 @@ def comment_markdown(diff, title="Binary size diff", limit=None):
         head += ["Revisions " + " → ".join(f"`{str((r or {}).get('revision') or '?')[:10]}`"
                                            for r in (revs.get("old"), revs.get("new"))), ""]
     zero = shown == "0 B"
-    blocks = ["\n".join(head + verdict_lines(diff.get("verdicts") or [], not zero))]
-    over, status = _over_table(diff)
-    heading = "### Cells that changed" if zero else f"### Cells over the threshold ({shown})" + (
-        ", or that changed status" if status else "")
-    blocks.append(f"{heading}\n\n" + over if over else
-                  "No cell changed size." if zero else f"No cell changed by {shown} or more.")
-    blocks.append(f"<details>\n<summary>All {len(diff['cells'])} cells</summary>\n\n"
-                  + table_markdown(cells_table(diff)) + "\n\n</details>")
+
+    def over_block():
+        over, status = _over_table(diff, limit)
+        heading = "### Cells that changed" if zero else f"### Cells over the threshold ({shown})" + (
+            ", or that changed status" if status else "")
+        return (f"{heading}\n\n" + over if over else
+                "No cell changed size." if zero else f"No cell changed by {shown} or more.")
+
+    def all_block():
+        return (f"<details>\n<summary>All {len(diff['cells'])} cells</summary>\n\n"
+                + cells_markdown(diff["cells"], limit) + "\n\n</details>")
+
     # The cells over the threshold or that changed status first, then the others that moved; by
     # their fields, not `c not in detail`, a list scan per cell (minutes at 20,000 cells).
     detail = [c for c in diff["cells"] if c.get("over_threshold") or c["change"] == "changed status"]
     detail += [c for c in diff["cells"] if not c.get("over_threshold") and c["change"] in ("grew", "shrank")]
-    blocks += [cell_block(c) for c in detail]
-    return fit_blocks(blocks, limit)
+    first = [lambda: "\n".join(head + verdict_lines(diff.get("verdicts") or [], not zero)), over_block, all_block]
+    return fit_blocks(_Blocks(first, detail), limit)

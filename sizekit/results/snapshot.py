@@ -18,7 +18,8 @@ before anything is allocated for it, the frame is decompressed piece by piece (n
 a piece's size, nor past the frame's declared size), strings must be UTF-8 without surrogates,
 every index is checked against its column, and the results part goes through the same field
 checks as a results.json. Any problem is one ResultsError line naming the file (exit 2).
-Columns stay u32 arrays and pool strings are decoded once: a table's columns are views.
+Columns stay the u32 arrays of the decompressed bytes and pool strings are decoded when used
+(sizekit.results.columns): a table's columns are views.
 """
 import json
 import os
@@ -27,6 +28,7 @@ import sys
 from array import array
 from dataclasses import dataclass, field
 
+import numpy as np
 import zstandard
 
 from ..utils import limits
@@ -34,13 +36,12 @@ from ..utils.errors import ResultsError
 from ..utils.fsutil import atomic_write_bytes
 from ..utils.safeio import FileProblem, read_bytes
 from . import format as rformat
-from .symbols import SymbolTable
+from .columns import NAME_IS_RAW, ColumnTable, Pool
 
 MAGIC = b"SKSNAP\0\1"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 FORMAT = "sizekit-snapshot"
 VERSION = 1
-NAME_IS_RAW = 0xFFFFFFFF
 CHUNK = 1 << 20                # decompressed per read: memory follows what really decompresses
 BIG_ENDIAN = sys.byteorder != "little"   # the columns are little-endian on disk
 U32 = "I" if array("I").itemsize == 4 else "L"
@@ -52,7 +53,7 @@ class Snapshot:
     """A loaded snapshot: results.json's dict, one SymbolTable per artifact, and where it came from."""
 
     results: dict
-    tables: list = field(default_factory=list)        # SymbolTable per artifact
+    tables: list = field(default_factory=list)        # per artifact: a SymbolTable, or a ColumnTable when loaded
     artifacts: list = field(default_factory=list)     # header entry per artifact (path, bytes, error)
     cell_artifacts: list = field(default_factory=list)
     skipped: list = field(default_factory=list)       # artifacts that could not be read, with why
@@ -153,6 +154,14 @@ class _Stream:
         if self.total + n > limits.SNAPSHOT_PAYLOAD.value:
             raise _bad(self.path, f"decompresses to more than {limits.value_text(limits.SNAPSHOT_PAYLOAD)}, "
                                   "the limit")
+        if self.declared >= 0:
+            # The frame declares its size and the header's counts add up to it (see decode): one
+            # read into one bytes object, no copy. A frame that holds less is caught just below.
+            buf = self._chunk(n)
+            if len(buf) < n:
+                raise _bad(self.path, f"truncated: its {what} ends after {len(buf):,} of {n:,} bytes")
+            self.total += n
+            return buf
         # A growing bytearray, not chunks joined: the piece is in memory once, and only as far as it
         # really decompresses, whatever a hostile header claims.
         buf = bytearray()
@@ -180,9 +189,17 @@ class _Stream:
 
 def decode(data, path):
     """A Snapshot from a file's bytes. Raises ResultsError naming path."""
+    return _decode(_open(data, path), path)
+
+
+def _open(data, path):
     if not is_snapshot_bytes(data):
         raise _bad(path, "no zstd frame")
-    stream = _Stream(path, data)
+    return _Stream(path, data)
+
+
+def _decode(stream, path):
+    """decode() from its _Stream, which lets go of the file's bytes once all are read."""
     if not stream.fits(len(MAGIC) + 4):
         raise _bad(path, "a zstd file, but not a sizekit snapshot of version 1")
     try:
@@ -204,6 +221,7 @@ def decode(data, path):
     pool = _pool(stream.read(sbytes, "string pool"), nstr, path)
     cols = [_column(stream.read(4 * nsym, "symbol columns")) for _ in range(5)]
     stream.end()
+    stream.reader = None
     try:
         return _snapshot(header, pool, cols, path)
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
@@ -256,36 +274,45 @@ def _counts(header, path):
 
 
 def _pool(raw, nstr, path):
-    """The pool's strings, decoded once: valid UTF-8 (no surrogates), each within SYMBOL_NAME_BYTES."""
-    try:
-        # Strict UTF-8 refuses encoded surrogates too, which no report could print or write.
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise _bad(path, f"string pool is not UTF-8: byte 0x{raw[exc.start]:02x} at offset {exc.start}") from None
-    ascii_only = len(text) == len(raw)
-    del raw
-    if text and not text.endswith("\0"):
+    """The pool, checked: valid UTF-8 (no surrogates), nstr strings, each within SYMBOL_NAME_BYTES.
+    Kept as bytes and the offset of each string's end; strings are decoded when used."""
+    # UTF-8 never has a zero byte inside a character: every NUL ends a string.
+    ends = _nuls(raw)
+    _check_utf8(raw, ends, path)
+    if (raw and raw[-1] != 0) or len(ends) != nstr:
         raise _bad(path, "the string pool does not match its count")
-    strings = text[:-1].split("\0") if text else []
-    del text
-    if len(strings) != nstr:
-        raise _bad(path, "the string pool does not match its count")
-    longest = max(map(len, strings), default=0)
-    limit = limits.SYMBOL_NAME_BYTES.value
-    # Characters bound bytes from below: measure bytes only when a string could be over.
-    if longest > (limit if ascii_only else limit // 4):
-        longest = max(len(s.encode("utf-8")) for s in strings if len(s) > limit // 4)
-    if longest > limit:
+    longest = int(max(ends[0], np.diff(ends).max(initial=1) - 1)) if nstr else 0
+    if longest > limits.SYMBOL_NAME_BYTES.value:
         raise _over(path, longest, "bytes in one string of the pool", limits.SYMBOL_NAME_BYTES)
-    return Pool(strings)
+    return Pool(bytes(raw), ends)      # bytes: slices of bytes hash and decode faster than a bytearray's
+
+
+def _nuls(raw):
+    """Offsets of raw's zero bytes, found a piece at a time (no pool-sized temporary)."""
+    view = np.frombuffer(raw, np.uint8)
+    return np.concatenate([np.flatnonzero(view[at:at + CHUNK] == 0) + at for at in range(0, len(view), CHUNK)]
+                          or [np.zeros(0, np.int64)]).astype(np.int64)
+
+
+def _check_utf8(raw, ends, path):
+    """Strict UTF-8 (which refuses encoded surrogates too, that no report could print or write),
+    decoded a piece at a time: pieces end at a NUL, which no character spans."""
+    at = np.searchsorted(ends, np.arange(CHUNK, len(raw), CHUNK))
+    cuts = ends[at[at < len(ends)]] + 1
+    view = memoryview(raw)
+    start = 0
+    for end in [*np.unique(cuts).tolist(), len(raw)]:
+        try:
+            str(view[start:end], "utf-8")
+        except UnicodeDecodeError as exc:
+            at = start + exc.start
+            raise _bad(path, f"string pool is not UTF-8: byte 0x{raw[at]:02x} at offset {at}") from None
+        start = end
 
 
 def _column(raw):
-    col = array(U32)
-    col.frombytes(raw)
-    if BIG_ENDIAN:
-        col.byteswap()
-    return col
+    """A u32 column over the decompressed bytes, little-endian as on disk (no copy)."""
+    return np.frombuffer(raw, dtype="<u4")
 
 
 def _is_int(value, top=1 << 63):
@@ -318,8 +345,8 @@ def _git(git, path):
 def _snapshot(header, pool, cols, path):
     """The Snapshot of a checked header, its pool and its five columns."""
     nsym = len(cols[4])
-    if nsym and max(max(cols[0]), max(filter(NAME_IS_RAW.__ne__, cols[1]), default=0), max(cols[2]),
-                    max(cols[3])) >= len(pool.strings):
+    if nsym and max(int(cols[0].max()), int(cols[1][cols[1] != NAME_IS_RAW].max(initial=0)), int(cols[2].max()),
+                    int(cols[3].max())) >= len(pool):
         raise _bad(path, "a symbol names a string past the pool")
     results = header.get("results")
     _check_results(results, path)
@@ -329,15 +356,17 @@ def _snapshot(header, pool, cols, path):
     artifacts = header.get("artifacts")
     if not isinstance(artifacts, list):
         raise _bad(path, "its header's artifacts is not a list")
-    views = [memoryview(c) for c in cols]
+    used = np.zeros(len(pool), bool)
+    used[cols[0]] = True
+    pool.raw_ids = np.flatnonzero(used)
+    pool.number_crates(cols[2])
     end = 0
     for k, meta in enumerate(artifacts):
         start, count = _slice(meta, k, end, path)
         end = start + count
-        ids = [v[start:end] for v in views]
-        snap.tables.append(SymbolTable(raw=Strings(ids[0], pool), name=Names(ids[1], pool, ids[0]),
-                                       crate=Strings(ids[2], pool), section=Strings(ids[3], pool),
-                                       size=Sizes(ids[4]), sections=_sizes(meta.get("sections"), k, path),
+        raw, name, crate, section, size = (c[start:end] for c in cols)
+        snap.tables.append(ColumnTable(pool, raw, name, crate, section, size,
+                                       sections=_sizes(meta.get("sections"), k, path),
                                        unknown=_sizes(meta.get("unknown"), k, path),
                                        demangler=_text(meta.get("demangler"), f"artifacts[{k}].demangler", path,
                                                        limits.NAME_CHARS) or ""))
@@ -409,104 +438,11 @@ def load_snapshot(path):
     try:
         # read_bytes reads into a buffer of the limit: ask for no more than the file holds.
         size = os.stat(path).st_size if os.path.isfile(path) else 0
-        data = read_bytes(path, limit if size > limit else max(size, 1 << 16), "a snapshot")
+        # Held by the stream alone, so the compressed bytes are freed as soon as they are read.
+        stream = _open(read_bytes(path, limit if size > limit else max(size, 1 << 16), "a snapshot"), path)
     except FileProblem as exc:
         raise ResultsError(exc.message(path, directory="is a directory; pass a snapshot file")) from None
     try:
-        return decode(data, path)
+        return _decode(stream, path)
     except MemoryError:
         raise _bad(path, "too large to load in this much memory") from None
-
-
-# ---------------------------------------------------------------- columns
-
-class Pool:
-    """A snapshot's strings, decoded once and shared by every artifact's columns. `loose` caches
-    sizekit.results.symdiff's loose names per string, so each is worked out once per snapshot."""
-
-    __slots__ = ("strings", "loose", "_into")
-
-    def __init__(self, strings):
-        self.strings = strings
-        self.loose = {}
-        self._into = (None, None)
-
-    def indices_in(self, other):
-        """array: each of these strings' index in other's pool, or -1 - its own index when other
-        lacks it (so that no two missing strings compare equal). Worked out once per other pool."""
-        if self._into[0] is not other:
-            where = dict(zip(other.strings, range(len(other.strings))))
-            missing = range(-1, -1 - len(self.strings), -1)
-            self._into = (other, array("q", map(where.get, self.strings, missing)))
-        return self._into[1]
-
-
-class Strings:
-    """A string column of one artifact: pool indices, read as strings when asked (a list's interface)."""
-
-    __slots__ = ("ids", "pool")
-    __hash__ = None
-
-    def __init__(self, ids, pool):
-        self.ids, self.pool = ids, pool
-
-    def __len__(self):
-        return len(self.ids)
-
-    def __getitem__(self, i):
-        if isinstance(i, slice):
-            return [self[k] for k in range(*i.indices(len(self)))]
-        return self.pool.strings[self.ids[i]]
-
-    def __iter__(self):
-        return map(self.pool.strings.__getitem__, self.ids)
-
-    def __eq__(self, other):
-        return list(self) == list(other) if isinstance(other, (list, tuple, Strings)) else NotImplemented
-
-    def id_at(self, i):
-        return self.ids[i]
-
-
-class Names(Strings):
-    """The name column: NAME_IS_RAW stands for the symbol's raw name."""
-
-    __slots__ = ("raw",)
-
-    def __init__(self, ids, pool, raw):
-        super().__init__(ids, pool)
-        self.raw = raw
-
-    def __getitem__(self, i):
-        if isinstance(i, slice):
-            return [self[k] for k in range(*i.indices(len(self)))]
-        return self.pool.strings[self.id_at(i)]
-
-    def __iter__(self):
-        return map(self.__getitem__, range(len(self.ids)))
-
-    def id_at(self, i):
-        n = self.ids[i]
-        return self.raw[i] if n == NAME_IS_RAW else n
-
-
-class Sizes:
-    """The size column of one artifact (a list's interface over the u32 column)."""
-
-    __slots__ = ("view",)
-    __hash__ = None
-
-    def __init__(self, view):
-        self.view = view
-
-    def __len__(self):
-        return len(self.view)
-
-    def __getitem__(self, i):
-        return self.view[i].tolist() if isinstance(i, slice) else self.view[i]
-
-    def __iter__(self):
-        return iter(self.view)
-
-    def __eq__(self, other):
-        return list(self) == list(other) if isinstance(other, (list, tuple, Sizes)) else NotImplemented

@@ -1,0 +1,233 @@
+"""Symbol tables as numpy columns over a shared string pool: what a loaded snapshot's artifacts are.
+
+A snapshot's columns stay the u32 arrays of the decompressed file (np.frombuffer, no copy) and
+its pool stays bytes plus the offset of each string's end: a string is decoded only when it is
+shown, hashed or turned into a loose name. sizekit.results.symdiff works on these columns
+without a Python step per symbol. A ColumnTable also reads like a SymbolTable (list-like
+columns of strings and ints), so the reports and the encoder take either.
+"""
+import numpy as np
+
+NAME_IS_RAW = 0xFFFFFFFF       # in the name column: the name is the raw name (as on disk)
+
+
+class Pool:
+    """Strings shared by the tables of one snapshot, by index: bytes decoded one at a time, or a list."""
+
+    __slots__ = ("data", "ends", "strings", "raw_ids", "crate_ids", "crate_lut", "_raw_hashes", "loose", "into",
+                 "scratch")
+
+    def __init__(self, data=b"", ends=None, strings=None):
+        self.data, self.strings = data, strings
+        # Only the end of each string is kept (its NUL); it starts one byte after the one before ends.
+        self.ends = np.asarray(ends if ends is not None else [], dtype=np.int64) if strings is None else None
+        self.raw_ids = None   # the strings some symbol has as its raw name, when known (a loaded snapshot's)
+        self.crate_ids = self.crate_lut = None   # see number_crates
+        self._raw_hashes = None
+        self.scratch = {}     # sizekit.results.symdiff's work arrays over this pool, reused across diffs
+        self.loose = {}       # sizekit.results.symdiff's cache: pass -> hash of each string's loose name
+        self.into = None      # sizekit.results.symdiff's cache: (other pool, this pool's ids in it)
+
+    @classmethod
+    def of_strings(cls, strings):
+        return cls(strings=list(strings))
+
+    def __len__(self):
+        return len(self.strings) if self.strings is not None else len(self.ends)
+
+    def _spans(self, ids):
+        """(starts, ends) of the strings at ids, as lists."""
+        ids = np.asarray(ids, dtype=np.int64)
+        ends = self.ends[ids]
+        starts = np.where(ids > 0, self.ends[ids - 1] + 1, 0)
+        return starts.tolist(), ends.tolist()
+
+    def __getitem__(self, i):
+        if self.strings is not None:
+            return self.strings[i]
+        start = self.ends[i - 1] + 1 if i > 0 else 0
+        return self.data[start:self.ends[i]].decode("utf-8")
+
+    def texts(self, ids):
+        """The strings at ids (any iterable of ints), as a list."""
+        if self.strings is not None:
+            return list(map(self.strings.__getitem__, ids))
+        data = self.data
+        return [data[s:e].decode("utf-8") for s, e in zip(*self._spans(ids))]
+
+    def encoded(self, ids):
+        """The UTF-8 bytes of the strings at ids, as a list (slices of the pool, nothing decoded)."""
+        if self.strings is not None:
+            return [s.encode("utf-8", "surrogatepass") for s in self.texts(ids)]
+        data = self.data
+        return [data[s:e] for s, e in zip(*self._spans(ids))]
+
+    def number_crates(self, column):
+        """Number the strings the crate column names 0, 1, ...: crate_ids lists them, crate_lut maps a
+        string index to its number. Per-crate sums are then a bincount, without sorting."""
+        used = np.zeros(len(self), bool)
+        used[column] = True
+        self.crate_ids = np.flatnonzero(used)
+        self.crate_lut = np.zeros(len(self), np.int32)
+        self.crate_lut[self.crate_ids] = np.arange(len(self.crate_ids), dtype=np.int32)
+
+    def raw_names(self):
+        """(indices of the strings that are some symbol's raw name, Python's hash of their UTF-8 bytes),
+        worked out once per pool. Every string counts when the pool does not know (a list's)."""
+        if self._raw_hashes is None:
+            ids = self.raw_ids if self.raw_ids is not None else np.arange(len(self))
+            self._raw_hashes = (ids, np.fromiter(map(hash, self.encoded(ids)), np.int64, len(ids)))
+        return self._raw_hashes
+
+    def lengths(self, ids):
+        """The UTF-8 byte length of the strings at ids."""
+        if self.strings is not None:
+            return np.fromiter(map(len, self.encoded(ids)), np.int64, len(ids))
+        starts, ends = self._spans(ids)
+        return np.asarray(ends, np.int64) - np.asarray(starts, np.int64)
+
+
+class Strings:
+    """A string column read as a list: pool indices, turned into strings when asked."""
+
+    __slots__ = ("ids", "pool")
+    __hash__ = None
+
+    def __init__(self, ids, pool):
+        self.ids, self.pool = ids, pool
+
+    def __len__(self):
+        return len(self.ids)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return self.pool.texts(self.ids[i])
+        return self.pool[int(self.ids[i])]
+
+    def __iter__(self):
+        return iter(self.pool.texts(self.ids))
+
+    def __eq__(self, other):
+        return list(self) == list(other) if isinstance(other, (list, tuple, Strings)) else NotImplemented
+
+
+class Sizes:
+    """The size column read as a list of ints."""
+
+    __slots__ = ("view",)
+    __hash__ = None
+
+    def __init__(self, view):
+        self.view = view
+
+    def __len__(self):
+        return len(self.view)
+
+    def __getitem__(self, i):
+        return self.view[i].tolist()
+
+    def __iter__(self):
+        return iter(self.view.tolist())
+
+    def __eq__(self, other):
+        return list(self) == list(other) if isinstance(other, (list, tuple, Sizes)) else NotImplemented
+
+
+class ColumnTable:
+    """One artifact's symbols as u32 columns over a Pool, largest first (SymbolTable's interface)."""
+
+    def __init__(self, pool, raw, name, crate, section, size, sections=None, unknown=None, demangler=""):
+        self.pool = pool
+        self.raw_ids, self.crate_ids, self.section_ids, self.sizes = raw, crate, section, size
+        self._name = name          # NAME_IS_RAW where the name is the raw name
+        self._resolved = self._crates = None
+        self.sections, self.unknown, self.demangler = sections or {}, unknown or {}, demangler
+
+    @property
+    def name_ids(self):
+        """The name column with NAME_IS_RAW replaced by the raw name's index."""
+        if self._resolved is None:
+            self._resolved = np.where(self._name == NAME_IS_RAW, self.raw_ids, self._name)
+        return self._resolved
+
+    def names_at(self, rows):
+        """Name indices of the given rows only (no whole-column copy)."""
+        n, r = self._name[rows], self.raw_ids[rows]
+        return np.where(n == NAME_IS_RAW, r, n)
+
+    def __len__(self):
+        return len(self.sizes)
+
+    raw = property(lambda self: Strings(self.raw_ids, self.pool))
+    name = property(lambda self: Strings(self.name_ids, self.pool))
+    crate = property(lambda self: Strings(self.crate_ids, self.pool))
+    section = property(lambda self: Strings(self.section_ids, self.pool))
+    size = property(lambda self: Sizes(self.sizes))
+
+    def crate_numbers(self, rows=None):
+        """The pool's crate number (Pool.number_crates) of each row, or of the given rows."""
+        ids = self.crate_ids if rows is None else self.crate_ids[rows]
+        return self.pool.crate_lut[ids]
+
+    def crate_totals(self):
+        """(the pool's crate numbers present, bytes of each), worked out once per table."""
+        if self._crates is None:
+            self._crates = key_sums(self.crate_numbers(), self.sizes, len(self.pool.crate_ids))
+        return self._crates
+
+    def crate_sums(self):
+        """crate -> bytes, summed by crate index (a handful of strings decoded, not one per symbol)."""
+        numbers, sums = self.crate_totals()
+        return dict(zip(self.pool.texts(self.pool.crate_ids[numbers]), sums.tolist()))
+
+    def crates(self):
+        """crate -> bytes, like results.json's cell crates (without [Unknown])."""
+        return self.crate_sums()
+
+    @property
+    def overhead(self):
+        return sum(self.unknown.values())
+
+
+def group_sums(keys, values):
+    """(distinct keys, the int64 sum of values per key), sorted by key: exact, unlike bincount's floats."""
+    if not len(keys):
+        return np.asarray(keys)[:0], np.zeros(0, np.int64)
+    order = np.argsort(keys, kind="stable")
+    ks = np.asarray(keys)[order]
+    starts = np.flatnonzero(np.concatenate(([True], ks[1:] != ks[:-1])))
+    return ks[starts], np.add.reduceat(np.asarray(values, np.int64)[order], starts)
+
+
+def key_sums(keys, values, size):
+    """(the keys present, the int64 sum of values per key) for keys below size, by a bincount:
+    its float sums are exact below 2^53, and group_sums sorts when they could be over."""
+    values = np.asarray(values)
+    if not len(keys) or int(values.sum(dtype=np.uint64)) >= 1 << 53:
+        return group_sums(keys, values)
+    present = np.flatnonzero(np.bincount(keys, minlength=size))
+    sums = np.bincount(keys, weights=values, minlength=size)[present]
+    return present, sums.astype(np.int64)
+
+
+def as_columns(table):
+    """table as a ColumnTable: itself, or a SymbolTable's lists put into a pool of their own."""
+    if isinstance(table, ColumnTable):
+        return table
+    strings, index = [], {}
+
+    def ids(column):
+        out = np.empty(len(column), np.uint32)
+        for k, s in enumerate(column):
+            i = index.get(s)
+            if i is None:
+                i = index[s] = len(strings)
+                strings.append(s)
+            out[k] = i
+        return out
+
+    raw, name, crate, section = ids(table.raw), ids(table.name), ids(table.crate), ids(table.section)
+    pool = Pool.of_strings(strings)
+    pool.number_crates(crate)
+    return ColumnTable(pool, raw, name, crate, section, np.asarray(list(table.size), np.int64),
+                       table.sections, table.unknown, table.demangler)
