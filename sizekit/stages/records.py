@@ -6,6 +6,10 @@ so a relink to identical bytes leaves everything downstream up to date.
 """
 from ..utils.fsutil import read_json, write_json_if_changed
 
+# The cell record's format (stages/measure.py), part of every measurement's signature: raise it
+# to re-measure every cell under every driver after the format changes.
+CELL_RECORD_VERSION = 2
+
 
 def write_ok(layout, key, step, path, log=None):
     # pyelftools and the native module load only when something is measured.

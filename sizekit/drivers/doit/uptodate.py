@@ -1,18 +1,11 @@
-"""doit up-to-date checks: by content, by stage status, and by cargo's dep-info."""
+"""doit up-to-date checks: by content, by a node's last outcome, and by cargo's dep-info."""
 import os
 import sys
 
 from doit.dependency import FileChangedChecker
 
-from ...stages import records
 from ...stages.build import sources_unchanged
-from ...utils.fsutil import read_json
-
-
-def _digest(path):
-    # The native module is loaded only when a file's mtime has moved.
-    from ...elf import native
-    return native.hash_hex(native.hash_file(path))
+from ..nodes import LOST, OK, content_hash
 
 
 class ContentHashChecker(FileChangedChecker):
@@ -31,52 +24,37 @@ class ContentHashChecker(FileChangedChecker):
             return False
         if file_stat.st_size != size:
             return True
-        return digest != _digest(file_path)
+        return digest != content_hash(file_path)
 
     def get_state(self, dep, current_state):
         mtime = os.path.getmtime(dep)
         if isinstance(current_state, (list, tuple)) and len(current_state) == 3 and current_state[0] == mtime:
             return None
-        return mtime, os.path.getsize(dep), _digest(dep)
+        return mtime, os.path.getsize(dep), content_hash(dep)
 
     def __repr__(self):
         return "ContentHashChecker()"
 
 
-class stage_ok:
-    """False when the stage's last run failed or left no record, so it is retried."""
+class outcome_ok:
+    """False when the node's last run failed or its record is gone, so it is retried."""
 
-    def __init__(self, layout, key):
-        self.layout, self.key = layout, key
+    def __init__(self, node):
+        self.node = node
 
     def __call__(self, task, values):
-        record = records.read(self.layout, self.key)
-        if record is None and values:
+        outcome = self.node.outcome()
+        if outcome == LOST and values and self.node.healing:
             # doit remembers a success, but the record is gone or unreadable: say why it reruns.
-            say_healing(f"the record of {task.name} ({os.path.relpath(self.layout.stage_record(self.key))}) "
-                        f"is missing or unreadable; running it again")
-        return record is not None and record.get("status") != "failed"
+            say_healing(self.node.healing)
+        return outcome == OK
 
     def __repr__(self):
-        return f"stage_ok({self.key})"
+        return f"outcome_ok({self.node.id})"
 
 
 def say_healing(message):
     print(f"sizekit: {message}", file=sys.stderr, flush=True)
-
-
-class smoke_ok:
-    """False when the last smoke run failed or its record is missing, so it is retried."""
-
-    def __init__(self, path):
-        self.path = path
-
-    def __call__(self, task, values):
-        record = read_json(self.path)
-        return isinstance(record, dict) and "ok" in record and record.get("ok") is not False
-
-    def __repr__(self):
-        return f"smoke_ok({self.path})"
 
 
 class sources_same:
@@ -93,28 +71,3 @@ class sources_same:
 
     def __repr__(self):
         return f"sources_same({self.key})"
-
-
-class results_valid:
-    """False when results.json is missing or not a results file (say, cut short or edited), so
-    the report task rewrites it from the records."""
-
-    def __init__(self, layout):
-        self.layout = layout
-
-    def __call__(self, task, values):
-        data = read_json(self.layout.results_json)
-        valid = isinstance(data, dict) and isinstance(data.get("cells"), list)
-        if not valid and values:
-            say_healing(f"{os.path.relpath(self.layout.results_json)} is missing or not a results file; "
-                        f"writing it again from the stage records")
-        return valid
-
-    def __repr__(self):
-        return f"results_valid({self.layout.results_json})"
-
-
-def estimator_fingerprint():
-    """The UPX-size model's digest: a new model re-measures every cell."""
-    from ...elf import native  # loaded only when tasks are generated, not for `doit list`
-    return native.model_fingerprint()

@@ -13,18 +13,18 @@ from ..failures import disk_message, is_disk_error
 from .deciders import settle
 
 class Job:
-    """What a node does: call(*args). With fails=True the call returns a failure text or None."""
+    """What a SCons node does: run one sizekit node (drivers/nodes.py) of the plan in layout."""
 
-    def __init__(self, kind, name, layout, call, *args, fails=False):
-        self.kind, self.name, self.layout = kind, name, layout
-        self.call, self.args, self.fails = call, args, fails
+    def __init__(self, node, layout):
+        self.node, self.layout = node, layout
 
     def run(self):
-        result = self.call(*self.args)
-        return result if self.fails else None
+        """The failure text of a node whose action fails (the report), else None."""
+        result = self.node.run()
+        return result if self.node.fails else None
 
     def __str__(self):
-        return f"sizekit {self.kind}:{self.name}" if self.name else f"sizekit {self.kind}"
+        return f"sizekit {self.node.id}"
 
 
 def run_job(target, source, env):

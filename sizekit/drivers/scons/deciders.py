@@ -23,9 +23,9 @@ import hashlib
 import json
 import os
 
-from ...stages import records
 from ...stages.build import source_stamp
 from ...utils.fsutil import read_json, write_json_if_changed
+from ..nodes import OK as NODE_OK, content_hash
 
 OK = "ok"
 FAILED = "failed"
@@ -52,12 +52,6 @@ def settle(nodes):
 
 # --- cargo's sources ---
 
-def _content_hash(path):
-    # The native module loads only when a source's mtime has moved (or after a build).
-    from ...elf import native
-    return native.hash_hex(native.hash_file(path))
-
-
 def _digest(entries):
     pairs = sorted((path, entry[1]) for path, entry in entries.items())
     return "sources " + hashlib.sha256(json.dumps(pairs).encode()).hexdigest()[:20]
@@ -81,7 +75,7 @@ def record_sources(layout, key):
     for source, stamp in deps.items():
         # A file that moved after cargo's build was stamped gets no hash: the next run rebuilds.
         now = source_stamp(source)
-        entries[source] = [stamp, _content_hash(source) if now is not None and now == stamp else None]
+        entries[source] = [stamp, content_hash(source) if now is not None and now == stamp else None]
     write_json_if_changed(path, {"deps": entries})
     return _digest(entries)
 
@@ -101,7 +95,7 @@ def sources_now(layout, key):
         now = source_stamp(source)
         if now == stamp and digest is not None:
             continue
-        if now is None or digest is None or _content_hash(source) != digest:
+        if now is None or digest is None or content_hash(source) != digest:
             changed.append(source)
         else:
             entry[0] = now
@@ -113,41 +107,20 @@ def sources_now(layout, key):
     return _digest(entries), []
 
 
-def build_now(layout, build):
-    """(signature, changed paths) of a build's marker before the run."""
-    if build.problem:
-        return UNAVAILABLE, []
-    record = records.read(layout, build.key)
-    if record is None or record["status"] == "failed":
+def build_now(layout, node):
+    """(signature, changed paths) of a build node's marker before the run."""
+    if node.outcome() != NODE_OK:
         return RERUN, []
-    return sources_now(layout, build.key)
+    return sources_now(layout, node.cargo_sources)
 
 
-def build_settled(layout, build):
-    if build.problem:
-        return UNAVAILABLE
-    record = records.read(layout, build.key)
-    if record is None or record["status"] != "ok":
+def build_settled(layout, node):
+    if node.outcome() != NODE_OK:
         return FAILED
-    return record_sources(layout, build.key)
+    return record_sources(layout, node.cargo_sources)
 
 
-# --- the last outcome of other stages ---
-
-def stage_ok(layout, key):
-    record = records.read(layout, key)
-    return record is not None and record["status"] != "failed"
-
-
-def smoke_ok(path):
-    record = read_json(path)
-    return isinstance(record, dict) and "ok" in record and record["ok"] is not False
-
-
-def results_ok(layout):
-    data = read_json(layout.results_json)
-    return isinstance(data, dict) and isinstance(data.get("cells"), list)
-
+# --- the last outcome of other nodes ---
 
 def outcome_now(ok):
     return OK if ok() else RERUN
@@ -155,11 +128,3 @@ def outcome_now(ok):
 
 def outcome_settled(ok):
     return OK if ok() else FAILED
-
-
-# --- the UPX-size model ---
-
-def estimator_fingerprint():
-    """The UPX-size model's digest: a new model re-measures every cell."""
-    from ...elf import native
-    return native.model_fingerprint()

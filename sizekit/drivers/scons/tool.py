@@ -1,16 +1,12 @@
 """The sizekit SCons tool: env.SizeMatrix(matrix, output=, shard=) and the --clean-cargo option."""
-import dataclasses
 import optparse
 import os
 import sys
 
 from SCons.Script import AddOption, GetOption
 
-from ...config.load import load_matrix
 from ...plan.cells import make_plan
-from ...plan.layout import Layout
-from ...plan.shard import parse_shard, shard_plan
-from ...utils.errors import UsageError
+from .. import nodes as plan_nodes
 from ..failures import disk_message, is_disk_error, or_exit
 from .nodes import declare
 
@@ -66,27 +62,7 @@ def size_matrix(env, matrix="matrix.yaml", output=None, shard=None):
 
 def load_plan(path, output=None, shard=None):
     """The plan of a matrix file, with another output folder and as shard (K, N) or "K/N"."""
-    if isinstance(shard, str):
-        shard = parse_shard(shard, shown=f"shard={shard}") if shard.strip() else None
-    matrix = load_matrix(path)
-    if output:
-        matrix = dataclasses.replace(matrix, output=output)
-        check_output(matrix)
-    plan = make_plan(matrix, cache_dir=Layout.of(matrix).toolchain_cache)
-    return shard_plan(plan, *shard) if shard else plan
-
-
-def check_output(matrix):
-    """output= may not be the matrix's folder nor hold a crate (the matrix file's rule for output:)."""
-    out = os.path.realpath(matrix.output)
-    if out in (os.path.realpath(matrix.root), os.path.sep):
-        raise UsageError(f"output={matrix.output}: the output folder may not be the matrix's own folder; "
-                         f"choose a separate folder such as out")
-    for crate in matrix.crates.values():
-        folder = os.path.realpath(crate.path)
-        if folder == out or folder.startswith(out + os.path.sep):
-            raise UsageError(f"output={matrix.output}: the output folder would contain the crate "
-                             f"{crate.name}'s sources; choose a separate folder such as out")
+    return plan_nodes.load_plan(path, shard=shard, output=output, make=make_plan)
 
 
 def _plan_or_exit(path, output, shard):
