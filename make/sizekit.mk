@@ -14,7 +14,7 @@
 PYTHON ?= python3
 SIZEKIT ?= $(PYTHON) -m sizekit
 SIZEKIT_MATRIX ?= matrix.yaml
-# Empty means "wherever the matrix's output: puts it" (asked of the matrix itself).
+# Empty means "wherever the matrix's output: puts it" (asked of `sizekit plan MATRIX --get results_json`).
 SIZEKIT_RESULTS ?=
 SIZEKIT_DOIT_ARGS ?=
 # K/N builds only shard K of N (one CI machine of N); merge the shards with `sizekit merge`.
@@ -28,11 +28,12 @@ sizes:
 size-check: sizes
 	$(strip $(SIZEKIT) check --matrix $(SIZEKIT_MATRIX) $(SIZEKIT_RESULTS))
 
-# `sizekit report` rewrites the reports from results.json and prints their paths.
+# `sizekit report` rewrites the reports from results.json and prints their paths. The results'
+# path comes from `sizekit plan`, the plan as data (docs/PLAN.md: --json for all of it).
 size-report: sizes
 	@results='$(SIZEKIT_RESULTS)'; \
 	if [ -z "$$results" ]; then \
-		results=$$($(PYTHON) -c 'import sys; from sizekit.config.load import load_matrix; from sizekit.plan.layout import Layout; print(Layout.of(load_matrix(sys.argv[1])).results_json)' '$(SIZEKIT_MATRIX)') || exit 2; \
+		results=$$($(SIZEKIT) plan '$(SIZEKIT_MATRIX)' --get results_json) || exit 2; \
 	fi; \
 	files=$$($(SIZEKIT) report "$$results") || exit $$?; \
 	for f in $$files; do case "$$f" in *.md) cat "$$f"; echo;; esac; done

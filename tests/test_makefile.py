@@ -92,3 +92,11 @@ def test_targets_are_phony(firmware):
         assert "sk check" in r.stdout
     finally:
         os.unlink(os.path.join(firmware, "size-check"))
+
+
+def test_size_report_asks_sizekit_plan_for_the_results_path(firmware):
+    # The fragment reads paths from `sizekit plan`, never from sizekit's modules.
+    r = make(firmware, "-n", "size-report", "SIZEKIT=sk")
+    assert r.returncode == 0, r.stderr
+    assert "$(sk plan 'matrix.yaml' --get results_json)" in r.stdout
+    assert "from sizekit" not in open(os.path.join(firmware, "..", "..", "make", "sizekit.mk")).read()

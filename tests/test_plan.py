@@ -1,12 +1,18 @@
-"""Cells, shared builds, step sharing, task names and the exact cargo command lines."""
+"""Cells, shared builds, step sharing, task names, the exact cargo command lines, the plan as
+nodes (what every driver translates) and `sizekit plan`."""
+import json
 import os
+import subprocess
+import sys
+
+import pytest
 
 from sizekit.stages import cargo
 from sizekit.config.load import load_matrix
 from sizekit.plan.cells import make_plan
 from sizekit.plan.toolchains import ToolchainInfo
 
-from conftest import ROOT, TINY, write
+from conftest import ROOT, TINY, sizekit, write
 
 HOST = "x86_64-unknown-linux-gnu"
 
@@ -196,3 +202,84 @@ def test_immediate_abort_as_an_old_nightly_spells_it(tmp_path):
     argv, p = _immediate_abort_argv(tmp_path, (1, 85, 0), variant)
     assert argv[-4:] == ["-Z", "build-std=std,panic_abort", "-Z", "build-std-features=panic_immediate_abort"]
     assert f'profile.{p}.panic="abort"' in argv
+
+
+# --- the plan as nodes, and `sizekit plan` ----------------------------------------------------
+
+GONE = f"""
+    version: 1
+    toolchains:
+      gone: {{cargo: /nonexistent/bin/cargo, rustc: /nonexistent/bin/rustc}}
+    crates:
+      tiny: {{path: {TINY}, artifact: bin:tiny, toolchain: gone,
+              smoke: {{command: [no-such-smoke-program, "{{artifact}}"], expect: "tiny"}}}}
+    variants:
+      - {{name: release}}
+      - {{name: release-stripped, from: release, post: [strip]}}
+      - {{name: small, cargo: {{opt-level: z}}}}
+"""
+
+
+def test_every_driver_takes_its_signatures_from_the_nodes(tmp_path):
+    # doit's config_changed and SCons's settings Value hold the node's signature, nothing else:
+    # so the smoke command's problem (a program found missing) reaches both.
+    from doit.tools import config_changed
+    from sizekit.drivers.doit.tasks import generate
+    from sizekit.drivers.nodes import load_plan, plan_nodes
+    plan = load_plan(write(tmp_path / "m.yaml", GONE), cache=False)
+    nodes = {n.id: n for n in plan_nodes(plan)}
+    smoke = nodes[f"smoke:tiny/{HOST}/release"]
+    assert smoke.signature["command"].startswith("smoke command 'no-such-smoke-program' not found on PATH")
+    for task in generate(plan):
+        node = nodes[f"{task['basename']}:{task['name']}" if "name" in task else task["basename"]]
+        changed = [u for u in task["uptodate"] if isinstance(u, config_changed)]
+        assert changed[0].config == node.signature and task["targets"] == list(node.outputs)
+    scons = pytest.importorskip("SCons.Environment")
+    from sizekit.drivers.scons.nodes import Nodes
+    declared = Nodes(scons.Environment(tools=[]), plan)
+    assert json.dumps(smoke.signature, sort_keys=True) in str(declared.settings(smoke).value)
+
+
+def test_plan_json_names_cells_builds_nodes_outputs_and_shards(tmp_path):
+    path = write(tmp_path / "m.yaml", GONE)
+    run = sizekit("plan", path, "--json", "--shards", "2", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    data = json.loads(run.stdout)
+    out = str(tmp_path / "out")
+    assert not os.path.exists(out)    # planning builds and writes nothing
+    assert data["outputs"]["results_json"] == os.path.join(out, "results.json")
+    assert data["outputs"]["snapshot"] == os.path.join(out, "snapshot.sksnap.zst")
+    assert data["outputs"]["reports"] == [os.path.join(out, "reports", n) for n in ("tiny.md", "sizes.csv", "index.html")]
+    cells = {c["variant"]: c for c in data["cells"]}
+    assert cells["release-stripped"]["build"] == cells["release"]["build"] != cells["small"]["build"]
+    assert cells["release"]["artifact"] == os.path.join(out, "build", "tiny", HOST, cells["release"]["build"], "tiny")
+    assert cells["release-stripped"]["artifact"].startswith(os.path.join(out, "post", "tiny", HOST, ""))
+    assert data["outputs"]["artifacts"] == [c["artifact"] for c in data["cells"]]
+    builds = {b["key"]: b for b in data["builds"]}
+    assert sorted(b["shard"] for b in builds.values()) == [1, 2]
+    assert all(c["shard"] == builds[c["build"]]["shard"] for c in data["cells"])
+    assert all(b["problem"].startswith("cargo '/nonexistent/bin/cargo'") for b in builds.values())
+    kinds = [n["kind"] for n in data["nodes"]]
+    assert kinds == ["build"] * 2 + ["post"] + ["measure"] * 3 + ["smoke"] * 3 + ["report"]
+    measure = next(n for n in data["nodes"] if n["kind"] == "measure")
+    assert measure["signature"]["estimator"].startswith("the UPX-size model's fingerprint")
+    report = data["nodes"][-1]
+    assert report["id"] == "report" and report["outputs"] == [data["outputs"]["results_json"], *data["outputs"]["reports"]]
+
+
+def test_plan_get_prints_one_path_and_loads_no_driver_native_module_or_zstandard(tmp_path):
+    path = write(tmp_path / "m.yaml", GONE)
+    run = sizekit("plan", path, "--get", "results_json", cwd=tmp_path)
+    assert run.returncode == 0 and run.stdout == str(tmp_path / "out" / "results.json") + "\n", run.stderr
+    code = ("import argparse; from sizekit.cli import plan; "
+            f"plan.cmd_plan(argparse.Namespace(matrix={path!r}, shards=1, get=None, json=True))")
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0 and json.loads(proc.stdout)["cells"], proc.stderr
+    loaded = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time")}
+    heavy = {m for m in loaded if m.split(".")[0] in ("doit", "SCons", "zstandard") or m == "sizekit.elf.native"}
+    assert not heavy
+
+
+def test_plan_refuses_a_bad_shard_count(tmp_path):
+    run = sizekit("plan", write(tmp_path / "m.yaml", GONE), "--shards", "0", cwd=tmp_path)
+    assert run.returncode == 2 and run.stderr == "sizekit: --shards 0: give a number of shards of at least 1\n"

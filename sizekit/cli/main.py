@@ -7,7 +7,7 @@ from ..utils.errors import SizekitError, UsageError
 from ..plan.shard import parse_shard
 from ..report.publish import check_output, publish, report_names
 from ..results.format import load_results
-from . import bloat, results, snapshots, tools
+from . import bloat, plan, results, snapshots, tools
 from .doctor import doctor
 from .snapshots import report_snapshots
 
@@ -95,7 +95,7 @@ def build_parser():
 
 # Modules that add subcommands: each has REGISTER, a list of functions taking the
 # argparse subparsers object.
-COMMAND_MODULES = (tools, bloat, results, snapshots)
+COMMAND_MODULES = (tools, bloat, results, snapshots, plan)
 
 
 def _extra_commands():
