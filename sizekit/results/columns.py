@@ -14,16 +14,14 @@ NAME_IS_RAW = 0xFFFFFFFF       # in the name column: the name is the raw name (a
 class Pool:
     """Strings shared by the tables of one snapshot, by index: bytes decoded one at a time, or a list."""
 
-    __slots__ = ("data", "ends", "strings", "raw_ids", "crate_ids", "crate_lut", "_raw_hashes", "loose", "into",
-                 "scratch")
+    __slots__ = ("data", "ends", "strings", "raw_ids", "crate_ids", "section_ids", "loose", "into", "scratch")
 
     def __init__(self, data=b"", ends=None, strings=None):
         self.data, self.strings = data, strings
         # Only the end of each string is kept (its NUL); it starts one byte after the one before ends.
-        self.ends = np.asarray(ends if ends is not None else [], dtype=np.int64) if strings is None else None
+        self.ends = (np.asarray(ends) if ends is not None else np.zeros(0, np.int64)) if strings is None else None
         self.raw_ids = None   # the strings some symbol has as its raw name, when known (a loaded snapshot's)
-        self.crate_ids = self.crate_lut = None   # see number_crates
-        self._raw_hashes = None
+        self.crate_ids = self.section_ids = None   # the strings crate and section columns name (see codes)
         self.scratch = {}     # sizekit.results.symdiff's work arrays over this pool, reused across diffs
         self.loose = {}       # sizekit.results.symdiff's cache: pass -> hash of each string's loose name
         self.into = None      # sizekit.results.symdiff's cache: (other pool, this pool's ids in it)
@@ -62,22 +60,33 @@ class Pool:
         data = self.data
         return [data[s:e] for s, e in zip(*self._spans(ids))]
 
-    def number_crates(self, column):
-        """Number the strings the crate column names 0, 1, ...: crate_ids lists them, crate_lut maps a
-        string index to its number. Per-crate sums are then a bincount, without sorting."""
+    def codes(self, column):
+        """(the distinct strings of column, column as small codes into them): crates and sections are
+        few, so a u8 or u16 code per symbol stands for the u32 index, and per-crate sums are a bincount."""
         used = np.zeros(len(self), bool)
         used[column] = True
-        self.crate_ids = np.flatnonzero(used)
-        self.crate_lut = np.zeros(len(self), np.int32)
-        self.crate_lut[self.crate_ids] = np.arange(len(self.crate_ids), dtype=np.int32)
+        distinct = np.flatnonzero(used)
+        del used
+        dtype = np.uint8 if len(distinct) <= 1 << 8 else np.uint16 if len(distinct) <= 1 << 16 else np.uint32
+        lut = np.zeros(len(self), dtype)
+        lut[distinct] = np.arange(len(distinct), dtype=dtype)
+        return distinct, lut[column]
 
     def raw_names(self):
-        """(indices of the strings that are some symbol's raw name, Python's hash of their UTF-8 bytes),
-        worked out once per pool. Every string counts when the pool does not know (a list's)."""
-        if self._raw_hashes is None:
-            ids = self.raw_ids if self.raw_ids is not None else np.arange(len(self))
-            self._raw_hashes = (ids, np.fromiter(map(hash, self.encoded(ids)), np.int64, len(ids)))
-        return self._raw_hashes
+        """(indices of the strings that are some symbol's raw name, Python's hash of their UTF-8 bytes).
+        Every string counts when the pool does not know (a list's). Not kept: at the limits the
+        hashes of two pools are ~50 MB, and a diff needs them once per pair of pools."""
+        ids = self.raw_ids if self.raw_ids is not None else np.arange(len(self), dtype=np.int32)
+        return ids, self.hashes(ids)
+
+    def hashes(self, ids, piece=1 << 15):
+        """Python's hash of the UTF-8 bytes of the strings at ids, a piece at a time (the slices and
+        their offsets as Python objects would be tens of MB at once)."""
+        out = np.empty(len(ids), np.int64)
+        for at in range(0, len(ids), piece):
+            part = ids[at:at + piece]
+            out[at:at + len(part)] = np.fromiter(map(hash, self.encoded(part)), np.int64, len(part))
+        return out
 
     def lengths(self, ids):
         """The UTF-8 byte length of the strings at ids."""
@@ -134,11 +143,12 @@ class Sizes:
 
 
 class ColumnTable:
-    """One artifact's symbols as u32 columns over a Pool, largest first (SymbolTable's interface)."""
+    """One artifact's symbols as columns over a Pool, largest first (SymbolTable's interface): raw and
+    name as u32 string indices, crate and section as codes into pool.crate_ids / pool.section_ids."""
 
     def __init__(self, pool, raw, name, crate, section, size, sections=None, unknown=None, demangler=""):
         self.pool = pool
-        self.raw_ids, self.crate_ids, self.section_ids, self.sizes = raw, crate, section, size
+        self.raw_ids, self.crate_codes, self.section_codes, self.sizes = raw, crate, section, size
         self._name = name          # NAME_IS_RAW where the name is the raw name
         self._resolved = self._crates = None
         self.sections, self.unknown, self.demangler = sections or {}, unknown or {}, demangler
@@ -147,13 +157,21 @@ class ColumnTable:
     def name_ids(self):
         """The name column with NAME_IS_RAW replaced by the raw name's index."""
         if self._resolved is None:
-            self._resolved = np.where(self._name == NAME_IS_RAW, self.raw_ids, self._name)
+            self._resolved = self.names_at(slice(None))
         return self._resolved
 
     def names_at(self, rows):
         """Name indices of the given rows only (no whole-column copy)."""
         n, r = self._name[rows], self.raw_ids[rows]
         return np.where(n == NAME_IS_RAW, r, n)
+
+    @property
+    def crate_ids(self):
+        return self.pool.crate_ids[self.crate_codes]
+
+    @property
+    def section_ids(self):
+        return self.pool.section_ids[self.section_codes]
 
     def __len__(self):
         return len(self.sizes)
@@ -164,21 +182,16 @@ class ColumnTable:
     section = property(lambda self: Strings(self.section_ids, self.pool))
     size = property(lambda self: Sizes(self.sizes))
 
-    def crate_numbers(self, rows=None):
-        """The pool's crate number (Pool.number_crates) of each row, or of the given rows."""
-        ids = self.crate_ids if rows is None else self.crate_ids[rows]
-        return self.pool.crate_lut[ids]
-
     def crate_totals(self):
-        """(the pool's crate numbers present, bytes of each), worked out once per table."""
+        """(the crate codes present, bytes of each), worked out once per table."""
         if self._crates is None:
-            self._crates = key_sums(self.crate_numbers(), self.sizes, len(self.pool.crate_ids))
+            self._crates = key_sums(self.crate_codes, self.sizes, len(self.pool.crate_ids))
         return self._crates
 
     def crate_sums(self):
         """crate -> bytes, summed by crate index (a handful of strings decoded, not one per symbol)."""
-        numbers, sums = self.crate_totals()
-        return dict(zip(self.pool.texts(self.pool.crate_ids[numbers]), sums.tolist()))
+        codes, sums = self.crate_totals()
+        return dict(zip(self.pool.texts(self.pool.crate_ids[codes]), sums.tolist()))
 
     def crates(self):
         """crate -> bytes, like results.json's cell crates (without [Unknown])."""
@@ -228,6 +241,7 @@ def as_columns(table):
 
     raw, name, crate, section = ids(table.raw), ids(table.name), ids(table.crate), ids(table.section)
     pool = Pool.of_strings(strings)
-    pool.number_crates(crate)
+    pool.crate_ids, crate = pool.codes(crate)
+    pool.section_ids, section = pool.codes(section)
     return ColumnTable(pool, raw, name, crate, section, np.asarray(list(table.size), np.int64),
                        table.sections, table.unknown, table.demangler)

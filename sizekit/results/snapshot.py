@@ -284,7 +284,7 @@ def _pool(raw, nstr, path):
     longest = int(max(ends[0], np.diff(ends).max(initial=1) - 1)) if nstr else 0
     if longest > limits.SYMBOL_NAME_BYTES.value:
         raise _over(path, longest, "bytes in one string of the pool", limits.SYMBOL_NAME_BYTES)
-    return Pool(bytes(raw), ends)      # bytes: slices of bytes hash and decode faster than a bytearray's
+    return Pool(bytes(raw), ends.astype(np.uint32 if len(raw) < 1 << 32 else np.int64))      # bytes: slices of bytes hash and decode faster than a bytearray's
 
 
 def _nuls(raw):
@@ -358,8 +358,11 @@ def _snapshot(header, pool, cols, path):
         raise _bad(path, "its header's artifacts is not a list")
     used = np.zeros(len(pool), bool)
     used[cols[0]] = True
-    pool.raw_ids = np.flatnonzero(used)
-    pool.number_crates(cols[2])
+    pool.raw_ids = np.flatnonzero(used).astype(np.int32)
+    del used
+    # Crates and sections as u8/u16 codes: the u32 columns they come from are freed.
+    pool.crate_ids, cols[2] = pool.codes(cols[2])
+    pool.section_ids, cols[3] = pool.codes(cols[3])
     end = 0
     for k, meta in enumerate(artifacts):
         start, count = _slice(meta, k, end, path)

@@ -28,6 +28,9 @@ PASSES = ("exact", "no-hash", "no-generics")
 KINDS = ("added", "removed", "grown", "shrunk")
 # Rows listed per crate and kind (the rest are folded): a diff's size is bounded whatever the tables.
 LISTED = 200
+# Pools of up to this many strings keep their pairing arrays (5 bytes a string) from one artifact
+# pair to the next; larger ones (beyond any real matrix) free them, for memory.
+SCRATCH_KEPT = 1 << 20
 _HASH = re.compile(r"::h[0-9a-f]{16}(?=$|[.\s])")
 _DISAMBIGUATOR = re.compile(r"\[[0-9a-f]{1,16}\]")
 CLONE_WORDS = frozenset(("llvm", "constprop", "isra", "part", "cold", "lto_priv", "localalias"))
@@ -171,9 +174,12 @@ def _where(keys, size, scratch, role):
     """(at, many) over the pool: at[k] is a position of key k in keys, many[k] whether k is there
     more than once. Only entries of these keys are written and read, so the arrays (one pair per
     pool and role) are reused across diffs without clearing."""
-    if role not in scratch:
-        scratch[role] = (np.empty(size, np.int32), np.empty(size, bool))
-    at, many = scratch[role]
+    if role in scratch:
+        at, many = scratch[role]
+    else:
+        at, many = np.empty(size, np.int32), np.empty(size, bool)
+        if size <= SCRATCH_KEPT:
+            scratch[role] = (at, many)
     pos = np.arange(len(keys), dtype=np.int32)
     at[keys] = pos
     many[keys] = False
@@ -205,7 +211,7 @@ def _ids_in(old_pool, new_pool, ids):
 
 def _map_strings(old_pool, new_pool):
     """An array over the old pool: each raw name's index in the new pool, else -1 (see _ids_in)."""
-    where = np.full(len(old_pool), -1, np.int64)
+    where = np.full(len(old_pool), -1, np.int32)
     known, hashes = new_pool.raw_names()
     todo, h = old_pool.raw_names()
     if not len(known) or not len(todo):
@@ -220,20 +226,30 @@ def _map_strings(old_pool, new_pool):
     return where
 
 
-def _loose_hashes(table, rows, which):
-    """The hash of the loose name of each row's name, worked out once per string of the pool."""
+def _loose_hashes(table, rows, which, piece=1 << 15):
+    """The hash of the loose name of each row's name, worked out once per string of the pool.
+    The cache is sorted (string index, hash) arrays: memory for the strings met, not the pool.
+    Lookups go in sorted order and new names are worked out a piece at a time (a list of half a
+    million decoded names would be ~80 MB)."""
     pool = table.pool
-    ids = table.names_at(rows).astype(np.int64)
-    cache = pool.loose.get(which)
-    if cache is None:
-        # Calloc'd and empty arrays take memory only where written: a few pages when few rows are left.
-        cache = pool.loose[which] = (np.empty(len(pool), np.int64), np.zeros(len(pool), bool))
-    hashes, done = cache
-    todo = np.unique(ids[~done[ids]])
+    ids, inverse = np.unique(table.names_at(rows), return_inverse=True)
+    ids = ids.astype(np.int64)
+    known, hashes = pool.loose.get(which, (_NONE, _NONE))
+    at = np.searchsorted(known, ids)
+    met = at < len(known)
+    met[met] = known[at[met]] == ids[met]
+    todo = ids[~met]
     if len(todo):
-        hashes[todo] = np.fromiter((hash(_loose(s, which)) for s in pool.texts(todo)), np.int64, len(todo))
-        done[todo] = True
-    return hashes[ids]
+        fresh = np.empty(len(todo), np.int64)
+        for start in range(0, len(todo), piece):
+            part = pool.texts(todo[start:start + piece])
+            fresh[start:start + len(part)] = np.fromiter((hash(_loose(s, which)) for s in part), np.int64, len(part))
+        known, hashes = np.concatenate((known, todo)), np.concatenate((hashes, fresh))
+        order = np.argsort(known, kind="stable")
+        known, hashes = known[order], hashes[order]
+        pool.loose[which] = (known, hashes)
+        at = np.searchsorted(known, ids)
+    return hashes[at][inverse.reshape(-1)]
 
 
 def _match(old, new):
@@ -303,7 +319,7 @@ def _crate_lookup(table, names, index):
 
 
 def _crates_of(table, rows, lookup):
-    return lookup[table.crate_numbers(rows)]
+    return lookup[table.crate_codes[rows]]
 
 
 def _kinds(old, new, passes, gone, born, lookups):
@@ -355,7 +371,11 @@ def _top(rows, group):
 def _row_dicts(rows, chosen):
     """The JSON rows of the chosen (position, name) pairs."""
     pos = np.asarray([p for p, _ in chosen], np.int64)
-    sections = rows.side.pool.texts(rows.side.section_ids[rows.row[pos]])
+    pool = rows.side.pool
+    codes = rows.side.section_codes[rows.row[pos]]
+    distinct, at = np.unique(codes, return_inverse=True)
+    texts = pool.texts(pool.section_ids[distinct])      # one string per section, shared by its rows
+    sections = [texts[k] for k in at.reshape(-1).tolist()]
     old = rows.old[pos].tolist() if rows.old is not None else [None] * len(pos)
     new = rows.new[pos].tolist() if rows.new is not None else [None] * len(pos)
     how = rows.how[pos].tolist() if rows.how is not None else [0] * len(pos)
