@@ -8,7 +8,8 @@ import shlex
 import yaml
 
 from conftest import ROOT
-from sizekit.cli.main import _run_options, build_parser
+from sizekit.cli.main import build_parser
+from sizekit.cli.matrix import _run_options
 from sizekit.plan.shard import parse_shard
 
 RECIPE = os.path.join(ROOT, "docs", "ci", "github-actions.yml")

@@ -70,7 +70,7 @@ def _print_functions(att, n):
 
 
 def _register_bloat(sub):
-    p = sub.add_parser("bloat", help="attribute an unstripped ELF's bytes to crates or functions (like cargo-bloat)")
+    p = sub.add_parser("bloat")
     p.add_argument("file", metavar="FILE", help="an unstripped ELF (the build artifact, before strip)")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--crates", action="store_true", help="bytes per crate (the default)")

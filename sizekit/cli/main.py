@@ -1,114 +1,58 @@
-"""The `sizekit` command line (also `python -m sizekit`)."""
+"""The `sizekit` command line (also `python -m sizekit`).
+
+Commands load on use, as pip's do: `sizekit --help` lists them from the table below without
+importing any, and `sizekit CMD` imports only CMD's module, so neither pays for doit, SCons,
+the native module, numpy or zstandard unless CMD needs them.
+"""
 import argparse
+import importlib
 import os
 import sys
 
 from ..utils.errors import SizekitError, UsageError
-from ..plan.shard import parse_shard
-from ..report.publish import check_output, publish, report_names
-from ..results.format import load_results
-from . import bloat, plan, results, snapshots, tools
-from .doctor import doctor
-from .snapshots import report_snapshots
+
+# name: (module under sizekit.cli, its function that adds the subparser, the line in --help)
+COMMANDS = {
+    "run": ("matrix", "register_run", "build the matrix with doit (extra arguments go to doit)"),
+    "report": ("matrix", "register_report", "regenerate the reports from results.json"),
+    "doctor": ("matrix", "register_doctor", "list toolchains, targets and tools, and what is missing"),
+    "plan": ("plan", "register_plan", "print the plan: cells, builds, nodes and output paths (--json)"),
+    "sections": ("tools", "_register_sections", "list an ELF's sections with hashes, or compare two ELFs"),
+    "estimate": ("tools", "_register_estimate", "estimate the UPX-packed size of a file without running UPX"),
+    "bloat": ("bloat", "_register_bloat", "attribute an unstripped ELF's bytes to crates or functions"),
+    "diff": ("results", "register_diff", "compare two results.json files or snapshots"),
+    "check": ("results", "register_check", "check final sizes against the matrix's budgets (exit 1 when over)"),
+    "merge": ("results", "register_merge", "merge the shards' results.json into one results.json and reports"),
+    "snapshot": ("snapshots", "register_snapshot", "write one zstd file with every cell's sizes and symbols"),
+    "history": ("snapshots", "register_history", "a trend page of final sizes over a series of snapshots"),
+}
 
 
-def cmd_run(args):
-    """Build the matrix through doit, as `doit` in a folder with sizekit's dodo.py would."""
-    # doit and the stages load only for the commands that build (~0.2 s of start-up).
-    from ..drivers.doit.run import run_doit
-    from ..drivers.doit.tasks import load_plan
-    doit_args, shard, listing = _run_options(list(args.doit_args), args.shard, args.list)
-    shard = parse_shard(shard) if shard else None
-    if listing:
-        return list_cells(load_plan(args.matrix, shard, cache=False))
-    return run_doit(args.matrix, doit_args, shard)
+def _command_in(argv):
+    """The command named in argv (the first word that is not an option), or None."""
+    return next((a for a in argv if not a.startswith("-")), None)
 
 
-def _run_options(rest, shard, listing):
-    """--shard and --list may also come after the matrix, among doit's arguments."""
-    out = []
-    it = iter(rest)
-    for arg in it:
-        if arg == "--shard":
-            shard = next(it, None)
-            if shard is None:
-                raise UsageError("--shard needs a value: K/N, e.g. 1/2")
-        elif arg.startswith("--shard="):
-            shard = arg.split("=", 1)[1]
-        elif arg == "--list":
-            listing = True
-        else:
-            out.append(arg)
-    return out, shard, listing
-
-
-def list_cells(plan):
-    """`sizekit run --list`: the cells (and builds) this run, or this shard, owns."""
-    part = f"shard {plan.shard[0]}/{plan.shard[1]}" if plan.shard else "whole matrix"
-    print(f"{part}: {len(plan.cells)} cells, {len(plan.builds)} cargo builds")
-    for build in plan.builds:
-        cells = [c for c in plan.cells if c.build is build]
-        print(f"build {build.key}: " + ", ".join(c.name for c in cells))
-    return 0
-
-
-def cmd_report(args):
-    results = load_results(args.results)
-    output = args.output or os.path.dirname(os.path.abspath(args.results))
-    check_output(output, report_names(results))
-    snap, base = report_snapshots(args.results, results, args.base)
-    for path in publish(output, results, snapshot=snap, base=base):
-        print(os.path.relpath(path))
-    return 0
-
-
-def cmd_doctor(args):
-    return doctor(args.matrix, out=sys.stdout)
-
-
-def build_parser():
+def build_parser(argv=None):
+    """The parser; with argv naming a command, only that command's module is imported."""
     p = argparse.ArgumentParser(prog="sizekit", description="Build, shrink, measure and report Rust binary sizes.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-
-    r = sub.add_parser("run", help="build the matrix with doit (extra arguments go to doit)")
-    r.add_argument("--shard", metavar="K/N", help="build only shard K of N (1-based), for one CI machine of N")
-    r.add_argument("--list", action="store_true", help="print the cells and builds this run (or shard) owns; build nothing")
-    r.add_argument("matrix", nargs="?", default="matrix.yaml")
-    r.add_argument("doit_args", nargs=argparse.REMAINDER, help="doit arguments, e.g. -n 2, list, clean")
-    r.set_defaults(func=cmd_run)
-
-    r = sub.add_parser("report", help="regenerate the reports from results.json")
-    r.add_argument("results", nargs="?", default="out/results.json")
-    r.add_argument("--output", help="folder that gets reports/ (default: the results file's folder)")
-    r.add_argument("--base", metavar="OLD", help="a snapshot (or results.json) to compare with: adds diff treemaps")
-    r.set_defaults(func=cmd_report)
-
-    r = sub.add_parser("doctor", help="list toolchains, targets and tools, and what is missing")
-    r.add_argument("matrix", nargs="?", default="matrix.yaml")
-    r.set_defaults(func=cmd_doctor)
-
-    for extra in _extra_commands():
-        extra(sub)
+    wanted = _command_in(argv) if argv is not None else None
+    for name, (module, register, help_text) in COMMANDS.items():
+        if argv is None or name == wanted:
+            getattr(importlib.import_module(f"{__package__}.{module}"), register)(sub)
+        else:
+            sub.add_parser(name, help=help_text)   # listed in --help; parsed only when asked for
     return p
-
-
-# Modules that add subcommands: each has REGISTER, a list of functions taking the
-# argparse subparsers object.
-COMMAND_MODULES = (tools, bloat, results, snapshots, plan)
-
-
-def _extra_commands():
-    for module in COMMAND_MODULES:
-        yield from module.REGISTER
 
 
 INTERNAL_ERROR = 70   # EX_SOFTWARE: a bug, not bad input (2) or a failed check (1)
 
 
 def main(argv=None):
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(argv).parse_args(argv)
     try:
         return args.func(args) or 0
     except SizekitError as exc:

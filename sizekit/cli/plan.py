@@ -56,7 +56,7 @@ def cmd_plan(args):
 
 
 def register_plan(sub):
-    r = sub.add_parser("plan", help="print the plan (cells, builds, nodes, output paths) without building")
+    r = sub.add_parser("plan")
     r.add_argument("matrix", nargs="?", default="matrix.yaml")
     r.add_argument("--json", action="store_true", help="the whole plan as JSON (docs/PLAN.md)")
     r.add_argument("--get", choices=GETS, help="print one output path (a list: one a line), e.g. results_json")

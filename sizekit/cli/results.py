@@ -5,17 +5,12 @@ import os
 import sys
 
 from ..report.budget import check_report
-from ..report.comment import comment_markdown
-from ..report.growth import growth_over, growth_report
-from ..results.compare import compare
-from ..results.inputs import load_input
-from ..results.threshold import parse_threshold
 from ..results.budget import exit_status, load_rows
-from ..results.diff import diff_results
-from ..report.publish import check_output, publish, report_names
 from ..results.format import ContentsError, results_text
-from ..results.merge import merge
+from ..results.threshold import parse_threshold
 from ..utils.errors import ResultsError, UsageError
+
+# Snapshots (zstandard) and symbol diffs (numpy) load only for the commands that read them.
 
 CHECK_RULE = """\
 budgets come from each crate's `budget:` in the matrix: `budget: 1MiB`, or
@@ -31,6 +26,7 @@ exit status: 0 all within budget, 1 any over (or not built, with --strict), 2 ba
 
 
 def _load_pair(old_path, new_path):
+    from ..results.inputs import load_input
     try:
         return load_input(old_path), load_input(new_path)
     except ContentsError as exc:
@@ -39,6 +35,9 @@ def _load_pair(old_path, new_path):
 
 
 def cmd_diff(args):
+    from ..report.comment import comment_markdown
+    from ..results.compare import compare
+    from ..results.diff import diff_results
     threshold = parse_threshold(args.threshold)
     old, new = _load_pair(args.old, args.new)
     symbols = any(s.tables for s in (old, new))
@@ -80,19 +79,20 @@ def cmd_check(args):
 
 def check_growth(base, current, limit, patterns=None, out=sys.stdout):
     """`check --max-growth`: exit 1 when a cell grew past the limit against the base."""
+    from ..report.growth import growth_over, growth_report
+    from ..results.compare import compare
     old, new = _load_pair(base, current)
-    diff = compare(old, new, patterns=patterns)
+    diff = compare(old, new, patterns=patterns, symbols=False)   # growth is of cells: no symbol diff
     out.write(growth_report(diff, limit, base, current))
     return 1 if growth_over(diff, limit) else 0
 
 
 def register_diff(sub):
-    p = sub.add_parser("diff", help="compare two results.json files or snapshots (markdown for a PR comment, or JSON)",
-                       description="Compare two results.json files or snapshots cell by cell (crate, target, "
-                                   "variant): final sizes before and after, the sections and crates that moved "
-                                   "most, and with snapshots every symbol added, removed, grown or shrunk, per "
-                                   "crate. The markdown fits in a GitHub comment. Always exits 0 unless an input "
-                                   "is bad (2).")
+    p = sub.add_parser("diff", description="Compare two results.json files or snapshots cell by cell (crate, target, "
+                                           "variant): final sizes before and after, the sections and crates that moved "
+                                           "most, and with snapshots every symbol added, removed, grown or shrunk, per "
+                                           "crate. The markdown fits in a GitHub comment. Always exits 0 unless an input "
+                                           "is bad (2).")
     p.add_argument("old", help="results.json or snapshot before the change (told apart by content)")
     p.add_argument("new", help="results.json or snapshot after the change")
     p.add_argument("--format", choices=("markdown", "json"), default="markdown")
@@ -106,9 +106,8 @@ def register_diff(sub):
 
 
 def register_check(sub):
-    p = sub.add_parser("check", help="check final sizes against the matrix's budgets (exit 1 when over)",
-                       description="Check the sizes in results.json against the budgets in the matrix.",
-                       epilog=CHECK_RULE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser("check", description="Check the sizes in results.json against the budgets in the matrix.",
+                                epilog=CHECK_RULE, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("results", nargs="?", help="results.json (default: out/results.json, or the --matrix output's)")
     p.add_argument("--matrix", help="matrix file with the budgets (default: the matrix.yaml above the results whose output is its folder)")
     p.add_argument("--strict", action="store_true", help="a budgeted row that did not build fails the check")
@@ -121,6 +120,8 @@ def register_check(sub):
 
 
 def cmd_merge(args):
+    from ..report.publish import check_output, publish, report_names
+    from ..results.merge import merge
     merged = merge(args.results, args.output, partial=args.partial)
     check_output(args.output, report_names(merged), results_json=True)
     os.makedirs(args.output, exist_ok=True)
@@ -135,11 +136,10 @@ def cmd_merge(args):
 
 
 def register_merge(sub):
-    p = sub.add_parser("merge", help="merge the results.json of every shard into one results.json and reports",
-                       description="Merge shards' results.json files (from `sizekit run --shard K/N`) into "
-                                   "OUTPUT/results.json and OUTPUT/reports/, as one machine would have written "
-                                   "them. Refuses (exit 2) shards of different matrices or sizekit versions, a "
-                                   "shard given twice, overlapping shards and missing cells.")
+    p = sub.add_parser("merge", description="Merge shards' results.json files (from `sizekit run --shard K/N`) into "
+                                            "OUTPUT/results.json and OUTPUT/reports/, as one machine would have written "
+                                            "them. Refuses (exit 2) shards of different matrices or sizekit versions, a "
+                                            "shard given twice, overlapping shards and missing cells.")
     p.add_argument("results", nargs="+", help="each shard's results.json")
     p.add_argument("--output", "-o", required=True, help="folder for the merged results.json and reports/")
     p.add_argument("--partial", action="store_true", help="accept missing cells; they show as `missing`")

@@ -39,11 +39,10 @@ def report_snapshots(results_path, results, base_path):
 
 
 def register_snapshot(sub):
-    p = sub.add_parser("snapshot", help="write one zstd file with every cell's sizes and every symbol",
-                       description="Write a snapshot: one standard zstd frame holding results.json (every "
-                                   "cell's sizes and sections), every symbol of each cell's unstripped artifact "
-                                   "(demangled name, crate, section, bytes) and the git revision and date. "
-                                   "`sizekit diff`, `check --base`, `report --base` and `history` read it.")
+    p = sub.add_parser("snapshot", description="Write a snapshot: one standard zstd frame holding results.json (every "
+                                               "cell's sizes and sections), every symbol of each cell's unstripped artifact "
+                                               "(demangled name, crate, section, bytes) and the git revision and date. "
+                                               "`sizekit diff`, `check --base`, `report --base` and `history` read it.")
     p.add_argument("source", metavar="OUT_DIR_OR_RESULTS_JSON", help="the matrix's output folder or its results.json")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="snapshot file to write")
     p.set_defaults(func=cmd_snapshot)
@@ -57,10 +56,9 @@ def cmd_history(args):
 
 
 def register_history(sub):
-    p = sub.add_parser("history", help="a trend page of final sizes over a series of snapshots",
-                       description="Write an offline HTML page of every row's final bytes over the revisions of "
-                                   "the snapshots (ordered by git commit date, else snapshot date), with the rows "
-                                   "and crates that moved most at each step.")
+    p = sub.add_parser("history", description="Write an offline HTML page of every row's final bytes over the revisions of "
+                                              "the snapshots (ordered by git commit date, else snapshot date), with the rows "
+                                              "and crates that moved most at each step.")
     p.add_argument("snapshots", nargs="+", metavar="SNAPSHOT", help="snapshot files, or folders of them (*.zst)")
     p.add_argument("-o", "--output", default="history.html", help="the page to write (default: history.html)")
     p.set_defaults(func=cmd_history)

@@ -118,15 +118,15 @@ def cmd_estimate(args):
 
 
 def _register_sections(sub):
-    p = sub.add_parser("sections", help="list an ELF's sections with hashes, or compare two ELFs")
+    p = sub.add_parser("sections")
     p.add_argument("files", nargs="+", metavar="FILE", help="one ELF to list, or OLD NEW to compare")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_checked(cmd_sections, lambda a: len(a.files) in (1, 2), "give one FILE, or two to compare"))
 
 
 def _register_estimate(sub):
-    p = sub.add_parser("estimate", help="estimate the UPX-packed size of a file without running UPX "
-                                        "(exit 1, with UPX's reason, for a file UPX would refuse)")
+    p = sub.add_parser("estimate", description="Estimate the UPX-packed size of a file without running UPX "
+                                               "(exit 1, with UPX's reason, for a file UPX would refuse).")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--upx", choices=sorted(native.LEVELS), default="best",
                    help="best = upx --best, lzma = upx --best --lzma")

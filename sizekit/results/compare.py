@@ -42,8 +42,9 @@ def _narrow(snap, patterns):
     return {**snap.results, "cells": cells}, tables
 
 
-def compare(old, new, threshold=None, patterns=None):
-    """A JSON-ready comparison of two loaded inputs (sizekit.results.snapshot.Snapshot)."""
+def compare(old, new, threshold=None, patterns=None, symbols=True):
+    """A JSON-ready comparison of two loaded inputs (sizekit.results.snapshot.Snapshot); with
+    symbols=False the cells only (what `check --max-growth` reads), without any symbol diff."""
     threshold = threshold or Threshold()
     old_results, old_tables = _narrow(old, patterns)
     new_results, new_tables = _narrow(new, patterns)
@@ -53,7 +54,7 @@ def compare(old, new, threshold=None, patterns=None):
         key = (c["crate"], c["target"], c["variant"])
         a, b = old_tables.get(key), new_tables.get(key)
         c["over_threshold"] = c["delta_bytes"] is not None and threshold.reached(c["delta_bytes"], c["old_bytes"])
-        if a is None or b is None:
+        if a is None or b is None or not symbols:
             continue
         # Cells of one build share their artifacts: diff each pair of artifacts once.
         pair = (id(a), id(b))
