@@ -45,7 +45,9 @@ def cmd_diff(args):
     # markdown is always the PR comment (verdicts, the cells that moved, details folded).
     classic = args.format == "json" and not symbols and args.threshold is None and not args.cells
     try:
-        diff = diff_results(old.results, new.results) if classic else compare(old, new, threshold, args.cells)
+        # markdown shows the symbols of the cells that fit the comment: work out only those
+        lazy = "lazy" if args.format == "markdown" else True
+        diff = diff_results(old.results, new.results) if classic else compare(old, new, threshold, args.cells, lazy)
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise ResultsError(f"{args.old} or {args.new}: unexpected cell contents ({exc!r})") from None
     if args.format == "json":

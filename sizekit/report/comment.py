@@ -9,6 +9,7 @@ from ..utils.units import count, pct_change, pct_text, signed_bytes
 from .diff import cells_table, moves_table, summary_line
 from .fit import GITHUB_LIMIT, fit_blocks
 from .markdown import table_markdown
+from ..results.compare import symbols_of
 from .tables import Cell, Table, columns
 
 KIND_ORDER = ("added", "removed", "grown", "shrunk")
@@ -105,7 +106,7 @@ def cell_block(c):
     for stage, info in (c.get("sections") or {}).items():
         lines += [f"Sections that moved most ({'build stage' if stage == 'build' else 'final stage'}):", "",
                   table_markdown(moves_table(info["moves"])), ""]
-    sym = c.get("symbols")
+    sym = symbols_of(c)
     if sym:
         lines += [f"Crates and symbols of the unstripped artifact ({sym['added']} "
                   f"symbol{'' if sym['added'] == 1 else 's'} added, {sym['removed']} removed):", "",

@@ -6,6 +6,7 @@ both sides carry symbols (snapshots), the symbol-level diff of their unstripped 
 and the cells over the threshold. --cells narrows both sides first.
 """
 import fnmatch
+import functools
 
 from .diff import diff_results
 from .symdiff import diff_tables
@@ -44,7 +45,9 @@ def _narrow(snap, patterns):
 
 def compare(old, new, threshold=None, patterns=None, symbols=True):
     """A JSON-ready comparison of two loaded inputs (sizekit.results.snapshot.Snapshot); with
-    symbols=False the cells only (what `check --max-growth` reads), without any symbol diff."""
+    symbols=False the cells only (what `check --max-growth` reads), without any symbol diff;
+    with symbols="lazy" each cell's "symbols" is a function that works it out when called (the
+    PR comment shows only the cells that fit GitHub's limit: see symbols_of)."""
     threshold = threshold or Threshold()
     old_results, old_tables = _narrow(old, patterns)
     new_results, new_tables = _narrow(new, patterns)
@@ -62,11 +65,22 @@ def compare(old, new, threshold=None, patterns=None, symbols=True):
             c["symbols_as"] = done[pair]
             continue
         done[pair] = c["variant"]
-        c["symbols"] = diff_tables(a, b, threshold, whole=c["old_bytes"])
+        if symbols == "lazy":
+            c["symbols"] = functools.partial(diff_tables, a, b, threshold, whole=c["old_bytes"])
+        else:
+            c["symbols"] = diff_tables(a, b, threshold, whole=c["old_bytes"])
     diff["threshold"] = threshold.to_json()
     diff["verdicts"] = verdicts(diff["cells"])
     diff["revisions"] = {"old": old.git, "new": new.git}
     return diff
+
+
+def symbols_of(cell):
+    """The cell's symbol diff, worked out now if compare left it lazy; None without one."""
+    sym = cell.get("symbols")
+    if callable(sym):
+        sym = cell["symbols"] = sym()
+    return sym
 
 
 def verdicts(cells):
