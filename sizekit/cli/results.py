@@ -81,8 +81,8 @@ def cmd_check(args):
 
 def check_growth(base, current, limit, patterns=None, out=sys.stdout):
     """`check --max-growth`: exit 1 when a cell grew past the limit against the base."""
-    from ..report.growth import growth_over, growth_report
-    from ..results.compare import compare
+    from ..report.growth import growth_report
+    from ..results.compare import compare, growth_over
     old, new = _load_pair(base, current)
     diff = compare(old, new, patterns=patterns, symbols=False)   # growth is of cells: no symbol diff
     out.write(growth_report(diff, limit, base, current))

@@ -1,12 +1,8 @@
 """`sizekit check --max-growth LIMIT --base OLD`: the cells that grew, against the limit."""
+from ..results.compare import growth_over
 from ..utils.units import count, pct_change, pct_text, signed_bytes
 from .tables import Cell, Table, columns
 from .terminal import table_text
-
-
-def growth_over(diff, limit):
-    """Cells of a comparison (sizekit.results.compare) that grew past the limit (a Threshold)."""
-    return [c for c in diff["cells"] if limit.grew_past(c["delta_bytes"], c["old_bytes"])]
 
 
 def growth_report(diff, limit, base_shown, current_shown):

@@ -75,6 +75,12 @@ def compare(old, new, threshold=None, patterns=None, symbols=True):
     return diff
 
 
+def growth_over(diff, limit):
+    """Cells of a comparison that grew past the limit (a Threshold): what `check --max-growth`
+    exits 1 on. Decided here, with the results, not by the report that shows them."""
+    return [c for c in diff["cells"] if limit.grew_past(c["delta_bytes"], c["old_bytes"])]
+
+
 def symbols_of(cell):
     """The cell's symbol diff, worked out now if compare left it lazy; None without one."""
     sym = cell.get("symbols")
