@@ -1,8 +1,8 @@
 """The last step every driver runs: results.json, the reports, and the list of failed cells."""
 import os
-import sys
 
 from ..report.publish import publish
+from ..utils.log import say
 from ..results.capture import take_snapshot
 from ..results.collect import collect
 from ..results.format import results_text
@@ -26,7 +26,7 @@ def _snapshot(plan, results):
         write_snapshot(layout.snapshot, snap)
         return snap
     except (SizekitError, OSError) as exc:
-        print(f"sizekit: note: no snapshot written: {exc}", file=sys.stderr)
+        say(f"note: no snapshot written: {exc}")
         return None
 
 
@@ -38,9 +38,8 @@ def finish(plan):
     failed = failed_cells(results)
     where = plan.layout.placement()
     if where:
-        print(f"sizekit: note: {where}", file=sys.stderr)
-    print(f"sizekit: {len(results['cells'])} cells, {len(failed)} failed; "
-          f"reports in {os.path.relpath(plan.layout.reports_dir)}", file=sys.stderr)
+        say(f"note: {where}")
+    say(f"{len(results['cells'])} cells, {len(failed)} failed; reports in {os.path.relpath(plan.layout.reports_dir)}")
     if not failed:
         return None
     lines = [f"  {c['crate']}/{c['target']}/{c['variant']}: {c['reason']}"

@@ -8,13 +8,13 @@ the Python backend is used and one line on stderr says so (chosen explicitly, it
 import mmap
 import os
 import struct
-import sys
 from dataclasses import dataclass, field
 from typing import List, Optional
 
 from . import twin as _ref
 from ..utils import limits
 from ..utils.errors import ElfError, UsageError
+from ..utils.log import say
 from ..utils.safeio import FileProblem, open_regular
 
 LEVELS = {"best": _ref.SK_LEVEL_BEST, "lzma": _ref.SK_LEVEL_LZMA}
@@ -177,8 +177,8 @@ def _pick_backend():
             from . import _native
         except ImportError as e:
             # the C module is part of the product: running 100x slower must not go unnoticed
-            print(f"sizekit: the C module sizekit.elf._native failed to load ({e}); using the "
-                  f"slow Python backend (SIZEKIT_BACKEND=python silences this)", file=sys.stderr)
+            say(f"the C module sizekit.elf._native failed to load ({e}); using the "
+                f"slow Python backend (SIZEKIT_BACKEND=python silences this)")
             return _ref, "python"
         return _CBackend(_native), "c"
     return _ref, "python"

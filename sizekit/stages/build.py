@@ -4,8 +4,8 @@ The build's meta record (command, seconds, and the sources cargo's dep-info list
 driver skip cargo entirely when none of those sources moved.
 """
 import os
-import sys
 
+from ..utils.log import say
 from ..utils.fsutil import copy_file, read_json, write_json_if_changed
 from ..utils.procs import tail
 from . import cargo, records
@@ -48,8 +48,7 @@ def run_build(plan, build):
     if build.problem:
         write_json_if_changed(layout.build_meta(build.key), {**meta, "seconds": None, "command": None})
         return records.write_problem(layout, build.key, "build", "unavailable", build.problem)
-    print(f"sizekit: cargo build {build.name} (profile sk-{build.key}; log {os.path.relpath(log)})",
-          file=sys.stderr)
+    say(f"cargo build {build.name} (profile sk-{build.key}; log {os.path.relpath(log)})")
     artifact, seconds, argv, env, problem, cache = cargo.run(plan, build, log)
     command = [f"{k}={v!r}" if "\x1f" in v else f"{k}={v}" for k, v in sorted(env.items())] + argv
     meta.update({"seconds": seconds, "command": command, "log": layout.rel(log)})
