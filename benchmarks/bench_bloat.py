@@ -23,8 +23,9 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from sizekit.elf import bloat  # noqa: E402
-from sizekit.elf import demangle as dm  # noqa: E402
+from sizekit import api  # noqa: E402
+
+NON_RUST, UNKNOWN = "[C/C++]", "[Unknown]"   # sizekit's names for non-Rust symbols and uncovered bytes
 
 TEXT_TYPES = {"t", "T", "W"}
 _HASH = re.compile(r"::h[0-9a-f]{16}$")
@@ -107,15 +108,15 @@ def pipeline_text_crates(path):
         name = _DISAMBIGUATOR.sub("", _HASH.sub("", re.sub(r" \[clone [^\]]*\]$", "", parts[3])))
         crate = independent_crate(name)
         if crate is None:
-            crate = "std" if parts[3].startswith(RUNTIME_PREFIXES) else dm.NON_RUST
+            crate = "std" if parts[3].startswith(RUNTIME_PREFIXES) else NON_RUST
         crate = "std" if crate in RUST_DIST else crate
         totals[crate] = totals.get(crate, 0) + int(parts[1], 16)
     return totals
 
 
 def sizekit_text_crates(path):
-    att = bloat.attribute(path)
-    return att, {c: b for c, b in att.sections.get(".text", {}).items() if c != dm.UNKNOWN}
+    att = api.attribute(path)
+    return att, {c: b for c, b in att.sections.get(".text", {}).items() if c != UNKNOWN}
 
 
 def median_time(fn, runs):
@@ -140,7 +141,7 @@ def main(argv=None):
               "build the example matrix first")
         return 2
 
-    t_sk = median_time(lambda: bloat.attribute(path), args.runs)
+    t_sk = median_time(lambda: api.attribute(path), args.runs)
     t_nm = median_time(lambda: pipeline_text_crates(path), args.runs)
     att, ours = sizekit_text_crates(path)
     theirs = pipeline_text_crates(path)
@@ -153,7 +154,7 @@ def main(argv=None):
 
     top = sorted(set(ours) | set(theirs), key=lambda c: -max(ours.get(c, 0), theirs.get(c, 0)))[:args.top]
     print(f"\n.text by crate (top {len(top)}; sizekit's [Unknown] gaps left out: "
-          f"{att.sections.get('.text', {}).get(dm.UNKNOWN, 0):,} bytes)")
+          f"{att.sections.get('.text', {}).get(UNKNOWN, 0):,} bytes)")
     print(f"{'crate':<20} {'sizekit':>12} {'pipeline':>12} {'diff':>8}")
     worst = 0.0
     for c in top:

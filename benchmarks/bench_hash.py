@@ -15,7 +15,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from sizekit.elf import native  # noqa: E402
+from sizekit import api  # noqa: E402
 
 try:
     import xxhash
@@ -43,7 +43,7 @@ def gbps(fn, data, runs):
 
 
 def measure(data, runs):
-    res = {"sizekit": gbps(native.hash_bytes, data, runs),
+    res = {"sizekit": gbps(api.hash_bytes, data, runs),
            "md5": gbps(lambda d: hashlib.md5(d).digest(), data, runs)}
     if xxhash is not None:
         res["xxh3_64"] = gbps(xxhash.xxh3_64_intdigest, data, runs)
@@ -64,8 +64,8 @@ def main(argv=None):
     ap.add_argument("--runs", type=int, default=9)
     ap.add_argument("--mib", type=int, default=64)
     args = ap.parse_args(argv)
-    print(f"backend: {native.BACKEND}   runs: {args.runs} (median)")
-    if native.BACKEND != "c":
+    print(f"backend: {api.tools_in_use()['native_backend']}   runs: {args.runs} (median)")
+    if api.tools_in_use()['native_backend'] != "c":
         print("warning: the C module is not in use; numbers are for the Python reference")
 
     buf = os.urandom(args.mib << 20)

@@ -28,10 +28,7 @@ import yaml
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from sizekit.stages import cargo as skcargo  # noqa: E402
-from sizekit.config.load import load_matrix  # noqa: E402
-from sizekit.plan.availability import strip_tool, upx_binary  # noqa: E402
-from sizekit.plan.cells import make_plan  # noqa: E402
+from sizekit import api  # noqa: E402
 
 
 def bench_matrix_copy(src, folder, crates=None):
@@ -100,7 +97,7 @@ def run_peer(plan, folder):
             argv.append("--no-default-features")
         if s["features"]:
             argv += ["--features", ",".join(s["features"])]
-        env = {**os.environ, "RUSTC": info.rustc, **profile_env(build), **skcargo.command(plan, build)[1]}
+        env = {**os.environ, "RUSTC": info.rustc, **profile_env(build), **api.cargo_command(plan, build)[1]}
         env.pop("CARGO_TERM_COLOR", None)
         subprocess.run(argv, cwd=build.crate.path, env=env, check=True, capture_output=True)
         name = build.crate.artifact
@@ -110,13 +107,13 @@ def run_peer(plan, folder):
             if os.path.exists(nxt):
                 os.unlink(nxt)
             if step.kind == "strip":
-                argv = step.post.argv(strip_tool(plan.matrix, build.target, host, step), current, nxt)
+                argv = step.post.argv(api.strip_tool(plan.matrix, build.target, host, step), current, nxt)
             else:
-                argv = step.post.argv(upx_binary(), current, nxt)
+                argv = step.post.argv(api.upx_binary(), current, nxt)
             subprocess.run(argv, check=True, capture_output=True)
             current = nxt
         sizes[cell.name] = (os.path.getsize(current),
-                            debugless(current, strip_tool(plan.matrix, build.target, host), folder))
+                            debugless(current, api.strip_tool(plan.matrix, build.target, host), folder))
     return time.monotonic() - start, rows, sizes
 
 
@@ -150,7 +147,7 @@ def one_round(args, order):
     """Both sides from cold (fresh target folders, fresh output), in the given order."""
     with tempfile.TemporaryDirectory(prefix="sk-bench-") as folder:
         matrix_path = bench_matrix_copy(args.matrix, folder, args.crates.split(",") if args.crates else None)
-        plan = make_plan(load_matrix(matrix_path))
+        plan = api.load_plan(matrix_path, cache=False)
         times = {}
         for side in order:
             if side == "peer":
@@ -165,7 +162,7 @@ def one_round(args, order):
             if c["status"] == "ok":
                 path = os.path.join(folder, c["stages"][-1]["path"])
                 sk_sizes[f"{c['crate']}/{c['target']}/{c['variant']}"] = (
-                    c["final_bytes"], debugless(path, strip_tool(plan.matrix, c["target"], host), folder))
+                    c["final_bytes"], debugless(path, api.strip_tool(plan.matrix, c["target"], host), folder))
         bad, paths_only = compare_sizes(peer_sizes, sk_sizes, args.upx_slack)
     return plan, rows, builds, times, bad, paths_only, len(peer_sizes)
 

@@ -25,8 +25,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from sizekit.stages import cargo  # noqa: E402
-from sizekit.drivers.doit.tasks import load_plan  # noqa: E402
+from sizekit import api  # noqa: E402
 
 
 def timed(fn):
@@ -92,11 +91,11 @@ def main():
         out = subprocess.run(doit_argv, cwd=ROOT, capture_output=True, text=True)
         assert out.returncode == 0 and ".  " not in out.stdout, out.stdout
 
-    plan = load_plan(matrix)
+    plan = api.load_plan(matrix)
     builds = [b for b in plan.builds if not b.problem]
     commands = []
     for b in builds:
-        argv, env = cargo.command(plan, b)
+        argv, env = api.cargo_command(plan, b)
         commands.append((argv, {**os.environ, **env}, b.crate.path))
 
     def noop_cargo():

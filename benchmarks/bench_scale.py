@@ -28,7 +28,14 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from bench_matrix import bench_matrix_copy  # noqa: E402
-from sizekit.utils.procs import free_port  # noqa: E402
+
+
+def free_port():
+    """A port on loopback that nothing listens on now (the OS picks it)."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 import yaml  # noqa: E402
 

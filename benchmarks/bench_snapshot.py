@@ -24,8 +24,7 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from sizekit.results.capture import snapshot_of, take_snapshot  # noqa: E402
-from sizekit.results.snapshot import load_snapshot, write_snapshot  # noqa: E402
+from sizekit import api  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_bloat import median_time  # noqa: E402  (one warm-up, then the median of N)
@@ -52,7 +51,7 @@ def one_cell_snapshot(elf, path):
     results = {"version": 1, "matrix": "matrix.yaml", "baseline": "dev", "cells": [
         {"crate": "hello-hyper", "target": "x86_64-unknown-linux-gnu", "variant": "dev", "label": "none",
          "status": "ok", "final_bytes": size, "stages": [{"step": "build", "path": elf, "bytes": size}]}]}
-    write_snapshot(path, take_snapshot(results, os.path.join(os.path.dirname(path), "results.json"),
+    api.write_snapshot(path, api.take_snapshot(results, os.path.join(os.path.dirname(path), "results.json"),
                                        root=os.path.dirname(path), git=False))
 
 
@@ -101,9 +100,9 @@ def main(argv=None):
         # 1. the matrix's snapshot
         snap_file = os.path.join(tmp, "matrix.sksnap.zst")
         t_cli = median_time(lambda: sizekit_cli("snapshot", args.out, "-o", snap_file), args.runs)
-        t_in = median_time(lambda: write_snapshot(snap_file, snapshot_of(args.out)), args.runs)
-        t_load = median_time(lambda: load_snapshot(snap_file), args.runs)
-        snap = load_snapshot(snap_file)
+        t_in = median_time(lambda: api.write_snapshot(snap_file, api.snapshot_of(args.out)), args.runs)
+        t_load = median_time(lambda: api.load_snapshot(snap_file), args.runs)
+        snap = api.load_snapshot(snap_file)
         largest = max(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(os.path.join(args.out, "build"))
                       for f in fs)
         size = os.path.getsize(snap_file)
