@@ -1,10 +1,9 @@
 """The validator's toolkit: collect every problem with its file, line and key path."""
 import difflib
-import re
 
+from ..utils.names import NAME_RE
 from .yamlsafe import format_path
 
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 
 
 def suggest(word, choices, cutoff=0.6):

@@ -10,10 +10,8 @@ import string
 from ..utils.errors import MatrixError
 from ..utils.units import parse_size
 from . import schema
-from .checker import NAME_RE, Checker, suggest, typename
-
-# Report files are named after crates; this one is the all-crates table (report/publish.py).
-RESERVED_CRATES = ("crates",)
+from ..utils.names import NAME_RE, RESERVED_CRATES
+from .checker import Checker, suggest, typename
 from .model import Cache, Crate, Matrix, Target, Toolchain
 from .variants import resolve_variants
 from .yamlsafe import load_located

@@ -29,7 +29,7 @@ def failure_notes(table):
     return notes
 
 
-def crate_markdown(results, crate, targets=None):
+def crate_markdown(results, crate, targets=None, shared=None):
     """The markdown report of one crate: one size table per target. targets is the crate's
     entry of groups(results), when the caller has it (so many crates cost one grouping)."""
     if targets is None:
@@ -39,7 +39,7 @@ def crate_markdown(results, crate, targets=None):
     parts = [f"# {crate}", "",
              f"Sizes of the final artifact of each row; % change is against `{results['baseline']}`."]
     for target, tcells in targets.items():
-        table = seed_table(results, tcells)
+        table = shared.seed(tcells) if shared else seed_table(results, tcells)
         parts += ["", f"## {target}", "", table_markdown(table)]
         notes = failure_notes(table)
         if notes:
@@ -88,11 +88,11 @@ def sizes_csv(results):
     return buf.getvalue()
 
 
-def render_reports(results):
+def render_reports(results, shared=None):
     """[(file name under reports/, text)]: <crate>.md for every crate, sizes.csv, and crates.md
-    when there are several crates."""
-    grouped = groups(results)
-    reports = [(f"{crate}.md", crate_markdown(results, crate, targets)) for crate, targets in grouped]
+    when there are several crates. shared (tables.Shared) lends tables the page builds too."""
+    grouped = shared.grouped if shared else groups(results)
+    reports = [(f"{crate}.md", crate_markdown(results, crate, targets, shared)) for crate, targets in grouped]
     reports.append(("sizes.csv", sizes_csv(results)))
     if len(grouped) > 1:
         reports.append(("crates.md", crates_markdown(results)))

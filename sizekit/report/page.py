@@ -225,12 +225,12 @@ footer { color:var(--muted); font-size:12px; margin-top:40px; border-top:1px sol
 """
 
 
-def crate_section(results, crate, targets, charts):
+def crate_section(results, crate, targets, charts, shared=None):
     baseline = results.get("baseline")
     parts = [f'<section class="crate" id="{_anchor(crate)}"><h2>{esc(crate)}</h2>']
     for target, cells in targets:
         parts.append(f'<h3 id="{_anchor(crate, target)}"><span class="tgt">{esc(target)}</span></h3>')
-        parts.append(table_html(seed_table(results, cells)))
+        parts.append(table_html(shared.seed(cells) if shared else seed_table(results, cells)))
         if not any(ok(c) for c in cells):
             parts.append('<p class="note">No row of this target was built, so there is nothing to chart.</p>')
             continue
@@ -259,13 +259,14 @@ def crate_section(results, crate, targets, charts):
     return "\n".join(parts)
 
 
-def render_html(results, charts=None, snapshot=None, base=None):
+def render_html(results, charts=None, snapshot=None, base=None, shared=None):
     """The whole report page as a string. `charts` maps (crate, target) to an inline SVG string or
     an image path relative to the page; None draws them with `make_charts`. A snapshot adds the
-    treemaps (report/treemaps.py), and a base snapshot the diff treemaps."""
+    treemaps (report/treemaps.py), and a base snapshot the diff treemaps. shared (tables.Shared)
+    lends tables the markdown builds too."""
     if charts is None:
         charts = make_charts(results)
-    crates = groups(results)
+    crates = shared.grouped if shared else groups(results)
     summary = summary_table(results)
     matrix = results.get("matrix") or "matrix"
     toc = " ".join(f'<a href="#{_anchor(crate)}">{esc(crate)}</a>' for crate, _ in crates)
@@ -284,7 +285,7 @@ def render_html(results, charts=None, snapshot=None, base=None):
         table_html(summary),
         f'<nav class="toc">Crates: {toc}</nav>' if len(crates) > 1 else "",
     ]
-    body += [crate_section(results, crate, targets, charts) for crate, targets in crates]
+    body += [crate_section(results, crate, targets, charts, shared) for crate, targets in crates]
     body.append(treemaps_section(snapshot, base))
     body += ['<footer>Written by sizekit from results.json (format version '
              f'{esc(results.get("version"))}). Self-contained: no scripts, fonts or images are fetched.</footer>',

@@ -16,10 +16,11 @@ import stat
 import tempfile
 
 from ..plan.layout import Layout
-from ..results.format import crate_name_problem
+from ..utils.names import crate_name_problem
 from ..utils.errors import ResultsError, UsageError
 from .markdown import render_reports
 from .page import render_html
+from .tables import Shared
 
 RESULTS_NAME = "results.json"
 
@@ -75,9 +76,10 @@ def publish(output, results, snapshot=None, base=None, results_json=None, html=T
     results.json, or None) and move them into output. Returns the paths written."""
     names = report_names(results)
     check_output(output, names, results_json is not None)
-    files = render_reports(results)
+    shared = Shared(results)
+    files = render_reports(results, shared)
     if html:
-        files.append(("index.html", render_html(results, snapshot=snapshot, base=base)))
+        files.append(("index.html", render_html(results, snapshot=snapshot, base=base, shared=shared)))
     layout = Layout(output)
     # report_names checked every crate name, so a plain join stays inside reports/.
     placed = [(os.path.join(layout.reports_dir, name), text) for name, text in files]

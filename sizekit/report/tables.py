@@ -197,6 +197,23 @@ SEED_COLUMNS = columns(("build", "name"), ("modifications", "label"), ("size (by
                        ("size (human)", "size"), ("% change", "pct"), ("UPX (est.)", "size"), ("runs", "runs"))
 
 
+class Shared:
+    """The tables of one results dict built once, for the markdown and the page of one render:
+    each crate and target's cells (grouped once) and their seed tables."""
+
+    def __init__(self, results):
+        self.results = results
+        self.grouped = groups(results)
+        self._seed = {}
+
+    def seed(self, cells):
+        """seed_table(results, cells), once per list of grouped (the lists stay alive here)."""
+        table = self._seed.get(id(cells))
+        if table is None:
+            table = self._seed[id(cells)] = seed_table(self.results, cells)
+        return table
+
+
 def seed_table(results, cells):
     """The seeds' table of one crate and target: build | modifications | size | human | % change | UPX | runs."""
     baseline = results.get("baseline")

@@ -1,7 +1,6 @@
 """The report page's treemap section: one treemap per artifact of a snapshot (cells of one build
 share it), and with a base snapshot one diff treemap per cell whose symbols changed."""
 from ..elf.demangle import UNKNOWN
-from ..results.symdiff import match
 from .treemap import CSS, esc, legend_html, treemap_html
 
 OVERHEAD = f"{UNKNOWN} padding, alignment"
@@ -34,6 +33,7 @@ def crate_items(table):
 
 def diff_items(old, new):
     """Crates with old and new bytes; symbols paired as the diff pairs them."""
+    from ..results.symdiff import match   # numpy: only pages with a base snapshot
     pairs, gone, born = match(old, new)
     crates = {}
 

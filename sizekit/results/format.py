@@ -10,8 +10,8 @@ import math
 import re
 
 from ..utils import limits
-from ..config.matrix import RESERVED_CRATES
 from ..utils.errors import ResultsError
+from ..utils.names import crate_name_problem
 from ..utils.fsutil import atomic_write_text
 from ..utils.safeio import FileProblem, read_text
 
@@ -24,7 +24,6 @@ MAX_CELLS = limits.CELLS.value
 MAX_NAME = limits.NAME_CHARS.value
 MAX_TEXT = limits.TEXT_CHARS.value
 MAX_SIZE = limits.SIZE_MAX.value
-CRATE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*\Z")
 
 NULL = type(None)
 
@@ -80,11 +79,10 @@ def write_results(path, results):
 
 
 def _is(value, types):
-    if isinstance(value, bool):
-        return bool in types
-    if isinstance(value, int):
+    kind = type(value)   # json makes exact types: no subclass to allow for
+    if kind is int:
         return BYTES in types and 0 <= value <= MAX_SIZE
-    return isinstance(value, types)
+    return kind in types
 
 
 def _wrong(path, where, value, types):
@@ -273,16 +271,6 @@ def _where(data, target):
 
 
 FOREIGN = "not a results.json as sizekit writes it"
-
-
-def crate_name_problem(name):
-    """Why a crate name cannot name its report file, or None."""
-    if not CRATE_NAME.match(name) or ".." in name:
-        return (f"crate name {name[:40]!r} cannot name a report file (letters, digits and . _ + - only); "
-                f"rename the crate in the matrix")
-    if name in RESERVED_CRATES:
-        return f"crate name {name!r} is the all-crates table's ({name}.md); rename the crate in the matrix"
-    return None
 
 
 def _name_problem(name, kind):
