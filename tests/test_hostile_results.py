@@ -406,3 +406,26 @@ def test_the_largest_results_within_the_limits_take_under_10_s_and_500_mb(tmp_pa
     run = run_sizekit(*args, cwd=tmp_path)
     assert run.status == 0, run.stderr
     assert_bounded(run)
+
+
+def test_a_snapshot_reads_at_most_its_limit_of_artifacts(tmp_path):
+    """A results folder naming more artifacts than a snapshot may hold: the rest are skipped with
+    the reason, and the run stays bounded whatever the folder holds."""
+    import subprocess as sp
+    src = tmp_path / "small.c"
+    src.write_text("int f(int x) { return x * 3; }\nint main(void) { return f(2); }\n")
+    if sp.run(["gcc", "-O1", "-o", str(tmp_path / "small"), str(src)]).returncode != 0:
+        pytest.fail("gcc could not build a small program")
+    out = tmp_path / "out"
+    n = limits.SNAPSHOT_ARTIFACTS.value + 5
+    cells = []
+    for i in range(n):
+        os.makedirs(out / "build" / f"c{i}", exist_ok=True)
+        os.link(tmp_path / "small", out / "build" / f"c{i}" / "app")
+        cells.append(cell(f"c{i}", path=f"out/build/c{i}/app"))
+    save(out / "results.json", results(cells))
+    run = run_sizekit("snapshot", "out", "-o", "s.zst", cwd=tmp_path)
+    assert run.status == 0, run.stderr
+    assert_bounded(run)
+    assert f", {limits.SNAPSHOT_ARTIFACTS.value} artifacts," in run.stderr.splitlines()[0]
+    assert run.stderr.count("not read: the snapshot is at its limit of 4,000 artifacts") == 5

@@ -12,10 +12,15 @@ import os
 import subprocess
 
 from ..plan.layout import Layout
+from ..utils import limits
 from ..utils.errors import SizekitError
 from .format import load_results
 from .snapshot import Snapshot
 from .symbols import read_symbols
+
+MAX_ARTIFACTS = limits.SNAPSHOT_ARTIFACTS.value
+MAX_SYMBOLS = limits.SNAPSHOT_SYMBOLS.value
+
 
 def snapshot_path(output_dir):
     """Where the report task writes the snapshot of an output folder."""
@@ -87,7 +92,7 @@ def take_snapshot(results, results_path, root=None, git=True):
     root = root or os.path.dirname(output)
     snap = Snapshot(results=results, created=datetime.datetime.now(datetime.timezone.utc).isoformat(
         timespec="seconds"), source=os.path.relpath(results_path, root), git=git_info(root) if git else None)
-    seen, paths = {}, ArtifactPaths(output)
+    seen, paths, symbols = {}, ArtifactPaths(output), 0
     for cell in results["cells"]:
         rel = unstripped_path(cell)
         if rel is None:
@@ -98,7 +103,16 @@ def take_snapshot(results, results_path, root=None, git=True):
             try:
                 if full is None:
                     raise SizekitError(f"{rel}: not a file inside {os.path.relpath(output)}, the results' folder")
+                # What a snapshot may hold bounds what is read for it, whatever the folder holds.
+                if len(snap.tables) >= MAX_ARTIFACTS or symbols >= MAX_SYMBOLS:
+                    raise SizekitError(f"{rel}: not read: the snapshot is at its limit of "
+                                       f"{limits.value_text(limits.SNAPSHOT_ARTIFACTS)} artifacts or "
+                                       f"{limits.value_text(limits.SNAPSHOT_SYMBOLS)} symbols")
                 table = read_symbols(full)
+                if symbols + len(table) > MAX_SYMBOLS:
+                    raise SizekitError(f"{rel}: {len(table):,} symbols would take the snapshot past its limit "
+                                       f"of {limits.value_text(limits.SNAPSHOT_SYMBOLS)}")
+                symbols += len(table)
                 meta = {"path": rel, "bytes": os.path.getsize(full), "error": None}
             except (SizekitError, OSError) as exc:
                 table = None

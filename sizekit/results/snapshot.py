@@ -356,6 +356,8 @@ def _snapshot(header, pool, cols, path):
     artifacts = header.get("artifacts")
     if not isinstance(artifacts, list):
         raise _bad(path, "its header's artifacts is not a list")
+    if len(artifacts) > limits.SNAPSHOT_ARTIFACTS.value:
+        raise _over(path, len(artifacts), "artifacts", limits.SNAPSHOT_ARTIFACTS)
     used = np.zeros(len(pool), bool)
     used[cols[0]] = True
     pool.raw_ids = np.flatnonzero(used).astype(np.int32)
