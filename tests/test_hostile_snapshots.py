@@ -430,3 +430,13 @@ def test_largest_input_within_the_limits(tmp_path, fmt):
     assert run.status == 0, run.stderr
     print(f"largest, {fmt}: {run.seconds:.2f} s CPU, {run.megabytes:.0f} MB")
     assert_bounded(run, LIMIT_SECONDS, LIMIT_MB)
+
+
+@pytest.mark.slow
+def test_supported_size_growth_check_reads_no_symbols(tmp_path):
+    """check --max-growth compares cells: it reads only the snapshots' headers."""
+    old, new = made(tmp_path, "realistic", ("old.zst", {"seed": 1}), ("new.zst", {"seed": 1, "change": 0.01}))
+    run = run_sizekit("check", "--max-growth", "50%", "--base", old, new, cwd=tmp_path)
+    assert run.status == 0, run.stderr
+    print(f"check --max-growth, supported size: {run.seconds:.2f} s CPU, {run.megabytes:.0f} MB")
+    assert_bounded(run, SUPPORTED_SECONDS, SUPPORTED_MB)

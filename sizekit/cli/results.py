@@ -25,10 +25,10 @@ fork's CI job). With --matrix and no results file, the matrix's output/results.j
 exit status: 0 all within budget, 1 any over (or not built, with --strict), 2 bad input."""
 
 
-def _load_pair(old_path, new_path):
+def _load_pair(old_path, new_path, symbols=True):
     from ..results.inputs import load_input
     try:
-        return load_input(old_path), load_input(new_path)
+        return load_input(old_path, symbols), load_input(new_path, symbols)
     except ContentsError as exc:
         # The same words as a cell the comparison itself cannot read, below; exc names the file.
         raise ResultsError(f"{old_path} or {new_path}: unexpected cell contents ({exc})") from None
@@ -83,8 +83,8 @@ def check_growth(base, current, limit, patterns=None, out=sys.stdout):
     """`check --max-growth`: exit 1 when a cell grew past the limit against the base."""
     from ..report.growth import growth_report
     from ..results.compare import compare, growth_over
-    old, new = _load_pair(base, current)
-    diff = compare(old, new, patterns=patterns, symbols=False)   # growth is of cells: no symbol diff
+    old, new = _load_pair(base, current, symbols=False)   # growth is of cells: no symbols read
+    diff = compare(old, new, patterns=patterns, symbols=False)
     out.write(growth_report(diff, limit, base, current))
     return 1 if growth_over(diff, limit) else 0
 

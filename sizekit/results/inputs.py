@@ -23,9 +23,10 @@ def _head(path):
         os.close(fd)
 
 
-def load_input(path):
-    """A Snapshot: loaded from a snapshot file, or a results.json wrapped without symbols."""
+def load_input(path, symbols=True):
+    """A Snapshot: loaded from a snapshot file (without its symbol tables when symbols=False),
+    or a results.json wrapped without symbols."""
     if sn.is_snapshot_bytes(_head(path)):
-        return sn.load_snapshot(path)
+        return sn.load_snapshot(path, symbols)
     results = load_results(path)
     return sn.Snapshot(results=results, cell_artifacts=[None] * len(results["cells"]), path=path)

@@ -198,8 +198,9 @@ def _open(data, path):
     return _Stream(path, data)
 
 
-def _decode(stream, path):
-    """decode() from its _Stream, which lets go of the file's bytes once all are read."""
+def _decode(stream, path, symbols=True):
+    """decode() from its _Stream, which lets go of the file's bytes once all are read; with
+    symbols=False, only the header's results (the rest of the frame is not decompressed)."""
     if not stream.fits(len(MAGIC) + 4):
         raise _bad(path, "a zstd file, but not a sizekit snapshot of version 1")
     try:
@@ -222,6 +223,12 @@ def _decode(stream, path):
     cols = [_column(stream.read(4 * nsym, "symbol columns")) for _ in range(5)]
     stream.end()
     stream.reader = None
+    if not symbols:
+        # Only the cells are wanted (check --max-growth): the whole file is still checked, but no
+        # symbol table is built, and the pool and columns are let go at once.
+        _check_columns(pool, cols, path)
+        del pool, cols
+        return _results_only(header, path)
     try:
         return _snapshot(header, pool, cols, path)
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
@@ -342,17 +349,28 @@ def _git(git, path):
     return out
 
 
+def _check_columns(pool, cols, path):
+    """Every string index of the columns names a string of the pool."""
+    if len(cols[4]) and max(int(cols[0].max()), int(cols[1][cols[1] != NAME_IS_RAW].max(initial=0)),
+                            int(cols[2].max()), int(cols[3].max())) >= len(pool):
+        raise _bad(path, "a symbol names a string past the pool")
+
+
+def _results_only(header, path):
+    """The Snapshot of a checked header's results, git revision and dates, with no symbols."""
+    results = header.get("results")
+    _check_results(results, path)
+    return Snapshot(results=results, git=_git(header.get("git"), path),
+                    created=_text(header.get("created"), "created", path) or "",
+                    source=_text(header.get("source"), "source", path) or "", path=path,
+                    cell_artifacts=[None] * len(results["cells"]))
+
+
 def _snapshot(header, pool, cols, path):
     """The Snapshot of a checked header, its pool and its five columns."""
     nsym = len(cols[4])
-    if nsym and max(int(cols[0].max()), int(cols[1][cols[1] != NAME_IS_RAW].max(initial=0)), int(cols[2].max()),
-                    int(cols[3].max())) >= len(pool):
-        raise _bad(path, "a symbol names a string past the pool")
-    results = header.get("results")
-    _check_results(results, path)
-    snap = Snapshot(results=results, git=_git(header.get("git"), path),
-                    created=_text(header.get("created"), "created", path) or "",
-                    source=_text(header.get("source"), "source", path) or "", path=path)
+    _check_columns(pool, cols, path)
+    snap = _results_only(header, path)
     artifacts = header.get("artifacts")
     if not isinstance(artifacts, list):
         raise _bad(path, "its header's artifacts is not a list")
@@ -379,7 +397,7 @@ def _snapshot(header, pool, cols, path):
     if end != nsym:
         raise _bad(path, f"its artifacts cover {end:,} of its {nsym:,} symbols")
     cells = header.get("cell_artifacts")
-    if not isinstance(cells, list) or len(cells) != len(results["cells"]) or any(
+    if not isinstance(cells, list) or len(cells) != len(snap.results["cells"]) or any(
             a is not None and (not _is_int(a) or a >= len(snap.tables)) for a in cells):
         raise _bad(path, "cell_artifacts does not match the cells")
     snap.cell_artifacts = cells
@@ -437,8 +455,9 @@ def _check_results(results, path):
     results.setdefault("baseline", None)
 
 
-def load_snapshot(path):
-    """Read and check the snapshot at path. Raises ResultsError (exit 2) naming the file."""
+def load_snapshot(path, symbols=True):
+    """Read and check the snapshot at path (with symbols=False its cells only, no symbol tables).
+    Raises ResultsError (exit 2) naming the file."""
     limit = limits.SNAPSHOT_BYTES.value
     try:
         # read_bytes reads into a buffer of the limit: ask for no more than the file holds.
@@ -448,6 +467,6 @@ def load_snapshot(path):
     except FileProblem as exc:
         raise ResultsError(exc.message(path, directory="is a directory; pass a snapshot file")) from None
     try:
-        return _decode(stream, path)
+        return _decode(stream, path, symbols)
     except MemoryError:
         raise _bad(path, "too large to load in this much memory") from None
