@@ -14,9 +14,12 @@ one, the crate totals add up to the section's size. The rules:
   constants and string literals in .rodata) are "[Unknown]"; non-Rust symbols (libc,
   jemalloc, C and assembly from -sys crates) are "[C/C++]".
 """
+import operator
 import os
 import struct
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from . import demangle as dm
 from . import native
@@ -63,29 +66,119 @@ class Attribution:
         return out
 
 
+class Symbols:
+    """Symbols as parallel columns, in .symtab order: names (a list of str), and numpy arrays
+    value (uint64; object, holding Python ints, if a TLS symbol's value passed 2^64), size
+    (uint64) and shndx (int64)."""
+
+    __slots__ = ("names", "value", "size", "shndx")
+
+    def __init__(self, names, value, size, shndx):
+        self.names, self.value, self.size, self.shndx = names, value, size, shndx
+
+    def __len__(self):
+        return len(self.names)
+
+    def __iter__(self):
+        """(name, value, size, section index) tuples, as Python ints."""
+        return zip(self.names, self.value.tolist(), self.size.tolist(), self.shndx.tolist())
+
+    def take(self, index):
+        """The symbols at index (an integer array), in its order."""
+        return Symbols(pick(self.names, index), self.value[index], self.size[index], self.shndx[index])
+
+
 def sized_symbols(elf):
-    """The symbols with a size, in a section the file has: (name, value, size, section index)."""
-    by_index = {s["index"] for s in elf["sections"]}
-    return [s for s in elf["symbols"] if s[2] > 0 and s[3] in by_index]
+    """The symbols with a size, in a section the file has (a Symbols)."""
+    syms = elf["symbols"]
+    by_index = np.array(sorted(s["index"] for s in elf["sections"]), dtype=np.int64)
+    keep = (syms.size > 0) & np.isin(syms.shndx, by_index)
+    return syms if keep.all() else syms.take(np.flatnonzero(keep))
 
 
 def default_sections(elf, syms):
     """The sections a breakdown covers by default: loaded, with file bytes, holding a symbol."""
-    used = {s[3] for s in syms}
+    used = set(np.unique(syms.shndx).tolist())
     return [s for s in elf["sections"] if s["index"] in used and s["alloc"] and not s["nobits"]]
 
 
-def owned_bytes(syms, covered, pretty, split_std=False):
+_U64 = (1 << 64) - 1
+
+
+def owned(syms, covered):
     """Each symbol's bytes in the covered sections, every byte counted once: where symbols overlap
-    (aliases, padding symbols) the first by address owns it. Yields (section, raw name, crate, bytes)."""
+    (aliases, padding symbols) the first in address order owns them. Returns integer arrays
+    (symbol index, covered section's position, bytes): only symbols that own bytes, by covered
+    section then address order (ties: larger, then name, then .symtab order).
+
+    Vectorised: within a section, in address order, a symbol owns [max(start, cursor), end) where
+    both are clipped to the section and cursor is the running maximum of the earlier ends."""
+    if syms.value.dtype == object or any(sec["addr"] + sec["size"] > _U64 for sec in covered):
+        return _owned_exact(syms, covered)  # only hostile files: values past 2^64
+    index, where, nbytes = [], [], []
+    value, size, shndx = syms.value, syms.size, syms.shndx
+    for pos, sec in enumerate(covered):
+        members = np.flatnonzero(shndx == sec["index"])
+        if not len(members):
+            continue
+        v, z = value[members], size[members]
+        addr, length = np.uint64(sec["addr"]), np.uint64(sec["size"])
+        end = sec["addr"] + sec["size"]
+        # Drop what lies wholly outside the section: it owns nothing and moves no cursor.
+        inside = (v < np.uint64(end)) & ((v >= addr) | (z > addr - v))
+        members, v, z = members[inside], v[inside], z[inside]
+        if not len(members):
+            continue
+        with np.errstate(over="ignore"):
+            rel = np.where(v >= addr, v - addr, np.uint64(0))
+            room = length - rel
+            stop = np.where(v >= addr, rel + np.minimum(z, room), np.minimum(z - (addr - v), length))
+        order = _address_order(syms.names, members, v, z)
+        rel, stop = rel[order], stop[order]
+        cursor = np.empty_like(stop)
+        cursor[0] = 0
+        if len(stop) > 1:
+            np.maximum.accumulate(stop[:-1], out=cursor[1:])
+        lo = np.maximum(rel, cursor)
+        got = stop > lo
+        members = members[order][got]
+        index.append(members)
+        where.append(np.full(len(members), pos, dtype=np.int64))
+        nbytes.append((stop - lo)[got])
+    if not index:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.uint64)
+    return np.concatenate(index), np.concatenate(where), np.concatenate(nbytes)
+
+
+def _address_order(names, members, v, z):
+    """The positions of members in address order: by value, the larger first, then by name;
+    equal keys keep .symtab order."""
+    order = np.lexsort((~z, v))  # stable: ties keep .symtab order
+    vs, zs = v[order], z[order]
+    tied = (vs[1:] == vs[:-1]) & (zs[1:] == zs[:-1])
+    if tied.any():
+        # Runs of equal (value, size): order each by name (a stable sort), in Python.
+        starts = np.flatnonzero(np.diff(np.concatenate(([False], tied, [False])).astype(np.int8)) == 1).tolist()
+        stops = np.flatnonzero(np.diff(np.concatenate(([False], tied, [False])).astype(np.int8)) == -1).tolist()
+        order = order.tolist()
+        for a, b in zip(starts, stops):
+            run = order[a:b + 1]
+            run.sort(key=lambda i: names[members[i]])
+            order[a:b + 1] = run
+        order = np.array(order, dtype=np.int64)
+    return order
+
+
+def _owned_exact(syms, covered):
+    """owned() one symbol at a time with Python integers, for values that do not fit 64 bits."""
     by_section = {}
-    for s in syms:
-        by_section.setdefault(s[3], []).append(s)
-    crate_cache = {}
-    for sec in covered:
+    for i, s in enumerate(syms):
+        by_section.setdefault(s[3], []).append((s[0], s[1], s[2], i))
+    index, where, nbytes = [], [], []
+    for pos, sec in enumerate(covered):
         end = sec["addr"] + sec["size"]
         cursor = sec["addr"]
-        for name, value, size, _ in sorted(by_section.get(sec["index"], ()), key=address_order):
+        for name, value, size, i in sorted(by_section.get(sec["index"], ()), key=address_order):
             lo = value if value > cursor else cursor
             hi = value + size
             if hi > end:
@@ -93,12 +186,29 @@ def owned_bytes(syms, covered, pretty, split_std=False):
             if hi <= lo:
                 continue
             cursor = hi
-            crate = crate_cache.get(name)
-            if crate is None:
-                p = pretty[name]
-                crate = dm.group(dm.crate_of(p) if p is not None else dm.unmangled_crate(name), split_std)
-                crate_cache[name] = crate
-            yield sec, name, crate, hi - lo
+            index.append(i)
+            where.append(pos)
+            nbytes.append(hi - lo)
+    return (np.array(index, dtype=np.int64), np.array(where, dtype=np.int64),
+            np.array(nbytes, dtype=np.uint64))
+
+
+def owned_bytes(syms, covered, split_std=False, cache=None):
+    """owned() as rows: yields (section, raw name, display name, crate, bytes) in its order;
+    names are described (demangled, given a crate) once each, through cache (demangle.describe_each)."""
+    index, where, nbytes = owned(syms, covered)
+    raw = pick(syms.names, index)
+    described = dm.describe_each(raw, split_std, cache)
+    for r, (name, crate), pos, n in zip(raw, described, where.tolist(), nbytes.tolist()):
+        yield covered[pos], r, name, crate, n
+
+
+def pick(seq, index):
+    """[seq[i] for i in index] (an integer array), in C."""
+    index = index.tolist()
+    if len(index) < 2:
+        return [seq[i] for i in index]
+    return list(operator.itemgetter(*index)(seq))
 
 
 def attribute(path, split_std=False, sections=None):
@@ -116,14 +226,13 @@ def attribute(path, split_std=False, sections=None):
                                  f"{', '.join(n for n in names if n)})")
         covered = [names[n] for n in dict.fromkeys(sections)]
 
-    pretty = dm.demangle_all({s[0] for s in syms})
     backend = dm.backend_name()
     totals_of = {sec["name"]: {} for sec in covered}
     functions = []
-    for sec, name, crate, nbytes in owned_bytes(syms, covered, pretty, split_std):
+    for sec, _, name, crate, nbytes in owned_bytes(syms, covered, split_std):
         totals = totals_of[sec["name"]]
         totals[crate] = totals.get(crate, 0) + nbytes
-        functions.append((pretty[name] or name, crate, nbytes, sec["name"]))
+        functions.append((name, crate, nbytes, sec["name"]))
     per_section = {}
     for sec in covered:
         totals = totals_of[sec["name"]]
@@ -157,9 +266,9 @@ def _sorted(totals):
 
 
 def read_elf(path):
-    """Section headers and the raw symbol table as (name, value, size, shndx). Raises ElfError.
+    """Section headers and the raw symbol table (a Symbols: name, value, size, shndx). Raises ElfError.
 
-    Read with struct and os.pread, not pyelftools (~100x slower on a million sections), and only
+    Read with struct, numpy and os.pread, not pyelftools (~100x slower on a million sections), and only
     the headers, .symtab and its string table. Every count is checked against
     sizekit.utils.limits before the bytes it counts are read, and every section's bytes must lie
     inside the file."""
@@ -198,7 +307,7 @@ def _read_elf(path, fd, filesize):
     symtab = next((s for s in sections if s["type"] == SHT_SYMTAB), None)
     if symtab is None:
         raise NoSymbolsError(path)
-    fmt, want = _symbol_format(elfclass, e == "<")
+    dtype, want = _symbol_format(elfclass, e == "<")
     count = symtab["size"] // want
     if symtab["entsize"] != want or symtab["size"] % want:
         raise ElfError(path, f"malformed symbol table (.symtab): {symtab['size']:,} bytes in entries of "
@@ -215,7 +324,7 @@ def _read_elf(path, fd, filesize):
     strtab = b"" if strsec["nobits"] else _pread(fd, strsec["size"], strsec["offset"])
     tls = [s["addr"] for s in sections if s["tls"]]
     tls_base = min(tls) if tls and etype != ET_REL else 0
-    return {"sections": sections, "symbols": _symbols(path, data, strtab, fmt, elfclass, sections, tls_base, filesize)}
+    return {"sections": sections, "symbols": _symbols(path, data, strtab, dtype, sections, tls_base, filesize)}
 
 
 def _section_table(path, fd, filesize, elfclass, e, shoff, shentsize, shnum, shstrndx):
@@ -282,32 +391,70 @@ def _section_info(index, name, s):
 
 def _symbol_format(elfclass, little):
     e = "<" if little else ">"
-    return (e + "IBBHQQ", 24) if elfclass == 64 else (e + "IIIBBH", 16)
+    if elfclass == 64:
+        fields = [("name", "u4"), ("info", "u1"), ("other", "u1"), ("shndx", "u2"), ("value", "u8"), ("size", "u8")]
+    else:
+        fields = [("name", "u4"), ("value", "u4"), ("size", "u4"), ("info", "u1"), ("other", "u1"), ("shndx", "u2")]
+    dtype = np.dtype([(n, e + t) for n, t in fields])
+    return dtype, dtype.itemsize
 
 
-def _symbols(path, data, strtab, fmt, elfclass, sections, tls_base, filesize):
-    """Parse the symtab bytes directly: pyelftools' iter_symbols is ~20x slower.
+def _symbols(path, data, strtab, dtype, sections, tls_base, filesize):
+    """Parse the symtab bytes as numpy columns (pyelftools' iter_symbols is ~20x slower, struct ~5x).
 
     A TLS symbol's value is an offset into the TLS template in linked files, so tls_base (the
     template's address) is added to place it in .tdata like the others. A symbol larger than
     the whole file is refused (its table lies); one that runs past the end of its section is
     clipped to the section by owned_bytes, as a linker's padding symbols can run past it.
     """
-    out = []
-    find = strtab.find
+    table = np.frombuffer(data, dtype)
     limit = min(len(sections), SHN_LORESERVE)
-    entries = struct.iter_unpack(fmt, data)
-    if elfclass == 32:
-        entries = ((n, i, o, x, v, s) for n, v, s, i, o, x in entries)
-    for name_off, info, _, shndx, value, size in entries:
-        if not size or not 0 < shndx < limit or (info & 0xF) in (STT_SECTION, STT_FILE):
-            continue
-        stop = find(b"\0", name_off)
-        name = strtab[name_off:stop if stop >= 0 else len(strtab)].decode("utf-8", "replace")
-        if size > filesize and not sections[shndx]["nobits"]:
-            raise ElfError(path, f"symbol {name[:200]!r} in section {shndx} ({sections[shndx]['name']}) claims "
-                                 f"{size:,} bytes, more than the file's {filesize:,}; its symbol table lies")
-        if info & 0xF == STT_TLS:
-            value += tls_base
-        out.append((name, value, size, shndx))
-    return out
+    kind = table["info"] & 0xF
+    shndx = table["shndx"].astype(np.int64)
+    size = table["size"].astype(np.uint64)
+    keep = np.flatnonzero((size != 0) & (shndx > 0) & (shndx < limit) & (kind != STT_SECTION) & (kind != STT_FILE))
+    shndx, size, kind = shndx[keep], size[keep], kind[keep]
+    value = table["value"][keep].astype(np.uint64)
+    offsets = table["name"][keep].astype(np.int64)
+    del table
+    names = _names(strtab, offsets)
+    del offsets
+    nobits = np.array([s["nobits"] for s in sections] or [False], dtype=bool)
+    lies = np.flatnonzero((size > np.uint64(filesize)) & ~nobits[np.minimum(shndx, len(nobits) - 1)])
+    if len(lies):
+        i = int(lies[0])
+        n = int(shndx[i])
+        raise ElfError(path, f"symbol {names[i][:200]!r} in section {n} ({sections[n]['name']}) claims "
+                             f"{int(size[i]):,} bytes, more than the file's {filesize:,}; its symbol table lies")
+    tls = kind == STT_TLS
+    if tls_base and tls.any():
+        if int(value[tls].max()) + tls_base > _U64:  # only a hostile file: keep exact Python integers
+            value = value.astype(object)
+            value[tls] += tls_base
+        else:
+            value[tls] += np.uint64(tls_base)
+    return Symbols(names, value, size, shndx)
+
+
+def _names(strtab, offsets):
+    """The NUL-terminated string at each offset of strtab (to its end if none), decoded as UTF-8
+    with U+FFFD for bad bytes. An ASCII table is decoded once and split at its NULs; a name that
+    starts inside another (a linker's shared suffix) or a table with other bytes, one at a time."""
+    nuls = np.flatnonzero(np.frombuffer(strtab, np.uint8) == 0)
+    starts = np.concatenate(([0], nuls + 1))  # where each piece of split("\0") begins
+    at = np.searchsorted(starts, offsets)
+    if strtab.isascii():
+        pieces = strtab.decode("ascii").split("\0")
+        exact = at < len(starts)
+        exact[exact] = starts[at[exact]] == offsets[exact]
+        names = pick(pieces, np.where(exact, at, 0))
+        for i in np.flatnonzero(~exact).tolist():
+            names[i] = _name_at(strtab, int(offsets[i]))
+        return names
+    stops = np.append(nuls, len(strtab))[np.searchsorted(nuls, offsets)]
+    return [strtab[a:b].decode("utf-8", "replace") for a, b in zip(offsets.tolist(), stops.tolist())]
+
+
+def _name_at(strtab, offset):
+    stop = strtab.find(b"\0", offset)
+    return strtab[offset:stop if stop >= 0 else len(strtab)].decode("utf-8", "replace")

@@ -8,6 +8,8 @@ Two backends give the same names for the crate rule:
 `SIZEKIT_DEMANGLER=pyderust|c++filt` picks one; the tests run against both.
 """
 import importlib.util
+import itertools
+import operator
 import os
 import re
 import shutil
@@ -77,6 +79,72 @@ def demangle_all(names, backend=None):
 def demangle(name, backend=None):
     """One name's demangled Rust form, or None when it is not a Rust symbol."""
     return demangle_all([name], backend)[name]
+
+
+def describe_each(names, split_std=False, cache=None, backend=None):
+    """(display name, crate) of each name, in a list in names' order: the demangled short form
+    (or the name itself when it is not Rust) and group(crate_of(...)) (or unmangled_crate), as
+    demangle_all and crate_of give them. Each distinct name is demangled once: pass the same dict
+    as cache to share the work between files (it keeps one table per backend and split_std)."""
+    backend = backend or backend_name()
+    known = (cache if cache is not None else {}).setdefault((backend, bool(split_std)), {})
+    if backend != "pyderust":
+        new = [n for n in dict.fromkeys(names) if n not in known]
+        every = demangle_all(new, backend)
+        _describe(known, new, [every[n] for n in new], split_std)
+        return list(map(known.__getitem__, names))
+    try:
+        # Optional dependency, loaded only when this backend is chosen.
+        from pyderust import DemangleError, demangle as rd
+    except ImportError:
+        raise UsageError("the pyderust demangler is not installed (pip install pyderust), "
+                         "or set SIZEKIT_DEMANGLER=c++filt") from None
+    # One pass, the bulk of the names inline: is_mangled_rust (the usual legacy tail `17h<16 hex>E`
+    # checked without the regex), rustc-demangle, and crate_of's rule for a plain path.
+    out = list(map(known.get, names))  # in C: names seen before, in this file or another
+    if None not in out:
+        return out
+    search = _LEGACY_SUFFIX.search
+    groups = {}
+    odd = []
+    for i in itertools.compress(range(len(out)), map(operator.is_, out, itertools.repeat(None))):
+        n = names[i]
+        d = known.get(n)  # a name twice in this file
+        if d is not None:
+            out[i] = d
+            continue
+        p = None
+        if n.startswith("_R") or (n.startswith("_ZN") and (
+                (n[-20:-17] == "17h" and n[-1] == "E" and not n[-17:-1].strip(_HEX)) or search(n) is not None)):
+            try:
+                p = rd(n)
+            except DemangleError:
+                pass
+        if p is None or p.startswith("<"):
+            odd.append((n, p))
+            known[n] = out[i] = _PENDING  # described below, with crate_of's full rules
+        else:
+            crate = p.partition("::")[0].partition("<")[0] or UNKNOWN
+            g = groups.get(crate)
+            if g is None:
+                g = groups[crate] = group(crate, split_std)
+            known[n] = out[i] = (p, g)
+    if odd:
+        _describe(known, [n for n, _ in odd], [p for _, p in odd], split_std)
+        for i in itertools.compress(range(len(out)), map(operator.is_, out, itertools.repeat(_PENDING))):
+            out[i] = known[names[i]]
+    return out
+
+
+_PENDING = ("", "")
+
+
+_HEX = "0123456789abcdef"
+
+
+def _describe(known, names, pretty, split_std):
+    for n, p in zip(names, pretty):
+        known[n] = (n, group(unmangled_crate(n), split_std)) if p is None else (p, group(crate_of(p), split_std))
 
 
 def _pyderust(names):

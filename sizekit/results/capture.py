@@ -93,6 +93,7 @@ def take_snapshot(results, results_path, root=None, git=True):
     snap = Snapshot(results=results, created=datetime.datetime.now(datetime.timezone.utc).isoformat(
         timespec="seconds"), source=os.path.relpath(results_path, root), git=git_info(root) if git else None)
     seen, paths, symbols = {}, ArtifactPaths(output), 0
+    names = {}  # each distinct symbol name is demangled once for the whole snapshot
     for cell in results["cells"]:
         rel = unstripped_path(cell)
         if rel is None:
@@ -108,7 +109,7 @@ def take_snapshot(results, results_path, root=None, git=True):
                     raise SizekitError(f"{rel}: not read: the snapshot is at its limit of "
                                        f"{limits.value_text(limits.SNAPSHOT_ARTIFACTS)} artifacts or "
                                        f"{limits.value_text(limits.SNAPSHOT_SYMBOLS)} symbols")
-                table = read_symbols(full)
+                table = read_symbols(full, cache=names)
                 if symbols + len(table) > MAX_SYMBOLS:
                     raise SizekitError(f"{rel}: {len(table):,} symbols would take the snapshot past its limit "
                                        f"of {limits.value_text(limits.SNAPSHOT_SYMBOLS)}")

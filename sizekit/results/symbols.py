@@ -10,6 +10,8 @@ Bytes no symbol covers (alignment padding, anonymous constants) are kept per sec
 import os
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ..elf import bloat
 from ..elf import demangle as dm
 
@@ -42,27 +44,42 @@ class SymbolTable:
         return sum(self.unknown.values())
 
 
-def read_symbols(path, split_std=False):
+def read_symbols(path, split_std=False, cache=None):
     """The SymbolTable of the ELF at path. Raises ElfError (exit 2) for a file that is not one,
-    is not a regular file, or is over the ELF limits of sizekit.utils.limits (see bloat.read_elf)."""
+    is not a regular file, or is over the ELF limits of sizekit.utils.limits (see bloat.read_elf).
+    cache: a dict shared by the files of one snapshot, so each distinct name is demangled once
+    (see demangle.describe_each)."""
     elf = bloat.read_elf(os.fspath(path))
     syms = bloat.sized_symbols(elf)
+    del elf["symbols"]
     covered = bloat.default_sections(elf, syms)
-    pretty = dm.demangle_all({s[0] for s in syms})
-    rows = []
-    owned = {}
-    for sec, raw, crate, nbytes in bloat.owned_bytes(syms, covered, pretty, split_std):
-        rows.append((nbytes, raw, pretty[raw] or raw, crate, sec["name"]))
-        owned[sec["name"]] = owned.get(sec["name"], 0) + nbytes
-    unknown = {s["name"]: s["size"] - owned.get(s["name"], 0) for s in covered
-               if s["size"] - owned.get(s["name"], 0)}
-    rows.sort(key=lambda r: (-r[0], r[1]))
+    index, where, nbytes = bloat.owned(syms, covered)
+    raw = bloat.pick(syms.names, index)
+    del syms, index
+    unknown = {}
+    for pos, s in enumerate(covered):
+        got = int(nbytes[where == pos].sum())  # at most the section's size: no overflow
+        if s["size"] - got:
+            unknown[s["name"]] = s["size"] - got
+    # Largest first, then by raw name; equal keys keep owned()'s order (a stable sort).
+    order = _by_size_then_name(raw, nbytes)
     table = SymbolTable(sections={s["name"]: s["size"] for s in covered}, unknown=unknown,
                         demangler=dm.backend_name())
-    for size, raw, name, crate, section in rows:
-        table.size.append(size)
-        table.raw.append(raw)
-        table.name.append(name)
-        table.crate.append(crate)
-        table.section.append(section)
+    table.raw = bloat.pick(raw, order)
+    del raw
+    described = dm.describe_each(table.raw, split_std, cache)
+    table.name = [p[0] for p in described]
+    table.crate = [p[1] for p in described]
+    del described
+    table.section = bloat.pick([s["name"] for s in covered], where[order])
+    table.size = nbytes[order].tolist()
     return table
+
+
+def _by_size_then_name(raw, nbytes):
+    """The order of rows by (-bytes, raw name), stable, as an integer array."""
+    if not len(raw):
+        return np.zeros(0, np.int64)
+    rank = np.empty(len(raw), np.int64)
+    rank[sorted(range(len(raw)), key=raw.__getitem__)] = np.arange(len(raw))
+    return np.lexsort((rank, ~nbytes.astype(np.uint64)))
