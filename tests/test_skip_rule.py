@@ -40,3 +40,15 @@ def test_strict_mode_counts_module_level_skips(tmp_path, body, status):
     # pytest exits 5 or 0 for a run that only skipped; the rule turns a bad skip into 1.
     assert (proc.returncode == 1) == (status == 1), proc.stdout + proc.stderr
     assert "sizekit: 1 skipped" in proc.stdout
+
+
+def test_an_expected_failure_is_listed_not_counted_as_a_skip(tmp_path):
+    (tmp_path / "test_case.py").write_text("import pytest\n@pytest.mark.xfail(reason='known gap: 3 s')\n"
+                                           "def test_x():\n    assert False\n")
+    env = dict(os.environ, SIZEKIT_STRICT_SKIPS="1", PYTHONPATH=os.path.join(ROOT, "tests"))
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "conftest", "--rootdir", str(tmp_path),
+                           "-c", os.devnull, str(tmp_path / "test_case.py")],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "sizekit: 0 skipped" in proc.stdout
+    assert "expected failure (a known gap): test_case.py::test_x: known gap: 3 s" in proc.stdout
