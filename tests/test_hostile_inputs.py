@@ -18,7 +18,7 @@ from sizekit.cli.main import main
 from sizekit.config.load import load_matrix
 from sizekit.report.budget import check_report
 from sizekit.report.diff import diff_markdown
-from sizekit.report.markdown import write_reports
+from sizekit.report.publish import write_reports
 from sizekit.report.page import render_html
 from sizekit.results.budget import budget_rows
 from sizekit.results.diff import diff_results

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import skip_no_file
 
-from sizekit.report import charts as skcharts, page as skhtml, tables
+from sizekit.report import charts as skcharts, page as skhtml, publish, tables
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GOLDEN = os.path.join(ROOT, "tests", "golden")
@@ -178,7 +178,7 @@ def test_image_charts_are_relative(tmp_path):
 
 def test_write_html(tmp_path):
     start = time.monotonic()
-    path = skhtml.write_html(str(tmp_path), golden("results_small.json"))
+    path = publish.write_html(str(tmp_path), golden("results_small.json"))
     assert path == os.path.join(str(tmp_path), "reports", "index.html")
     with open(path, encoding="utf-8") as f:
         page = f.read()
@@ -230,7 +230,7 @@ def screenshot(tmp_path, page_path, png, height=2000):
 
 @pytest.mark.slow
 def test_chromium_renders_report(tmp_path):
-    path = skhtml.write_html(str(tmp_path / "out"), golden("results_small.json"))
+    path = publish.write_html(str(tmp_path / "out"), golden("results_small.json"))
     img = screenshot(tmp_path, path, str(tmp_path / "shot.png"))
     rgb = img[..., :3]
     assert rgb.reshape(-1, 3).std(axis=0).max() > 0.05, "the screenshot is a single colour"
@@ -276,7 +276,7 @@ def test_real_results_screenshot(tmp_path):
         """)
         subprocess.run([sys.executable, "-m", "doit"], cwd=tmp_path / "proj", check=True, capture_output=True)
         results_path = str(tmp_path / "proj" / "out" / "results.json")
-    path = skhtml.write_html(str(tmp_path / "out"), load_results(results_path))
+    path = publish.write_html(str(tmp_path / "out"), load_results(results_path))
     height = 12000
     img = screenshot(tmp_path, path, str(tmp_path / "real.png"), height=height)
     img = _crop_to_content(img)

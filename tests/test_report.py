@@ -7,7 +7,8 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 
 from sizekit.report import tables
-from sizekit.report.markdown import crate_markdown, sizes_csv, table_markdown, write_reports
+from sizekit.report.markdown import crate_markdown, sizes_csv, table_markdown
+from sizekit.report.publish import write_reports
 from sizekit.report.page import render_html, table_html
 from sizekit.report.terminal import table_text
 from sizekit.utils.errors import ResultsError

@@ -9,6 +9,7 @@ from test_html import assert_offline, chromium
 from test_snapshot import cell, snapshot, table
 
 from sizekit.report import page as skhtml
+from sizekit.report import publish
 from sizekit.report.history import render_history, write_history
 from sizekit.report.treemap import GREW, SAME, SHRANK, squarify
 from sizekit.results import snapshot as sn
@@ -80,7 +81,7 @@ def _shot(tmp_path, url, name, height):
 @pytest.mark.slow
 def test_chromium_renders_treemaps_and_zoom(tmp_path):
     old, new = pair()
-    path = skhtml.write_html(str(tmp_path / "out"), new.results, snapshot=new, base=old)
+    path = publish.write_html(str(tmp_path / "out"), new.results, snapshot=new, base=old)
     img = _shot(tmp_path, "file://" + path, "page.png", 3000)
     assert _colour_pixels(img, GREW[0]) > 5000, "no red (grew) boxes on the page"
     assert _colour_pixels(img, SHRANK[1]) + _colour_pixels(img, SHRANK[0]) > 5000, "no green (shrank) boxes"

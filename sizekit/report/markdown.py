@@ -97,10 +97,3 @@ def render_reports(results, shared=None):
     if len(grouped) > 1:
         reports.append(("crates.md", crates_markdown(results)))
     return reports
-
-
-def write_reports(matrix_or_output, results):
-    """Write the markdown and CSV reports (no page) through sizekit.report.publish."""
-    from .publish import publish
-    output = getattr(matrix_or_output, "output", matrix_or_output)
-    return publish(output, results, html=False)

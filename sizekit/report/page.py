@@ -1,6 +1,6 @@
 """The HTML report: one self-contained page (inline CSS, inline SVG charts, no network assets).
 
-`write_html(output_dir, results)` writes `<output_dir>/reports/index.html`.
+`sizekit.report.publish.write_html(output_dir, results)` writes `<output_dir>/reports/index.html`.
 `render_html(results, charts)` returns the page; `charts` maps (crate, target) to an inline
 `<svg ...>` string or to an image file name relative to the page (see charts.make_charts).
 Every table is a model from tables.py drawn by `table_html`, the same models the markdown
@@ -10,7 +10,6 @@ paths) goes through `html.escape`.
 import html
 import re
 
-from ..plan.layout import Layout
 from .charts import BASELINE_COLOR, ROW_COLOR, make_charts
 from .tables import (attribution_failure, attribution_row, crates_table, groups, ok, overhead_table, seed_table, summary_table,
                      targets_table, upx_table)
@@ -291,13 +290,3 @@ def render_html(results, charts=None, snapshot=None, base=None, shared=None):
              f'{esc(results.get("version"))}). Self-contained: no scripts, fonts or images are fetched.</footer>',
              "</main></body></html>"]
     return "\n".join(b for b in body if b) + "\n"
-
-
-def write_html(output_dir, results, snapshot=None, base=None):
-    """Write `<output_dir>/reports/index.html` (charts inline) and return its path. With a snapshot
-    (sizekit.results.snapshot) the page gains treemaps; with a base snapshot too, diff treemaps."""
-    from .publish import check_output, move_in
-    output = getattr(output_dir, "output", output_dir)
-    check_output(output, ["index.html"])
-    page = render_html(results, make_charts(results), snapshot=snapshot, base=base)
-    return move_in(output, [(Layout(output).report("index.html"), page)])[0]

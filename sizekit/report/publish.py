@@ -88,6 +88,20 @@ def publish(output, results, snapshot=None, base=None, results_json=None, html=T
     return move_in(output, placed)
 
 
+def write_reports(matrix_or_output, results):
+    """Write the markdown and CSV reports (no page); returns their paths."""
+    return publish(getattr(matrix_or_output, "output", matrix_or_output), results, html=False)
+
+
+def write_html(output_dir, results, snapshot=None, base=None):
+    """Write `<output_dir>/reports/index.html` alone and return its path. With a snapshot the
+    page gains treemaps; with a base snapshot too, diff treemaps."""
+    output = getattr(output_dir, "output", output_dir)
+    check_output(output, ["index.html"])
+    page = render_html(results, snapshot=snapshot, base=base)
+    return move_in(output, [(Layout(output).report("index.html"), page)])[0]
+
+
 def move_in(output, files):
     """Write [(final path, text)] into a temporary folder in output, then rename each into place.
 
