@@ -246,8 +246,8 @@ def test_sparse_gigabyte_tail(tmp_path):
     one_line(run_sizekit("sections", "x.elf", cwd=tmp_path),
              f"x.elf: is larger than 256 MiB, the limit for an ELF file; {CHECK}")
     one_line(run_sizekit("estimate", "x.elf", cwd=tmp_path),
-             "x.elf: 1,073,741,824 bytes, over the limit of 16 MiB for `sizekit estimate` (the model reads every "
-             "byte, up to 0.5 s a MiB); pass --max-bytes 1024MiB to estimate it anyway")
+             "x.elf: 1,073,741,824 bytes, over the limit of 8 MiB for `sizekit estimate` (the model reads every "
+             "byte, up to 0.7 s a MiB); pass --max-bytes 1024MiB to estimate it anyway")
 
 
 def test_max_bytes_raises_the_estimate_limit_for_a_trusted_file(tmp_path):

@@ -77,7 +77,7 @@ def _estimate_limit(args):
         size = 0
     if size > limit.value:
         raise ElfError(args.file, f"{size:,} bytes, over the limit of {limits.value_text(limit)} for `sizekit "
-                                  f"estimate` (the model reads every byte, up to 0.5 s a MiB); pass --max-bytes "
+                                  f"estimate` (the model reads every byte, up to 0.7 s a MiB); pass --max-bytes "
                                   f"{-(-size // limits.MiB)}MiB to estimate it anyway")
     return limit
 

@@ -50,7 +50,7 @@ SYMBOL_NAME_BYTES = Limit(64 * KiB, "bytes", "snapshot", "one symbol name")
 
 # ---- ELF files (sizekit.elf): sections, bloat, estimate, snapshot's symbols
 ELF_BYTES = Limit(256 * MiB, "bytes", "ELF file", "file size for `sizekit sections` (its pages are read: memory)")
-ESTIMATE_BYTES = Limit(16 * MiB, "bytes", "ELF file", "file size for `sizekit estimate` (the model reads every byte, "
+ESTIMATE_BYTES = Limit(8 * MiB, "bytes", "ELF file", "file size for `sizekit estimate` (the model reads every byte, "
                                                       "up to 0.5 s a MiB; `--max-bytes` raises it)")
 ELF_SECTIONS = Limit(65_536, "count", "ELF file", "sections")
 ELF_SYMBOLS = Limit(500_000, "count", "ELF file", "symbols in .symtab (each is demangled: 500,000 take ~6 s and "
