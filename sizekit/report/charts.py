@@ -35,7 +35,7 @@ WIDTH, ROW, LEFT, RIGHT, TOP, AXIS = 820, 26, 150, 130, 8, 34
 FONT = 'font-family="DejaVu Sans, sans-serif" font-size="12"'
 
 
-def size_chart(cells, baseline, prefix="c"):  # prefix: kept for callers; the SVG has no ids
+def size_chart(cells, baseline):
     """A horizontal bar per row: its final size, the baseline row highlighted, each bar annotated
     with its human size and % change. Rows without a size are named with their status.
 
@@ -75,11 +75,5 @@ def size_chart(cells, baseline, prefix="c"):  # prefix: kept for callers; the SV
 
 def make_charts(results):
     """{(crate, target): inline SVG} for every crate and target with at least one sized row."""
-    charts = {}
-    n = 0
-    for crate, targets in groups(results):
-        for target, cells in targets:
-            if any(ok(c) for c in cells):
-                n += 1
-                charts[(crate, target)] = size_chart(cells, results.get("baseline"), prefix=f"c{n}-")
-    return charts
+    return {(crate, target): size_chart(cells, results.get("baseline"))
+            for crate, targets in groups(results) for target, cells in targets if any(ok(c) for c in cells)}

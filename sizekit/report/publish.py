@@ -18,6 +18,7 @@ import tempfile
 from ..plan.layout import Layout
 from ..utils.names import crate_name_problem
 from ..utils.errors import ResultsError, UsageError
+from ..utils.fsutil import umask
 from .markdown import render_reports
 from .page import render_html
 from .tables import Shared
@@ -123,7 +124,7 @@ def move_in(output, files):
                 if os.path.basename(final) == RESULTS_NAME:
                     f.flush()
                     os.fsync(f.fileno())
-            os.chmod(tmp, 0o666 & ~_umask())
+            os.chmod(tmp, 0o666 & ~umask())
             staged.append((tmp, final))
         for tmp, final in staged:
             os.replace(tmp, final)
@@ -143,9 +144,3 @@ def _holds(path, data):
             return f.read() == data
     except OSError:
         return False
-
-
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

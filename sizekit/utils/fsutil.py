@@ -8,7 +8,8 @@ import stat
 import tempfile
 
 
-def _umask():
+def umask():
+    """The process's umask (read without changing it for long)."""
     mask = os.umask(0)
     os.umask(mask)
     return mask
@@ -21,7 +22,7 @@ def atomic_write_bytes(path, data, mode=0o666):
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
     try:
-        os.fchmod(fd, mode & ~_umask())  # mkstemp makes 0600; reports are for reading
+        os.fchmod(fd, mode & ~umask())  # mkstemp makes 0600; reports are for reading
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
