@@ -55,7 +55,7 @@ def check_output(output, names, results_json=False):
         mode = _kind(path)
         if mode is not None and stat.S_ISDIR(mode):
             raise UsageError(f"{path}: is a folder, where sizekit writes a file; move it away")
-    state = os.path.join(output, ".sizekit")
+    state = layout.state_dir
     mode = _kind(state)
     if mode is not None and not stat.S_ISDIR(mode):
         raise UsageError(f"{state}: is a file, where sizekit keeps its state folder; move it away")

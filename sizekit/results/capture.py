@@ -49,10 +49,9 @@ class ArtifactPaths:
 
     def find(self, rel):
         """The full path of rel inside output, or None."""
-        root = next((r for r, prefix in self.roots if isinstance(rel, str) and rel.startswith(prefix)),
-                    self.output)
         if not isinstance(rel, str) or not rel or "\0" in rel or os.path.isabs(rel):
             return None
+        root = next((r for r, prefix in self.roots if rel.startswith(prefix)), self.output)
         full = os.path.join(root, rel)
         return full if os.path.lexists(full) and os.path.realpath(full).startswith(self.real) else None
 
