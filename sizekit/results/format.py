@@ -36,6 +36,14 @@ STR, SIZE, OBJ = (str,), (BYTES,), (dict,)
 NAMES = {str: "a string", BYTES: "a byte count", bool: "true or false", list: "a list", dict: "an object",
          NULL: "null"}
 
+
+
+def _fields(table):
+    """(key, required, types) per field of {name: types}, a * marking a required one: parsed
+    once here, since every cell is checked against them."""
+    return tuple((name.lstrip("*"), name.startswith("*"), types) for name, types in table.items())
+
+
 # The fields the reports, diff and check read, with their allowed types; a * marks a required one.
 CELL = {"*crate": STR, "*target": STR, "*variant": STR, "*status": STR, "label": STR + (NULL,),
         "reason": STR + (NULL,), "log": STR + (NULL,), "tail": STR + (NULL,), "*final_bytes": SIZE + (NULL,),
@@ -55,6 +63,8 @@ TOP = {"matrix": STR + (NULL,), "baseline": STR + (NULL,), "variants": (list,), 
        "matrix_digest": STR + (NULL,), "sizekit_version": STR + (NULL,), "shard": OBJ + (NULL,),
        "tools": OBJ + (NULL,)}
 TOOLS = {"native_backend": STR + (NULL,), "demangler": STR + (NULL,)}
+CELL, STAGE, SMOKE, BUILD, CACHE, LANGUAGE, REFERENCE, TOP, TOOLS = map(
+    _fields, (CELL, STAGE, SMOKE, BUILD, CACHE, LANGUAGE, REFERENCE, TOP, TOOLS))
 SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
@@ -94,16 +104,11 @@ def _wrong(path, where, value, types):
 _MISSING = object()
 
 
-def _compiled(fields):
-    """(key, required, types) per field: checked for every cell, so the name is parsed once."""
-    return tuple((name.lstrip("*"), name.startswith("*"), types) for name, types in fields.items())
-
-
 def _check(path, obj, fields, where, index=None):
     """obj against a field table; where (with [index]) names it, worked out only for a message."""
     if type(obj) is not dict:
         raise _wrong(path, _at(where, index), obj, OBJ)
-    for key, required, types in _compiled_of(fields):
+    for key, required, types in fields:
         value = obj.get(key, _MISSING)
         if value is _MISSING:
             if required:
@@ -115,16 +120,6 @@ def _check(path, obj, fields, where, index=None):
 
 def _at(where, index):
     return where if index is None else f"{where}[{index}]"
-
-
-_COMPILED = {}
-
-
-def _compiled_of(fields):
-    table = _COMPILED.get(id(fields))
-    if table is None:
-        table = _COMPILED[id(fields)] = _compiled(fields)
-    return table
 
 
 def _check_list(path, items, fields, where):
