@@ -428,4 +428,4 @@ def test_a_snapshot_reads_at_most_its_limit_of_artifacts(tmp_path):
     assert run.status == 0, run.stderr
     assert_bounded(run)
     assert f", {limits.SNAPSHOT_ARTIFACTS.value} artifacts," in run.stderr.splitlines()[0]
-    assert run.stderr.count("not read: the snapshot is at its limit of 4,000 artifacts") == 5
+    assert run.stderr.count("not read: the snapshot has read its limit of 4,000 artifacts") == 5

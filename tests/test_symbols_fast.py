@@ -4,8 +4,9 @@ code gave: same SymbolTable (every list in the same order, sections, unknown) an
 made-up ones with overlaps, aliases, ties and symbols past their section. The reference is the
 previous implementation, kept here only as that.
 
-A snapshot of 4 files of 500,000 distinct Rust symbols each (the largest within the limits) is
-timed as the hostile suites do (tests/bounded.py).
+The largest snapshot within the limits (4 files of 500,000 symbols naming 395,000 names, the
+string pool at its limit), and 4 files of distinct names that no snapshot can hold, are timed
+as the hostile suites do (tests/bounded.py).
 """
 import glob
 import os
@@ -17,10 +18,11 @@ import sys
 
 import pytest
 
-from bounded import LIMIT_SECONDS, assert_bounded, run_sizekit
+from bounded import assert_bounded, run_sizekit
 from sizekit.elf import bloat
 from sizekit.elf import demangle as dm
 from sizekit.results.symbols import read_symbols
+from test_hostile_elf import rust_name
 from sizekit.utils import limits
 
 
@@ -253,11 +255,12 @@ import os, sys
 sys.path.insert(0, {tests!r})
 from test_hostile_elf import elf64, rust_name
 from test_hostile_results import cell, results, save
-out, n, files = {out!r}, {n}, {files}
+out, n, files, shared = {out!r}, {n}, {files}, {shared}
 cells = []
 for k in range(files):
     os.makedirs(f"{{out}}/build/c{{k}}", exist_ok=True)
-    data, _ = elf64(n, name=lambda i: rust_name(i + k * n))
+    name = (lambda i: rust_name(i % shared)) if shared else (lambda i: rust_name(i + k * n))
+    data, _ = elf64(n, name=name)
     with open(f"{{out}}/build/c{{k}}/app", "wb") as f:
         f.write(data)
     cells.append(cell(f"c{{k}}", path=f"out/build/c{{k}}/app"))
@@ -265,18 +268,58 @@ save(os.path.join(out, "results.json"), results(cells))
 """
 
 
-@pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="21-28 s CPU / 1.26 GB (was ~32 s / 1.4 GB): reading the 4 files now takes "
-                                        "~10 s / 750 MB (was ~21 s), snapshot.encode (a dict lookup per string, "
-                                        "8M for 2M symbols) and zstd the other ~11 s and ~500 MB")
-def test_largest_snapshot_within_the_limits(tmp_path):
+def made(tmp_path, shared):
+    """limits.SNAPSHOT_SYMBOLS symbols in files of limits.ELF_SYMBOLS each: with shared, every file
+    names its symbols from the same `shared` names (as builds of one crate do); else every name differs."""
     n = limits.ELF_SYMBOLS.value
     files = limits.SNAPSHOT_SYMBOLS.value // n
     subprocess.run([sys.executable, "-c", MAKE.format(tests=os.path.dirname(__file__), out=str(tmp_path / "out"),
-                                                      n=n, files=files)], check=True)
-    # Measured with room to finish (a run past the bound is killed), then held to the bound.
-    run = run_sizekit("snapshot", "out", "-o", "s.zst", cwd=tmp_path, seconds=3 * LIMIT_SECONDS)
+                                                      n=n, files=files, shared=shared)], check=True)
+    return n, files
+
+
+def pool_size(shared):
+    """(strings, UTF-8 bytes with NULs) of a pool holding the first `shared` names and their demangled forms."""
+    raw = [rust_name(i) for i in range(shared)]
+    names = [r[len("_ZN5krate") + 2:-len("17h0123456789abcdefE")] for r in raw]
+    return 2 * shared, sum(len(r) + len(m) + len("krate::") + 2 for r, m in zip(raw, names))
+
+
+# As many distinct names as the string pool's byte limit allows, with a little room for the crate
+# and section names: the pool at its limit, every file at the ELF limit, every symbol the snapshot may hold.
+SHARED = 395_000
+
+
+@pytest.mark.slow
+def test_largest_snapshot_within_the_limits(tmp_path):
+    strings, nbytes = pool_size(SHARED)
+    assert strings <= limits.SNAPSHOT_STRINGS.value
+    assert 0.95 * limits.SNAPSHOT_STRING_BYTES.value < nbytes <= limits.SNAPSHOT_STRING_BYTES.value - 64
+    n, files = made(tmp_path, SHARED)
+    run = run_sizekit("snapshot", "out", "-o", "s.zst", cwd=tmp_path)
     assert run.status == 0, run.stderr
-    assert f"{files} artifacts, {files * n:,} symbols" in run.stderr
-    print(f"snapshot of {files} x {n:,} symbols: {run.seconds:.2f} s CPU, {run.megabytes:.0f} MB")
+    assert f"{files} artifacts, {files * n:,} symbols" in run.stderr, run.stderr
+    print(f"snapshot of {files} x {n:,} symbols, {SHARED:,} names: {run.seconds:.2f} s CPU, {run.megabytes:.0f} MB")
     assert_bounded(run)
+    # What sizekit writes, it reads back.
+    back = run_sizekit("diff", "s.zst", "s.zst", cwd=tmp_path)
+    assert back.status == 0, back.stderr
+    assert_bounded(back)
+
+
+@pytest.mark.slow
+def test_artifacts_past_the_pool_limits_are_skipped_in_bounded_time(tmp_path):
+    """Every name distinct: one file's names and demangled names are more strings than a snapshot
+    holds. Each file is skipped with its reason, no more names are demangled than a snapshot holds,
+    and the snapshot written (no symbols) loads."""
+    n, files = made(tmp_path, 0)
+    run = run_sizekit("snapshot", "out", "-o", "s.zst", cwd=tmp_path)
+    assert run.status == 0, run.stderr
+    assert f"{files} cells, 0 artifacts, 0 symbols" in run.stderr, run.stderr
+    assert run.stderr.count("new strings would take the snapshot past its limit of 1,000,000 strings") == 2
+    assert run.stderr.count("not demangled: its 500,000 new names") == files - 2
+    assert "out/build/c0/app: out/build" not in run.stderr   # the path is said once
+    print(f"snapshot refusing {files} x {n:,} distinct symbols: {run.seconds:.2f} s CPU, {run.megabytes:.0f} MB")
+    assert_bounded(run)
+    back = run_sizekit("diff", "s.zst", "s.zst", cwd=tmp_path)
+    assert back.status == 0, back.stderr

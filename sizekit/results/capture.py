@@ -16,7 +16,8 @@ from ..utils import limits
 from ..utils.errors import SizekitError
 from .format import load_results
 from .snapshot import Snapshot
-from .symbols import read_symbols
+from .pooling import SnapshotPool
+from .symbols import read_raw
 
 MAX_ARTIFACTS = limits.SNAPSHOT_ARTIFACTS.value
 MAX_SYMBOLS = limits.SNAPSHOT_SYMBOLS.value
@@ -91,8 +92,8 @@ def take_snapshot(results, results_path, root=None, git=True):
     root = root or os.path.dirname(output)
     snap = Snapshot(results=results, created=datetime.datetime.now(datetime.timezone.utc).isoformat(
         timespec="seconds"), source=os.path.relpath(results_path, root), git=git_info(root) if git else None)
-    seen, paths, symbols = {}, ArtifactPaths(output), 0
-    names = {}  # each distinct symbol name is demangled once for the whole snapshot
+    seen, paths, pool = {}, ArtifactPaths(output), SnapshotPool()
+    read = 0   # symbols read, kept or not: what bounds the work, whatever the folder holds
     for cell in results["cells"]:
         rel = unstripped_path(cell)
         if rel is None:
@@ -102,29 +103,26 @@ def take_snapshot(results, results_path, root=None, git=True):
             full = paths.find(rel)
             try:
                 if full is None:
-                    raise SizekitError(f"{rel}: not a file inside {os.path.relpath(output)}, the results' folder")
-                # What a snapshot may hold bounds what is read for it, whatever the folder holds.
-                if len(snap.tables) >= MAX_ARTIFACTS or symbols >= MAX_SYMBOLS:
-                    raise SizekitError(f"{rel}: not read: the snapshot is at its limit of "
+                    raise SizekitError(f"not a file inside {os.path.relpath(output)}, the results' folder")
+                if len(pool.parts) >= MAX_ARTIFACTS or read >= MAX_SYMBOLS:
+                    raise SizekitError(f"not read: the snapshot has read its limit of "
                                        f"{limits.value_text(limits.SNAPSHOT_ARTIFACTS)} artifacts or "
                                        f"{limits.value_text(limits.SNAPSHOT_SYMBOLS)} symbols")
-                table = read_symbols(full, cache=names)
-                if symbols + len(table) > MAX_SYMBOLS:
-                    raise SizekitError(f"{rel}: {len(table):,} symbols would take the snapshot past its limit "
-                                       f"of {limits.value_text(limits.SNAPSHOT_SYMBOLS)}")
-                symbols += len(table)
+                got = read_raw(full)
+                read += len(got)
                 meta = {"path": rel, "bytes": os.path.getsize(full), "error": None}
-            except (SizekitError, OSError) as exc:
-                table = None
-                meta = {"path": rel, "bytes": None, "error": str(exc)}
-            if table is None:
-                seen[rel] = None
-                snap.skipped.append(meta)
-            else:
-                seen[rel] = len(snap.tables)
-                snap.tables.append(table)
+                pool.add(got)
+                del got
+                seen[rel] = len(snap.artifacts)
                 snap.artifacts.append(meta)
+            except (SizekitError, OSError) as exc:
+                seen[rel] = None
+                # The note names the artifact: the reason need not say it again.
+                why = str(exc)
+                why = why[len(full) + 2:] if full and why.startswith(full + ": ") else why
+                snap.skipped.append({"path": rel, "bytes": None, "error": why})
         snap.cell_artifacts.append(seen[rel])
+    snap.tables = pool.tables()
     return snap
 
 

@@ -6,9 +6,44 @@ shown, hashed or turned into a loose name. sizekit.results.symdiff works on thes
 without a Python step per symbol. A ColumnTable also reads like a SymbolTable (list-like
 columns of strings and ints), so the reports and the encoder take either.
 """
+import itertools
+from collections import defaultdict
+
 import numpy as np
 
 NAME_IS_RAW = 0xFFFFFFFF       # in the name column: the name is the raw name (as on disk)
+
+
+class Interner:
+    """Strings numbered 0, 1, 2, ... in order of first use, each step in C (a defaultdict whose
+    factory counts, driven by map): the one place sizekit gives strings pool indices."""
+
+    __slots__ = ("index",)
+
+    def __init__(self):
+        self.index = defaultdict(itertools.count().__next__)
+
+    def __len__(self):
+        return len(self.index)
+
+    def __contains__(self, s):
+        return s in self.index
+
+    def ids(self, strings):
+        """The index of each string (a sized iterable), numbering the new ones, as a u32 array."""
+        return np.fromiter(map(self.index.__getitem__, strings), np.uint32, len(strings))
+
+    def find(self, strings):
+        """The index of each string, or -1 where it has none (nothing is numbered), as int64."""
+        return np.fromiter(map(self.index.get, strings, itertools.repeat(-1)), np.int64, len(strings))
+
+    def new(self, strings):
+        """The distinct strings of an iterable that have no index yet, in order of first use."""
+        return list(itertools.filterfalse(self.index.__contains__, dict.fromkeys(strings)))
+
+    def strings(self):
+        """Every string, by index."""
+        return list(self.index)
 
 
 class Pool:
@@ -227,20 +262,9 @@ def as_columns(table):
     """table as a ColumnTable: itself, or a SymbolTable's lists put into a pool of their own."""
     if isinstance(table, ColumnTable):
         return table
-    strings, index = [], {}
-
-    def ids(column):
-        out = np.empty(len(column), np.uint32)
-        for k, s in enumerate(column):
-            i = index.get(s)
-            if i is None:
-                i = index[s] = len(strings)
-                strings.append(s)
-            out[k] = i
-        return out
-
-    raw, name, crate, section = ids(table.raw), ids(table.name), ids(table.crate), ids(table.section)
-    pool = Pool.of_strings(strings)
+    interner = Interner()
+    raw, name, crate, section = (interner.ids(c) for c in (table.raw, table.name, table.crate, table.section))
+    pool = Pool.of_strings(interner.strings())
     pool.crate_ids, crate = pool.codes(crate)
     pool.section_ids, section = pool.codes(section)
     return ColumnTable(pool, raw, name, crate, section, np.asarray(list(table.size), np.int64),

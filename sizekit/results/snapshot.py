@@ -22,10 +22,9 @@ Columns stay the u32 arrays of the decompressed bytes and pool strings are decod
 (sizekit.results.columns): a table's columns are views.
 """
 import json
+import operator
 import os
 import struct
-import sys
-from array import array
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,15 +35,13 @@ from ..utils.errors import ResultsError
 from ..utils.fsutil import atomic_write_bytes
 from ..utils.safeio import FileProblem, read_bytes
 from . import format as rformat
-from .columns import NAME_IS_RAW, ColumnTable, Pool
+from .columns import NAME_IS_RAW, ColumnTable, Interner, Pool
 
 MAGIC = b"SKSNAP\0\1"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 FORMAT = "sizekit-snapshot"
 VERSION = 1
 CHUNK = 1 << 20                # decompressed per read: memory follows what really decompresses
-BIG_ENDIAN = sys.byteorder != "little"   # the columns are little-endian on disk
-U32 = "I" if array("I").itemsize == 4 else "L"
 LEVEL = 9                      # ~3x faster to write than 19, within a few % of its size
 
 
@@ -70,47 +67,79 @@ class Snapshot:
 
 # ---------------------------------------------------------------- writing
 
-def encode(snap):
-    """The snapshot as the bytes of one zstd frame."""
-    pool, index = [], {}
-
-    def sid(s):
-        i = index.get(s)
-        if i is None:
-            i = index[s] = len(pool)
-            pool.append(s)
-        return i
-
-    cols = [array(U32) for _ in range(5)]
+def encode(snap, path="the snapshot"):
+    """The snapshot as the bytes of one zstd frame. Raises ResultsError naming path when the
+    reader would refuse it (a limit of sizekit.utils.limits): sizekit writes only what it reads."""
+    strings, cols = gather(snap.tables)
     artifacts = []
+    start = 0
     for table, meta in zip(snap.tables, snap.artifacts):
-        start = len(cols[4])
-        for raw, name, crate, section, size in zip(table.raw, table.name, table.crate, table.section, table.size):
-            r = sid(raw)
-            cols[0].append(r)
-            cols[1].append(NAME_IS_RAW if name == raw else sid(name))
-            cols[2].append(sid(crate))
-            cols[3].append(sid(section))
-            cols[4].append(min(size, 0xFFFFFFFF))
         artifacts.append({**meta, "start": start, "count": len(table), "sections": table.sections,
                           "unknown": table.unknown, "demangler": table.demangler})
-    strings = "\0".join(pool).encode("utf-8", "surrogatepass") + (b"\0" if pool else b"")
+        start += len(table)
+    try:
+        pool = "\0".join(strings).encode("utf-8") + (b"\0" if strings else b"")
+    except UnicodeEncodeError:
+        raise ResultsError(f"{path}: not written: a symbol name holds a lone UTF-16 surrogate") from None
     header = {"format": FORMAT, "version": VERSION, "created": snap.created, "source": snap.source,
               "git": snap.git, "results": snap.results, "artifacts": artifacts,
               "cell_artifacts": snap.cell_artifacts, "skipped": snap.skipped,
-              "strings": len(pool), "string_bytes": len(strings), "symbols": len(cols[4])}
+              "strings": len(strings), "string_bytes": len(pool), "symbols": start}
     head = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    parts = [MAGIC, struct.pack("<I", len(head)), head, strings]
+    _check_writable(path, head, len(strings), len(pool), start)
+    parts = [MAGIC, struct.pack("<I", len(head)), head, pool]
     for col in cols:
-        if BIG_ENDIAN:
-            col.byteswap()
-        parts.append(col.tobytes())
+        parts.append(col.astype("<u4", copy=False).tobytes())
     payload = b"".join(parts)
+    del parts
     return zstandard.ZstdCompressor(level=LEVEL, write_content_size=True, threads=0).compress(payload)
 
 
+def _check_writable(path, head, nstr, sbytes, nsym):
+    """What the reader checks of a snapshot's sizes, before it is written."""
+    for value, limit, what in ((len(head), limits.SNAPSHOT_HEADER, "bytes of header"),
+                               (_values(head), limits.RESULTS_VALUES, "JSON values in its header"),
+                               (nstr, limits.SNAPSHOT_STRINGS, "strings"),
+                               (sbytes, limits.SNAPSHOT_STRING_BYTES, "bytes of strings"),
+                               (nsym, limits.SNAPSHOT_SYMBOLS, "symbols"),
+                               (len(MAGIC) + 4 + len(head) + sbytes + 20 * nsym, limits.SNAPSHOT_PAYLOAD,
+                                "bytes decompressed")):
+        if value > limit.value:
+            raise ResultsError(f"{path}: not written: it would hold {value:,} {what}, over the limit of "
+                               f"{limits.value_text(limit)} that sizekit reads (the results or artifacts are "
+                               "too large for one snapshot)")
+
+
+def _values(raw):
+    """How many JSON values the text raw holds, at most: counted from its bytes, before parsing."""
+    return raw.count(b",") + raw.count(b"[") + raw.count(b"{")
+
+
+def gather(tables):
+    """(the pool's strings, [raw, name, crate, section, size] as u32 arrays) of the tables written
+    together: the ColumnTables of one pool of strings (SnapshotPool's) as they are, any others
+    numbered into a pool of their own."""
+    pools = {id(t.pool) for t in tables if isinstance(t, ColumnTable)}
+    if tables and len(pools) == 1 and all(isinstance(t, ColumnTable) for t in tables) \
+            and tables[0].pool.strings is not None:
+        joined = [np.concatenate(c).astype(np.uint32) if c else np.zeros(0, np.uint32) for c in zip(*(
+            (t.raw_ids, t._name, t.crate_ids, t.section_ids, np.minimum(t.sizes, 0xFFFFFFFF)) for t in tables))]
+        return tables[0].pool.strings, joined or [np.zeros(0, np.uint32)] * 5
+    interner = Interner()
+    cols = [[] for _ in range(5)]
+    for t in tables:
+        raw, name = list(t.raw), list(t.name)
+        same = np.fromiter(map(operator.eq, name, raw), bool, len(raw))
+        cols[0].append(interner.ids(raw))
+        cols[1].append(np.where(same, NAME_IS_RAW, interner.ids(name)).astype(np.uint32))
+        cols[2].append(interner.ids(list(t.crate)))
+        cols[3].append(interner.ids(list(t.section)))
+        cols[4].append(np.minimum(np.asarray(list(t.size), np.int64), 0xFFFFFFFF).astype(np.uint32))
+    return interner.strings(), [np.concatenate(c) if c else np.zeros(0, np.uint32) for c in cols]
+
+
 def write_snapshot(path, snap):
-    data = encode(snap)
+    data = encode(snap, path)
     atomic_write_bytes(path, data)
     return len(data)
 
@@ -238,8 +267,7 @@ def _decode(stream, path, symbols=True):
 
 def _header(raw, path):
     """The header's JSON, its values counted before json builds them (as a results.json's are)."""
-    values = raw.count(b",") + raw.count(b"[") + raw.count(b"{")
-    if values > limits.RESULTS_VALUES.value:
+    if _values(raw) > limits.RESULTS_VALUES.value:
         raise _bad(path, f"its header holds more than {limits.RESULTS_VALUES.value:,} JSON values, the limit "
                          "for the results.json inside")
     try:

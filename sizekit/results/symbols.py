@@ -44,11 +44,25 @@ class SymbolTable:
         return sum(self.unknown.values())
 
 
-def read_symbols(path, split_std=False, cache=None):
-    """The SymbolTable of the ELF at path. Raises ElfError (exit 2) for a file that is not one,
-    is not a regular file, or is over the ELF limits of sizekit.utils.limits (see bloat.read_elf).
-    cache: a dict shared by the files of one snapshot, so each distinct name is demangled once
-    (see demangle.describe_each)."""
+@dataclass
+class RawSymbols:
+    """One artifact's symbols before demangling, largest first: what read_symbols and a snapshot's
+    pool (sizekit.results.pooling) both start from."""
+
+    raw: list            # the name in .symtab of each row
+    section: np.ndarray  # each row's index into covered
+    size: np.ndarray     # each row's bytes
+    covered: list        # the covered section names, in file order
+    sections: dict       # covered section -> its size
+    unknown: dict        # covered section -> bytes no symbol covers
+
+    def __len__(self):
+        return len(self.raw)
+
+
+def read_raw(path):
+    """The RawSymbols of the ELF at path. Raises ElfError (exit 2) for a file that is not one, is
+    not a regular file, or is over the ELF limits of sizekit.utils.limits (see bloat.read_elf)."""
     elf = bloat.read_elf(os.fspath(path))
     syms = bloat.sized_symbols(elf)
     del elf["symbols"]
@@ -63,16 +77,22 @@ def read_symbols(path, split_std=False, cache=None):
             unknown[s["name"]] = s["size"] - got
     # Largest first, then by raw name; equal keys keep owned()'s order (a stable sort).
     order = _by_size_then_name(raw, nbytes)
-    table = SymbolTable(sections={s["name"]: s["size"] for s in covered}, unknown=unknown,
-                        demangler=dm.backend_name())
-    table.raw = bloat.pick(raw, order)
-    del raw
+    return RawSymbols(raw=bloat.pick(raw, order), section=where[order], size=nbytes[order],
+                      covered=[s["name"] for s in covered], sections={s["name"]: s["size"] for s in covered},
+                      unknown=unknown)
+
+
+def read_symbols(path, split_std=False, cache=None):
+    """The SymbolTable of the ELF at path (errors as read_raw's). cache: a dict shared by several
+    files, so each distinct name is demangled once (see demangle.describe_each)."""
+    got = read_raw(path)
+    table = SymbolTable(raw=got.raw, sections=got.sections, unknown=got.unknown, demangler=dm.backend_name())
     described = dm.describe_each(table.raw, split_std, cache)
     table.name = [p[0] for p in described]
     table.crate = [p[1] for p in described]
     del described
-    table.section = bloat.pick([s["name"] for s in covered], where[order])
-    table.size = nbytes[order].tolist()
+    table.section = bloat.pick(got.covered, got.section)
+    table.size = got.size.tolist()
     return table
 
 

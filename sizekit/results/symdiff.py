@@ -21,7 +21,7 @@ import re
 
 import numpy as np
 
-from .columns import as_columns, group_sums
+from .columns import Interner, as_columns, group_sums
 from .threshold import Threshold
 
 PASSES = ("exact", "no-hash", "no-generics")
@@ -304,17 +304,13 @@ class _Rows:
         return len(self.crate)
 
 
-def _crate_lookup(table, names, index):
+def _crate_lookup(table, crates):
     """Per crate number of table's pool (Pool.number_crates): the diff's crate number, for the crates
-    the table has (-1 for others); adds their names to names/index."""
+    the table has (-1 for others), numbered by the Interner crates."""
     numbers = table.crate_totals()[0]
     lookup = np.full(len(table.pool.crate_ids), -1, np.int64)
-    for number, name in zip(numbers.tolist(), table.pool.texts(table.pool.crate_ids[numbers])):
-        k = index.get(name)
-        if k is None:
-            k = index[name] = len(names)
-            names.append(name)
-        lookup[number] = k
+    names = table.pool.texts(table.pool.crate_ids[numbers])
+    lookup[numbers] = crates.ids(names)
     return lookup
 
 
@@ -417,8 +413,9 @@ def diff_tables(old, new, threshold=None, whole=None):
     threshold = threshold or Threshold()
     old, new = as_columns(old), as_columns(new)
     passes, gone, born = _match(old, new)
-    names, index = [], {}
-    lookups = (_crate_lookup(old, names, index), _crate_lookup(new, names, index))
+    crates = Interner()
+    lookups = (_crate_lookup(old, crates), _crate_lookup(new, crates))
+    names = crates.strings()
     kinds = _kinds(old, new, passes, gone, born, lookups)
     total = int(old.sizes.sum(dtype=np.int64))
     limit = threshold.bytes_of(whole if whole is not None else total + old.overhead)
