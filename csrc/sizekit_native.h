@@ -1,8 +1,11 @@
 /* sizekit native module: content hash, ELF section table, UPX packed-size estimate.
  *
  * Every function except sk_hash64 returns 0 (SK_OK) or a negative SK_ERR_* code and writes
- * its results through pointers. sizekit/elf/twin.py mirrors each function bit for bit.
- * This header is also the cffi cdef: keep it free of macros (cffi drops '#' lines).
+ * its results through pointers. The Python port, sizekit/elf/pyport/, mirrors each function
+ * bit for bit (its codes.py these enums). This header is also the cffi cdef: keep it free
+ * of macros (cffi drops '#' lines). The implementation is one file a job: hash.c, elf.c,
+ * lz.c and price.c (the LZ model), filters.c, layout.c and upx.c (the estimate), sharing
+ * internal.h and the generated tables.h.
  */
 #ifndef SIZEKIT_NATIVE_H
 #define SIZEKIT_NATIVE_H

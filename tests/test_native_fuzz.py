@@ -1,6 +1,6 @@
 """Memory safety of csrc/ under AddressSanitizer + UBSan, on hostile ELF bytes.
 
-The C file is compiled into a small harness with -fsanitize=address,undefined. Each input
+The C files are compiled into a small harness with -fsanitize=address,undefined. Each input
 is copied into a malloc'd block of exactly its size, so a one-byte over-read aborts, and
 goes through every exported function: sk_elf_info_read, sk_elf_sections, sk_hash64,
 sk_upx_check, sk_estimate_pieces (with too small a buffer, then a big enough one) and
@@ -10,6 +10,7 @@ distance slots), armhf libanl with hostile dynamic and hash tables, random bytes
 4.3 MB input whose repeat lies beyond the match window. SIZEKIT_FUZZ_ROUNDS (default 3000)
 sets how many mutated inputs run.
 """
+import glob
 import os
 import random
 import shutil
@@ -80,10 +81,11 @@ int main(int argc, char **argv)
 
 
 def asan_compile(source, exe):
-    """gcc with ASan + UBSan (no recovery) over a harness and csrc/sizekit_native.c."""
+    """gcc with ASan + UBSan (no recovery) over a harness and every csrc/*.c file."""
+    sources = sorted(glob.glob(os.path.join(CSRC, "*.c")))
+    assert len(sources) > 1, sources  # the module is one file a job, not one file
     return subprocess.run(["gcc", "-std=c99", "-O1", "-g", "-fsanitize=address,undefined",
-                           "-fno-sanitize-recover=all", "-I", CSRC, str(source),
-                           os.path.join(CSRC, "sizekit_native.c"), "-o", str(exe)],
+                           "-fno-sanitize-recover=all", "-I", CSRC, str(source)] + sources + ["-o", str(exe)],
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 

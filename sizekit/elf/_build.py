@@ -1,10 +1,14 @@
-"""cffi build script (API mode): csrc/*.h is the cdef, csrc/*.c the source."""
+"""cffi build script (API mode): csrc/sizekit_native.h is the cdef, csrc/*.c the sources."""
+import glob
 import os
 
 from cffi import FFI
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CSRC = os.path.join(os.path.dirname(os.path.dirname(HERE)), "csrc")
+# hash.c, elf.c, lz.c, price.c, filters.c, layout.c, upx.c: one file per job, sharing
+# internal.h and the generated tables.h (scripts/gen_tables).
+SOURCES = sorted(glob.glob(os.path.join(CSRC, "*.c")))
 
 
 def _read(name):
@@ -27,7 +31,7 @@ ffibuilder.cdef(_cdef_text(_read("sizekit_native.h")))
 ffibuilder.set_source(
     "sizekit.elf._native",
     '#include "sizekit_native.h"',
-    sources=[os.path.join(CSRC, "sizekit_native.c")],
+    sources=SOURCES,
     include_dirs=[CSRC],
     extra_compile_args=["-O3", "-std=c99", "-Wall", "-Wextra"] + SANITIZE,
     extra_link_args=SANITIZE,
