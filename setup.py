@@ -7,7 +7,7 @@ from setuptools.command.build_ext import build_ext
 
 
 class OptionalNativeBuild(build_ext):
-    """Build the C module; without a working C compiler, install the pure-Python twin only.
+    """Build the C module; without a working C compiler, install its pure-Python port only.
 
     sizekit then warns on every run until SIZEKIT_BACKEND=python says the slow path is meant.
     SIZEKIT_REQUIRE_C=1 makes a failed C build fail the install (CI and scripts/install set it).

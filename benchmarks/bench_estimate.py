@@ -7,7 +7,7 @@
 The files are benchmarks/estimate_corpus.py's (Rust bin and cdylib builds for x86_64, armv7
 and aarch64; Debian's programs and libraries; the cross packages' ARM libraries). A fixed
 rule splits them: crc32(file name) even is the calibration set the constants in
-csrc/sizekit_native.c were fitted on, odd is the held-out set. `--cache` on the folder of
+csrc/tables.json were fitted on, odd is the held-out set. `--cache` on the folder of
 `estimate_corpus.py --fresh` (or `--fresh` here) measures its files as a third set,
 "fresh", which no fit or model choice has seen. Every file is packed with
 `upx --best` and `upx --best --lzma` in this run (nothing is cached), and the estimate runs
@@ -18,7 +18,8 @@ median <= 2 % and worst <= 5 % per class; the estimate >= 50x faster than `upx -
 no slower than zlib level 9 over the same bytes (total time over the files). `--fit`
 prints EST_FADE_NRV / EST_FADE_LZMA (scanned) and EST_A (the model-to-UPX ratio per arch,
 method and content) fitted on the calibration set from UPX's own blocks
-(benchmarks/upx_blocks.py); `--rows OUT --fit` does it from an earlier run's --json.
+(benchmarks/upx_blocks.py), EST_A as tables.json's value (then scripts/gen_tables); `--rows
+OUT --fit` does it from an earlier run's --json.
 """
 import argparse
 import json
@@ -34,7 +35,9 @@ import zlib
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 sys.path.insert(0, HERE)
-from sizekit.elf import native, twin  # noqa: E402
+from sizekit.elf import native  # noqa: E402
+from sizekit.elf.pyport import tables  # noqa: E402
+from sizekit.elf.pyport.upx import est_scale  # noqa: E402
 from upx_blocks import block_for  # noqa: E402
 
 LEVELS = {"best": ["--best"], "lzma": ["--best", "--lzma"]}
@@ -212,9 +215,9 @@ def method_of(row, lv):
     return "nrv2b" if row["bytes"] <= 512 * 1024 else "nrv2e"
 
 
-FIT_MIN_STREAM = 2000   # blocks the lines are fitted on
-SCAN_MIN_STREAM = 300   # blocks the fade is chosen on (it matters most below FIT_MIN_STREAM)
-FADE_SCAN = {"nrv": (0, 30, 100, 300, 1000), "lzma": (1000, 1500, 2000, 2500, 3000, 4000, 5000, 6500, 8000)}
+# the blocks the lines are fitted on, those the fade is chosen on, and the fades tried (tables.json)
+FIT_MIN_STREAM, SCAN_MIN_STREAM = tables.FIT_MIN_STREAM, tables.SCAN_MIN_STREAM
+FADE_SCAN = {"nrv": tables.FADE_SCAN_NRV, "lzma": tables.FADE_SCAN_LZMA}
 
 
 def fit_points(rows, min_stream):
@@ -306,7 +309,7 @@ def block_error(points, table, fades, family):
         if ("lzma" if k[1] == "lzma" else "nrv") != family or k not in table:
             continue
         for _, y, s, size in v:
-            total += abs(twin._scale(table[k][:5], s, size, fades[family]) - y * s)
+            total += abs(est_scale(table[k][:5], s, size, fades[family]) - y * s)
     return total
 
 
@@ -317,7 +320,7 @@ def fit(rows):
     SCAN_MIN_STREAM+. A missing group takes the same arch and content with NRV2E (NRV2B's
     content classes are the same data). Returns {(arch, method, content): (a, b, c, lo, hi, n)}."""
     points, scan_points = fit_points(rows, FIT_MIN_STREAM), fit_points(rows, SCAN_MIN_STREAM)
-    fades = {"nrv": twin.EST_FADE_NRV, "lzma": twin.EST_FADE_LZMA}
+    fades = {"nrv": tables.EST_FADE_NRV, "lzma": tables.EST_FADE_LZMA}
     print(f"\nfade scan on the calibration set (summed error over blocks of {SCAN_MIN_STREAM}+ model "
           f"bytes, curves fitted on those of {FIT_MIN_STREAM}+):")
     for family, scan in FADE_SCAN.items():
@@ -350,9 +353,8 @@ def fit(rows):
             cells = ["{:>5} {:>+5} {:>+6} [{:>3}-{:>4}] ({:>3})".format(*table[(arch, m, c)])
                      for c in CONTENT]
             print(f"  {arch:<8} {m:<6} " + " ".join(cells))
-    print("  as C: " + ", ".join("{" + ", ".join(
-        "{" + ", ".join("{" + ", ".join(map(str, table[(a, m, c)][:5])) + "}" for c in CONTENT) + "}"
-        for m in ("nrv2b", "nrv2e", "lzma")) + "}" for a in ARCHES))
+    print("  as EST_A in csrc/tables.json (then scripts/gen_tables): " + json.dumps(
+        [[[list(table[(a, m, c)][:5]) for c in CONTENT] for m in ("nrv2b", "nrv2e", "lzma")] for a in ARCHES]))
     return table
 
 

@@ -1,7 +1,7 @@
 """The cffi module itself built with SIZEKIT_SANITIZE=address, driven from Python on hostile bytes.
 
 Every input goes through every exported function, the estimate through sizekit's own
-wrapper (sizekit.elf.native._CBackend: estimate_packed, estimate_pieces, upx_check) as
+wrapper (sizekit.elf.backends.CBackend: estimate_packed, estimate_pieces, upx_check) as
 the measure stage calls it. Inputs: truncations and header mutations of /bin/true and
 /usr/bin/ls (150 KB, so matches reach far offsets), and every 50th input /usr/bin/gpg-agent
 with bytes flipped (a 270 KB code piece: the branch-filter shortcut's quarter parse).
@@ -29,8 +29,8 @@ DRIVER = textwrap.dedent("""
     spec.loader.exec_module(mod)
     ffi, lib = mod.ffi, mod.lib
     sys.path.insert(0, sys.argv[2])
-    from sizekit.elf import native
-    backend = native._CBackend(mod)
+    from sizekit.elf.backends import CBackend
+    backend = CBackend(mod)
     rng = random.Random(5)
     bases = [open("/bin/true", "rb").read(), open("/usr/bin/ls", "rb").read()]
     big = open("/usr/bin/gpg-agent", "rb").read()

@@ -87,9 +87,9 @@ def test_estimate_fit_picks_the_curve_by_leave_one_out():
 
 
 def test_estimate_scale_holds_r_to_the_fitted_range():
-    from sizekit.elf import twin
+    from sizekit.elf.pyport.upx import est_scale
     k = (700, 900, -1000, 200, 500)
-    at = {r: twin._scale(k, 10_000, int(10_000 / r), 5000) for r in (0.1, 0.2, 0.35, 0.5, 0.9)}
+    at = {r: est_scale(k, 10_000, int(10_000 / r), 5000) for r in (0.1, 0.2, 0.35, 0.5, 0.9)}
     assert at[0.1] == at[0.2] and at[0.9] == at[0.5]  # no extrapolation past the blocks
     assert len({at[0.2], at[0.35], at[0.5]}) == 3
 

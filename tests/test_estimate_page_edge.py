@@ -14,10 +14,11 @@ import pytest
 from conftest import skip_no_tool
 
 from sizekit.elf import native
-from sizekit.elf import twin
+from sizekit.elf import pyport
+from sizekit.elf.backends import CBackend
 from sizekit.elf import _native as _cmod  # no skip: the C module is part of the product
 
-C = native._CBackend(_cmod)
+C = CBackend(_cmod)
 STEPS = 48
 
 
@@ -69,7 +70,7 @@ def test_other_size_c_equals_python(edge_libs, level):
         with open(p, "rb") as f:
             data = f.read()
         got = C.estimate_packed(data, lv)
-        assert got == twin.estimate_packed(data, lv)
+        assert got == pyport.estimate_packed(data, lv)
         assert (got[3] != 0) == (p in named)
 
 

@@ -11,14 +11,19 @@ import pytest
 from elftools.elf.elffile import ELFFile
 
 from sizekit.elf import native
-from sizekit.elf import twin
+from sizekit.elf import pyport
+from sizekit.elf.backends import CBackend
 from sizekit.elf.native import UPX_REASONS
-from sizekit.elf.twin import SK_UPX_LOOKUP
+from sizekit.elf.pyport import tables
+from sizekit.elf.pyport.codes import SK_CONTENT_CODE, SK_CONTENT_THUMB, SK_UPX_LOOKUP
+from sizekit.elf.pyport.filters import filter_arm, filter_x86
+from sizekit.elf.pyport.layout import est_layout_read
+from sizekit.elf.pyport.lz import est_stream
 from sizekit.elf import _native as _cmod  # no skip: the C module is part of the product
 from test_native import build_exec_elf
 from conftest import dynamic_mutants, skip_no_tool
 
-C = native._CBackend(_cmod)
+C = CBackend(_cmod)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ARMHF = "/usr/arm-linux-gnueabihf/lib"
 ARM64 = "/usr/aarch64-linux-gnu/lib"
@@ -107,13 +112,13 @@ def test_refusal_jni_onload_lookup(backend, tmp_path):
 
 def test_lookup_refusal_c_equals_python_on_hostile_tables():
     """1,500 copies of armhf libanl with words of its dynamic table, GNU hash table, symbols
-    or program headers overwritten: C and the Python twin give the same verdict, and both
+    or program headers overwritten: C and the Python port give the same verdict, and both
     the refusal and other outcomes occur."""
     data = open(first_existing(os.path.join(ARMHF, "libanl.so.1")), "rb").read()
     seen = set()
     for b in dynamic_mutants(data, 1500, seed=16):
         rc, why = C.upx_check(b)
-        assert rc == 0 and why == twin._layout_read(b)[0]
+        assert rc == 0 and why == est_layout_read(b)[0]
         seen.add(why)
     assert SK_UPX_LOOKUP in seen and len(seen) >= 3, seen
 
@@ -250,7 +255,7 @@ def test_filters_c_equals_python_edges(level):
         for n in (4100, 4101, 4102, 4103, 5000):
             code = bytes((i * 37) & 0xFF if i % 4 != 3 else 0xEB for i in range(n))
             elf = build_exec_elf(code, cls, machine)
-            assert C.estimate_pieces(elf, level) == twin.estimate_pieces(elf, level)
+            assert C.estimate_pieces(elf, level) == pyport.estimate_pieces(elf, level)
 
 
 def _real_files(gcc_lib):
@@ -272,7 +277,7 @@ def _big_code_files():
     with open(exe, "rb") as f:
         data = bytearray(f.read())
     code = next(p for p in native.estimate_pieces(bytes(data)) if p["content"] == "code")
-    assert code["size"] >= twin.EST_FILTER_PREFIX_MIN
+    assert code["size"] >= tables.EST_FILTER_PREFIX_MIN
     for i in range(code["offset"], code["offset"] + code["size"]):
         if data[i] in (0xE8, 0xE9, 0x0F):
             data[i] = 0x90
@@ -282,23 +287,23 @@ def _big_code_files():
             ("no branches", bytes(data), 0)]
 
 
-@pytest.mark.slow  # the Python twin parses three 300-400 KB pieces up to four times
+@pytest.mark.slow  # the Python port parses three 300-400 KB pieces up to four times
 @pytest.mark.parametrize("level", [1, 2])
 def test_filter_shortcut_c_equals_python_and_both_whole_parses(level):
     for name, data, filtered in _big_code_files():
         pieces = C.estimate_pieces(data, level)
-        assert pieces == twin.estimate_pieces(data, level), name
-        p = next(p for p in pieces[1] if p["content"] in (twin.EST_C_CODE, twin.EST_C_THUMB))
-        assert p["size"] >= twin.EST_FILTER_PREFIX_MIN and p["filter"] == filtered, name
+        assert pieces == pyport.estimate_pieces(data, level), name
+        p = next(p for p in pieces[1] if p["content"] in (SK_CONTENT_CODE, SK_CONTENT_THUMB))
+        assert p["size"] >= tables.EST_FILTER_PREFIX_MIN and p["filter"] == filtered, name
         # the same stream as parsing both sides whole and keeping the smaller
         src = data[p["offset"]:p["offset"] + p["size"]]
         buf = bytearray(src)
-        if p["content"] == twin.EST_C_THUMB:
-            twin._filter_arm(buf, False)
+        if p["content"] == SK_CONTENT_THUMB:
+            filter_arm(buf, False)
         else:
-            twin._filter_x86(buf)
-        far = 0x500 if level == 1 and len(data) > twin.EST_SMALL_FILE else 0xD00
-        whole = [twin._est_stream(b, level, far)[0] for b in (src, bytes(buf))]
+            filter_x86(buf)
+        far = tables.EST_FAR_NRV2E if level == 1 and len(data) > tables.EST_SMALL_FILE else tables.EST_FAR_NRV2B
+        whole = [est_stream(b, level, far)[0] for b in (src, bytes(buf))]
         assert p["stream"] == min(whole), (name, whole)
 
 
@@ -307,9 +312,9 @@ def test_pieces_c_equals_python_real(gcc_lib, level):
     for p in _real_files(gcc_lib):
         with open(p, "rb") as f:
             data = f.read()
-        assert C.estimate_pieces(data, level) == twin.estimate_pieces(data, level), p
-        assert C.upx_check(data) == twin.upx_check(data), p
-        assert C.estimate_packed(data, level) == twin.estimate_packed(data, level), p
+        assert C.estimate_pieces(data, level) == pyport.estimate_pieces(data, level), p
+        assert C.upx_check(data) == pyport.upx_check(data), p
+        assert C.estimate_packed(data, level) == pyport.estimate_packed(data, level), p
 
 
 # ---------------------------------------------------------------------------------------
@@ -455,7 +460,7 @@ def test_small_code_is_stored_like_upx(tmp_path, upx_and_blocks):
         exe = _program_with_code(tmp_path, n)
         out = tmp_path / f"p{n}.upx"
         subprocess.run([upx, "-q", "-q", "--best", "-o", str(out), str(exe)], check=True)
-        _, layout = twin._layout_read(exe.read_bytes())
+        _, layout = est_layout_read(exe.read_bytes())
         code_size = max((s for s in layout.loads if s[4] & 1), key=lambda s: s[1])[1]
         piece = next(p for p in native.estimate_pieces(exe.read_bytes(), "best")
                      if p["kind"] == "segment" and p["size"] == code_size)

@@ -44,7 +44,7 @@ def test_plain_install_in_a_fresh_venv_runs_a_matrix_to_the_html_report(tmp_path
     results = json.load(open(project / "out" / "results.json"))
     assert [c["status"] for c in results["cells"]] == ["ok", "ok"]
     assert "<svg" in (project / "out" / "reports" / "index.html").read_text()
-    # The pure-Python twin serves when asked, from the same install.
+    # The Python port serves when asked, from the same install.
     est = subprocess.run([str(venv / "bin" / "sizekit"), "estimate", "--json",
                           results["cells"][1]["stages"][-1]["path"]], cwd=project, capture_output=True, text=True,
                          env=dict(env, SIZEKIT_BACKEND="python"), timeout=600)

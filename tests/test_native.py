@@ -9,13 +9,14 @@ from hypothesis import strategies as st
 
 from conftest import skip_no_package
 from sizekit.elf import native
-from sizekit.elf import twin as native_ref
+from sizekit.elf import pyport
+from sizekit.elf.backends import CBackend
 from sizekit.utils.errors import ElfError, UsageError
 
 # The C module is part of the product: if it did not build, these tests fail (no skip).
 from sizekit.elf import _native as _cmod  # noqa: E402
 
-C = native._CBackend(_cmod)
+C = CBackend(_cmod)
 FAST = settings(max_examples=150, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
@@ -124,7 +125,7 @@ def test_hash_known_answers(backend, data, want):
 
 
 def test_hash_seed_known_answer():
-    assert native_ref.hash64(b"abc", 1) == 0xB89A60372A8BAADB
+    assert pyport.hash64(b"abc", 1) == 0xB89A60372A8BAADB
     assert _cmod.lib.sk_hash64(b"abc", 3, 1) == 0xB89A60372A8BAADB
 
 
@@ -171,19 +172,19 @@ def test_hash_file(backend, tmp_path):
 @FAST
 @given(st.binary(max_size=600), st.integers(0, 2**64 - 1))
 def test_hash_c_equals_python(data, seed):
-    assert _cmod.lib.sk_hash64(data, len(data), seed) == native_ref.hash64(data, seed)
+    assert _cmod.lib.sk_hash64(data, len(data), seed) == pyport.hash64(data, seed)
 
 
 def test_hash_c_equals_python_every_tail_length():
     base = os.urandom(300)
     for n in range(len(base)):
-        assert C.hash64(base[:n]) == native_ref.hash64(base[:n])
+        assert C.hash64(base[:n]) == pyport.hash64(base[:n])
 
 
 def test_hash_c_equals_python_real_file():
     with open("/bin/ls", "rb") as f:
         data = f.read()
-    assert C.hash64(data) == native_ref.hash64(data)
+    assert C.hash64(data) == pyport.hash64(data)
 
 
 # ---------------------------------------------------------------------------------------
@@ -363,7 +364,7 @@ def test_read_sections_path_errors(backend, tmp_path):
 
 def _both_sections(data):
     rc_c, cnt_c, secs_c, _ = C.elf_sections(data)
-    rc_p, cnt_p, secs_p, _ = native_ref.elf_sections(data)
+    rc_p, cnt_p, secs_p, _ = pyport.elf_sections(data)
     assert (rc_c, cnt_c) == (rc_p, cnt_p)
     if rc_c == 0:
         assert secs_c == secs_p
@@ -484,7 +485,7 @@ def test_estimate_known_answer(backend, level):
 @FAST
 @given(st.binary(max_size=3000), st.sampled_from([1, 2]))
 def test_estimate_c_equals_python_random(data, level):
-    assert C.estimate_packed(data, level) == native_ref.estimate_packed(data, level)
+    assert C.estimate_packed(data, level) == pyport.estimate_packed(data, level)
 
 
 @FAST
@@ -492,7 +493,7 @@ def test_estimate_c_equals_python_random(data, level):
                 max_size=400), st.sampled_from([1, 2]))
 def test_estimate_c_equals_python_repetitive(parts, level):
     data = b"".join(parts)
-    assert C.estimate_packed(data, level) == native_ref.estimate_packed(data, level)
+    assert C.estimate_packed(data, level) == pyport.estimate_packed(data, level)
 
 
 def build_exec_elf(code, cls=64, machine=62, flags=5, phoff=None, phentsize=None, phnum=1,
@@ -560,7 +561,7 @@ def test_estimate_filter_c_equals_python_edges(level):
              build_exec_elf(b"\xe8\x00\x00\x00"), build_exec_elf(b"\x0f\x85" * 40)]
     for elf in cases:
         for n in (len(elf), len(elf) - 3, 70):
-            assert C.estimate_packed(elf[:n], level) == native_ref.estimate_packed(elf[:n], level)
+            assert C.estimate_packed(elf[:n], level) == pyport.estimate_packed(elf[:n], level)
 
 
 @FAST
@@ -569,7 +570,7 @@ def test_estimate_filter_c_equals_python_edges(level):
        st.sampled_from([(64, 62), (32, 3)]), st.sampled_from([1, 2]))
 def test_estimate_filter_c_equals_python_random(parts, arch, level):
     elf = build_exec_elf(b"".join(parts), *arch)
-    assert C.estimate_packed(elf, level) == native_ref.estimate_packed(elf, level)
+    assert C.estimate_packed(elf, level) == pyport.estimate_packed(elf, level)
 
 
 @pytest.mark.parametrize("level", [1, 2])
@@ -577,7 +578,7 @@ def test_estimate_c_equals_python_real(hello, level):
     for p in (hello["exe"], "/bin/ls"):
         with open(p, "rb") as f:
             data = f.read()
-        assert C.estimate_packed(data, level) == native_ref.estimate_packed(data, level)
+        assert C.estimate_packed(data, level) == pyport.estimate_packed(data, level)
 
 
 # ---------------------------------------------------------------------------------------

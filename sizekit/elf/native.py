@@ -1,8 +1,7 @@
-"""Content hash, ELF section table and UPX size estimate, over the C module or its Python twin.
+"""Content hash, ELF section table and UPX size estimate, over the C module or its Python port.
 
 ``SIZEKIT_BACKEND=c`` (default) uses the cffi module ``sizekit.elf._native``;
-``SIZEKIT_BACKEND=python`` uses ``sizekit.elf.twin``. If the C module cannot be imported,
-the Python backend is used and one line on stderr says so (chosen explicitly, it is silent).
+``SIZEKIT_BACKEND=python`` uses ``sizekit.elf.pyport`` (sizekit.elf.backends chooses).
 ``BACKEND`` names the one in use.
 """
 import mmap
@@ -11,13 +10,14 @@ import struct
 from dataclasses import dataclass, field
 from typing import List, Optional
 
-from . import twin as _ref
+from . import backends
+from .pyport import codes
+from .pyport.tables import EST_BAND
 from ..utils import limits
 from ..utils.errors import ElfError, UsageError
-from ..utils.log import say
 from ..utils.safeio import FileProblem, open_regular
 
-LEVELS = {"best": _ref.SK_LEVEL_BEST, "lzma": _ref.SK_LEVEL_LZMA}
+LEVELS = {"best": codes.SK_LEVEL_BEST, "lzma": codes.SK_LEVEL_LZMA}
 
 SECTION_TYPES = {
     0: "NULL", 1: "PROGBITS", 2: "SYMTAB", 3: "STRTAB", 4: "RELA", 5: "HASH", 6: "DYNAMIC",
@@ -41,26 +41,26 @@ class NativeFileError(UsageError):
 
 # sk_upx_check's reasons, worded like UPX's own messages where it has one
 UPX_REASONS = {
-    _ref.SK_UPX_NOT_ELF: "not an ELF file (UPX: UnknownExecutableFormatException)",
-    _ref.SK_UPX_MACHINE: "not an x86-64, i386, little-endian ARM or AArch64 ELF "
+    codes.SK_UPX_NOT_ELF: "not an ELF file (UPX: UnknownExecutableFormatException)",
+    codes.SK_UPX_MACHINE: "not an x86-64, i386, little-endian ARM or AArch64 ELF "
                          "(UPX: UnknownExecutableFormatException)",
-    _ref.SK_UPX_TYPE: "neither a program nor a shared library (UPX: "
+    codes.SK_UPX_TYPE: "neither a program nor a shared library (UPX: "
                       "UnknownExecutableFormatException)",
-    _ref.SK_UPX_TOO_SMALL: "file too small (UPX: NotCompressibleException / file is too small, "
+    codes.SK_UPX_TOO_SMALL: "file too small (UPX: NotCompressibleException / file is too small, "
                            "under 4096 bytes)",
-    _ref.SK_UPX_PACKED: "already packed (UPX: AlreadyPackedException)",
-    _ref.SK_UPX_PHDRS: "program headers not right after the ELF header or past the end of "
+    codes.SK_UPX_PACKED: "already packed (UPX: AlreadyPackedException)",
+    codes.SK_UPX_PHDRS: "program headers not right after the ELF header or past the end of "
                        "the file (UPX: CantPackException)",
-    _ref.SK_UPX_FIRST_LOAD: "first PT_LOAD does not start at offset 0 (UPX: first "
+    codes.SK_UPX_FIRST_LOAD: "first PT_LOAD does not start at offset 0 (UPX: first "
                             "PT_LOAD.p_offset != 0)",
-    _ref.SK_UPX_NO_EXEC: "no executable PT_LOAD (UPX: No PT_LOAD has (p_flags & PF_X))",
-    _ref.SK_UPX_NEED_INIT: "shared library without DT_INIT (UPX: need DT_INIT; try "
+    codes.SK_UPX_NO_EXEC: "no executable PT_LOAD (UPX: No PT_LOAD has (p_flags & PF_X))",
+    codes.SK_UPX_NEED_INIT: "shared library without DT_INIT (UPX: need DT_INIT; try "
                            "\"void _init(void){}\")",
-    _ref.SK_UPX_TEXTREL: "shared library with text relocations (UPX: DT_TEXTREL found; "
+    codes.SK_UPX_TEXTREL: "shared library with text relocations (UPX: DT_TEXTREL found; "
                          "re-compile with -fPIC)",
-    _ref.SK_UPX_NO_XCT: "shared library whose code starts inside its headers "
+    codes.SK_UPX_NO_XCT: "shared library whose code starts inside its headers "
                         "(UPX: CantPackException)",
-    _ref.SK_UPX_LOOKUP: "UPX's lookup of JNI_OnLoad in the dynamic symbols fails its hash table "
+    codes.SK_UPX_LOOKUP: "UPX's lookup of JNI_OnLoad in the dynamic symbols fails its hash table "
                         "checks (UPX: CantPackException: bad DT_GNU_HASH)",
 }
 
@@ -94,104 +94,14 @@ class ElfInfo:
         return None
 
 
-# ---------------------------------------------------------------------------------------
-# backends: both expose the signatures of native_ref (return codes, no exceptions)
-
-class _CBackend:
-    name = "c"
-
-    def __init__(self, mod):
-        self.ffi = mod.ffi
-        self.lib = mod.lib
-        self.file = mod.__file__
-
-    def _buf(self, data):
-        # from_buffer wants a non-empty or any bytes-like object; it does not copy
-        return self.ffi.from_buffer(data) if len(data) else self.ffi.NULL
-
-    def hash64(self, data, seed=0):
-        return self.lib.sk_hash64(self._buf(data), len(data), seed)
-
-    @staticmethod
-    def _info_dict(info):
-        return {k: getattr(info, k) for k in ("elfclass", "endian", "machine", "type",
-                                               "shoff", "shnum", "shentsize", "shstrndx")}
-
-    def elf_info_read(self, data):
-        info = self.ffi.new("sk_elf_info *")
-        rc = self.lib.sk_elf_info_read(self._buf(data), len(data), info)
-        return rc, self._info_dict(info)
-
-    def elf_sections(self, data):
-        rc, info = self.elf_info_read(data)
-        if rc != 0:
-            return rc, 0, [], info
-        n = info["shnum"]
-        out = self.ffi.new("sk_section[]", max(n, 1))
-        count = self.ffi.new("size_t *")
-        rc = self.lib.sk_elf_sections(self._buf(data), len(data), out, n, count)
-        if rc != 0:
-            return rc, count[0], [], info
-        keys = ("index", "type", "flags", "addr", "offset", "size", "link", "info",
-                "addralign", "entsize", "name_off", "name_len", "hash")
-        secs = [{k: getattr(out[i], k) for k in keys} for i in range(count[0])]
-        return rc, count[0], secs, info
-
-    def estimate_packed(self, data, level):
-        out = self.ffi.new("uint64_t *")
-        stream = self.ffi.new("uint64_t *")
-        other = self.ffi.new("uint64_t *")
-        rc = self.lib.sk_estimate_packed(self._buf(data), len(data), level, out, stream, other)
-        return rc, out[0], stream[0], other[0]
-
-    def upx_check(self, data):
-        reason = self.ffi.new("uint32_t *")
-        rc = self.lib.sk_upx_check(self._buf(data), len(data), reason)
-        return rc, reason[0]
-
-    def estimate_pieces(self, data, level):
-        count = self.ffi.new("size_t *")
-        total = self.ffi.new("uint64_t *")
-        other = self.ffi.new("uint64_t *")
-        cap = 16
-        while True:
-            out = self.ffi.new("sk_piece[]", cap)
-            rc = self.lib.sk_estimate_pieces(self._buf(data), len(data), level, out, cap,
-                                             count, total, other)
-            if rc != _ref.SK_ERR_CAPACITY:
-                break
-            cap = count[0]
-        if rc != 0:
-            return rc, [], 0, 0
-        keys = ("offset", "size", "stream", "packed", "kind", "filter", "content")
-        return (rc, [{k: getattr(out[i], k) for k in keys} for i in range(count[0])], total[0],
-                other[0])
-
-
-def _pick_backend():
-    want = os.environ.get("SIZEKIT_BACKEND", "c").strip().lower() or "c"
-    if want not in ("c", "python"):
-        raise UsageError(f"SIZEKIT_BACKEND must be 'c' or 'python', not {want!r}")
-    if want == "c":
-        try:
-            from . import _native
-        except ImportError as e:
-            # the C module is part of the product: running 100x slower must not go unnoticed
-            say(f"the C module sizekit.elf._native failed to load ({e}); using the "
-                f"slow Python backend (SIZEKIT_BACKEND=python silences this)")
-            return _ref, "python"
-        return _CBackend(_native), "c"
-    return _ref, "python"
-
-
-_impl, BACKEND = _pick_backend()
+_impl, BACKEND = backends.pick()
 
 
 def model_fingerprint() -> str:
-    """A digest of the UPX-size model in use: the C module's file (or the Python twin's
-    source) and this module's refusal rules. Any change to either re-measures every cell."""
+    """A digest of the UPX-size model in use: the C module's file (or the Python port's
+    sources) and this module's refusal rules. Any change to either re-measures every cell."""
     import hashlib  # lazy: most commands never ask
-    files = (getattr(_impl, "file", None) or _ref.__file__, __file__)
+    files = backends.model_files(_impl) + (__file__,)
     if files not in _FINGERPRINTS:
         digest = hashlib.sha256()
         for path in files:
@@ -210,7 +120,7 @@ def set_backend(name):
     old = os.environ.get("SIZEKIT_BACKEND")
     os.environ["SIZEKIT_BACKEND"] = name
     try:
-        _impl, BACKEND = _pick_backend()
+        _impl, BACKEND = backends.pick()
     finally:
         if old is None:
             del os.environ["SIZEKIT_BACKEND"]
@@ -301,18 +211,18 @@ def hash_hex(value: int) -> str:
 
 # Why the parser refused a file, by its return code; {size}, {count} and the header fields fill in.
 _ELF_REASONS = {
-    _ref.SK_ERR_EMPTY: "empty file",
-    _ref.SK_ERR_BADMAGIC: "not an ELF file (bad magic)",
-    _ref.SK_ERR_TRUNCATED: "truncated ELF header ({size} bytes)",
-    _ref.SK_ERR_BADCLASS: "bad ELF class (EI_CLASS is not 1 or 2)",
-    _ref.SK_ERR_BADDATA: "bad ELF data encoding (EI_DATA is not 1 or 2)",
-    _ref.SK_ERR_SHENTSIZE: "section header entry size {shentsize} too small",
-    _ref.SK_ERR_SHTABLE: "section header table past end of file",
-    _ref.SK_ERR_TOOMANY: "too many sections ({shnum})",
-    _ref.SK_ERR_SHSTRNDX: "section name table index {shstrndx} out of range",
-    _ref.SK_ERR_NAME: "section {count} name is not a NUL-terminated string in the name table",
-    _ref.SK_ERR_RANGE: "section {count} data past end of file",
-    _ref.SK_ERR_NOMEM: "out of memory",
+    codes.SK_ERR_EMPTY: "empty file",
+    codes.SK_ERR_BADMAGIC: "not an ELF file (bad magic)",
+    codes.SK_ERR_TRUNCATED: "truncated ELF header ({size} bytes)",
+    codes.SK_ERR_BADCLASS: "bad ELF class (EI_CLASS is not 1 or 2)",
+    codes.SK_ERR_BADDATA: "bad ELF data encoding (EI_DATA is not 1 or 2)",
+    codes.SK_ERR_SHENTSIZE: "section header entry size {shentsize} too small",
+    codes.SK_ERR_SHTABLE: "section header table past end of file",
+    codes.SK_ERR_TOOMANY: "too many sections ({shnum})",
+    codes.SK_ERR_SHSTRNDX: "section name table index {shstrndx} out of range",
+    codes.SK_ERR_NAME: "section {count} name is not a NUL-terminated string in the name table",
+    codes.SK_ERR_RANGE: "section {count} data past end of file",
+    codes.SK_ERR_NOMEM: "out of memory",
 }
 
 
@@ -365,7 +275,7 @@ def estimate_packed(data, level="best") -> int:
     lv = _level(level)
     buf = _as_buffer(data)
     rc, est, _, _ = _impl.estimate_packed(buf, lv)
-    if rc == _ref.SK_ERR_EMPTY:
+    if rc == codes.SK_ERR_EMPTY:
         return 0
     if rc != 0:
         raise UsageError(f"packed-size estimate failed (native error {rc})")
@@ -376,7 +286,7 @@ def estimate_stream(data, level="best") -> int:
     """The uncalibrated model size (for calibration against real UPX runs)."""
     lv = _level(level)
     rc, _, stream, _ = _impl.estimate_packed(_as_buffer(data), lv)
-    if rc not in (0, _ref.SK_ERR_EMPTY):
+    if rc not in (0, codes.SK_ERR_EMPTY):
         raise UsageError(f"packed-size estimate failed (native error {rc})")
     return stream
 
@@ -386,7 +296,7 @@ def estimate_file(path, level="best") -> int:
     lv = _level(level)
     with _Mapped(path) as buf:
         rc, est, _, _ = _impl.estimate_packed(buf, lv)
-    if rc == _ref.SK_ERR_EMPTY:
+    if rc == codes.SK_ERR_EMPTY:
         return 0
     if rc != 0:
         raise NativeFileError(os.fspath(path), f"packed-size estimate failed (error {rc})")
@@ -403,7 +313,7 @@ def _ratio_refusal(size, estimate):
     return None
 
 
-EST_BAND_PCT = _ref.EST_BAND / 10  # the model's error band on compressed bytes, percent
+EST_BAND_PCT = EST_BAND / 10  # the model's error band on compressed bytes, percent
 
 
 def estimate_outcome(path, level="best", limit=None):
@@ -484,17 +394,17 @@ def _check_overlap(path, buf):
                              f"{len(buf):,}-byte file; check that this is the right file")
 
 
-PIECE_KINDS = {_ref.SK_PIECE_HEADERS: "headers", _ref.SK_PIECE_PLAIN: "segment",
-               _ref.SK_PIECE_GAP: "gap", _ref.SK_PIECE_COPY: "copied"}
-PIECE_CONTENT = {_ref.EST_C_CODE: "code", _ref.EST_C_DATA: "data", _ref.EST_C_GAP: "gap",
-                 _ref.EST_C_THUMB: "thumb"}
+PIECE_KINDS = {codes.SK_PIECE_HEADERS: "headers", codes.SK_PIECE_PLAIN: "segment",
+               codes.SK_PIECE_GAP: "gap", codes.SK_PIECE_COPY: "copied"}
+PIECE_CONTENT = {codes.SK_CONTENT_CODE: "code", codes.SK_CONTENT_DATA: "data",
+                 codes.SK_CONTENT_GAP: "gap", codes.SK_CONTENT_THUMB: "thumb"}
 
 
 def estimate_pieces(data, level="best") -> list:
     """UPX's pieces of this file: dicts with offset, size, stream, packed, kind, filter and
     content (the ratio class it was priced with: code, thumb, data or gap)."""
     rc, pieces, _, _ = _impl.estimate_pieces(_as_buffer(data), _level(level))
-    if rc == _ref.SK_ERR_EMPTY:
+    if rc == codes.SK_ERR_EMPTY:
         return []
     if rc != 0:
         raise UsageError(f"packed-size estimate failed (native error {rc})")

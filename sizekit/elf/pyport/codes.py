@@ -1,0 +1,49 @@
+"""The codes of csrc/sizekit_native.h, the native module's API: return codes, levels, UPX's
+reasons for refusing a file, and the kinds and ratio classes of UPX's pieces.
+
+tests/test_tables.py checks them against the header's enums.
+"""
+
+SK_OK = 0
+SK_ERR_ARG = -1
+SK_ERR_EMPTY = -2
+SK_ERR_TRUNCATED = -3
+SK_ERR_BADMAGIC = -4
+SK_ERR_BADCLASS = -5
+SK_ERR_BADDATA = -6
+SK_ERR_SHTABLE = -7
+SK_ERR_SHENTSIZE = -8
+SK_ERR_TOOMANY = -9
+SK_ERR_SHSTRNDX = -10
+SK_ERR_NAME = -11
+SK_ERR_RANGE = -12
+SK_ERR_NOMEM = -13
+SK_ERR_CAPACITY = -14
+
+SK_LEVEL_BEST = 1
+SK_LEVEL_LZMA = 2
+SK_MAX_SECTIONS = 1048576
+
+SK_UPX_OK = 0
+SK_UPX_NOT_ELF = 1
+SK_UPX_MACHINE = 2
+SK_UPX_TYPE = 3
+SK_UPX_TOO_SMALL = 4
+SK_UPX_PACKED = 5
+SK_UPX_PHDRS = 6
+SK_UPX_FIRST_LOAD = 7
+SK_UPX_NO_EXEC = 8
+SK_UPX_NEED_INIT = 9
+SK_UPX_TEXTREL = 10
+SK_UPX_NO_XCT = 11
+SK_UPX_LOOKUP = 12
+
+SK_PIECE_HEADERS = 1
+SK_PIECE_PLAIN = 2
+SK_PIECE_GAP = 3
+SK_PIECE_COPY = 4
+
+SK_CONTENT_CODE = 0
+SK_CONTENT_DATA = 1
+SK_CONTENT_GAP = 2
+SK_CONTENT_THUMB = 3
