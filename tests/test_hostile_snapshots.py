@@ -413,12 +413,16 @@ def made(tmp_path, maker, *calls):
 
 
 @pytest.mark.slow
-def test_supported_size_diff(tmp_path):
-    """2M symbols a side in 40 artifacts that share names as real builds do, 7,000 cells."""
+@pytest.mark.parametrize("command", ["diff", "diff --format json", "history"])
+def test_supported_size(tmp_path, command):
+    """2M symbols a side in 40 artifacts that share names as real builds do, 7,000 cells: the
+    PR comment, the JSON diff (every cell, every listed symbol) and the history page of both."""
     old, new = made(tmp_path, "realistic", ("old.zst", {"seed": 1}), ("new.zst", {"seed": 1, "change": 0.01}))
-    run = run_sizekit("diff", old, new, cwd=tmp_path)
+    args = {"diff": ["diff", old, new], "diff --format json": ["diff", "--format", "json", old, new],
+            "history": ["history", old, new, "-o", "h.html"]}[command]
+    run = run_sizekit(*args, cwd=tmp_path)
     assert run.status == 0, run.stderr
-    print(f"supported size: {run.seconds:.2f} s CPU, {run.megabytes:.0f} MB")
+    print(f"{command}, supported size: {run.seconds:.2f} s CPU, {run.megabytes:.0f} MB")
     assert_bounded(run, SUPPORTED_SECONDS, SUPPORTED_MB)
 
 

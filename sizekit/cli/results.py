@@ -50,6 +50,7 @@ def cmd_diff(args):
         diff = diff_results(old.results, new.results) if classic else compare(old, new, threshold, args.cells, lazy)
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise ResultsError(f"{args.old} or {args.new}: unexpected cell contents ({exc!r})") from None
+    del old, new   # the symbol tables are done with: their memory is free for the text below
     if args.format == "json":
         # With symbols the JSON runs to megabytes: compact, for jq and scripts, unless classic.
         # One write: json.dump writes piece by piece, slow for the megabytes of a symbol diff.

@@ -9,7 +9,6 @@ Two backends give the same names for the crate rule:
 """
 import importlib.util
 import itertools
-import operator
 import os
 import re
 import shutil
@@ -38,6 +37,8 @@ UNKNOWN = "[Unknown]"      # bytes no symbol covers: padding, gaps, anonymous co
 NON_RUST = "[C/C++]"       # named symbols that are not Rust-mangled: libc, jemalloc, C/asm in -sys crates
 
 _LEGACY_SUFFIX = re.compile(r"17h[0-9a-f]{16}E(?:$|\.)")
+# is_mangled_rust as one match: the lookahead tries each 17h once, so a long name costs linear time.
+_RUST_NAME = re.compile(r"_R|_ZN(?=.*17h[0-9a-f]{16}E(?:$|\.))", re.S)
 _LEGACY_HASH = re.compile(r"::h[0-9a-f]{16}(?: \[clone [^\]]*\])*$")
 _DISAMBIGUATOR = re.compile(r"(?<=[A-Za-z0-9_])\[[0-9a-f]+\]")
 
@@ -99,47 +100,25 @@ def describe_each(names, split_std=False, cache=None, backend=None):
     except ImportError:
         raise UsageError("the pyderust demangler is not installed (pip install pyderust), "
                          "or set SIZEKIT_DEMANGLER=c++filt") from None
-    # One pass, the bulk of the names inline: is_mangled_rust (the usual legacy tail `17h<16 hex>E`
-    # checked without the regex), rustc-demangle, and crate_of's rule for a plain path.
-    out = list(map(known.get, names))  # in C: names seen before, in this file or another
-    if None not in out:
-        return out
-    search = _LEGACY_SUFFIX.search
-    groups = {}
-    odd = []
-    for i in itertools.compress(range(len(out)), map(operator.is_, out, itertools.repeat(None))):
-        n = names[i]
-        d = known.get(n)  # a name twice in this file
-        if d is not None:
-            out[i] = d
-            continue
-        p = None
-        if n.startswith("_R") or (n.startswith("_ZN") and (
-                (n[-20:-17] == "17h" and n[-1] == "E" and not n[-17:-1].strip(_HEX)) or search(n) is not None)):
-            try:
-                p = rd(n)
-            except DemangleError:
-                pass
-        if p is None or p.startswith("<"):
-            odd.append((n, p))
-            known[n] = out[i] = _PENDING  # described below, with crate_of's full rules
-        else:
-            crate = p.partition("::")[0].partition("<")[0] or UNKNOWN
-            g = groups.get(crate)
-            if g is None:
-                g = groups[crate] = group(crate, split_std)
-            known[n] = out[i] = (p, g)
-    if odd:
-        _describe(known, [n for n, _ in odd], [p for _, p in odd], split_std)
-        for i in itertools.compress(range(len(out)), map(operator.is_, out, itertools.repeat(_PENDING))):
-            out[i] = known[names[i]]
-    return out
+    # The names not seen before, in this file or another, each step over the whole list at once:
+    # is_mangled_rust as one regex match, rustc-demangle, and crate_of's rule for a plain path.
+    new = list(itertools.filterfalse(known.__contains__, dict.fromkeys(names)))
 
+    def demangled(n, rust):
+        if rust is None:
+            return None
+        try:
+            return rd(n)
+        except DemangleError:
+            return None
 
-_PENDING = ("", "")
-
-
-_HEX = "0123456789abcdef"
+    pretty = list(map(demangled, new, map(_RUST_NAME.match, new)))
+    heads = [None if p is None or p[:1] == "<" else p.partition("::")[0].partition("<")[0] for p in pretty]
+    groups = {h: group(h or UNKNOWN, split_std) for h in set(heads) if h is not None}
+    odd = [k for k, h in enumerate(heads) if h is None]   # not Rust, or a qualified path <T as U>
+    known.update(zip(new, zip(pretty, map(groups.get, heads))))
+    _describe(known, [new[k] for k in odd], [pretty[k] for k in odd], split_std)
+    return list(map(known.__getitem__, names))
 
 
 def _describe(known, names, pretty, split_std):

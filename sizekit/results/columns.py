@@ -68,11 +68,15 @@ class Pool:
     def __len__(self):
         return len(self.strings) if self.strings is not None else len(self.ends)
 
-    def _spans(self, ids):
-        """(starts, ends) of the strings at ids, as lists."""
+    def _span_arrays(self, ids):
+        """(starts, ends) of the strings at ids, as int64 arrays."""
         ids = np.asarray(ids, dtype=np.int64)
-        ends = self.ends[ids]
-        starts = np.where(ids > 0, self.ends[ids - 1] + 1, 0)
+        ends = self.ends[ids].astype(np.int64)
+        return np.where(ids > 0, self.ends[ids - 1].astype(np.int64) + 1, 0), ends
+
+    def _spans(self, ids):
+        """(starts, ends) of the strings at ids, as lists (to slice the pool's bytes with)."""
+        starts, ends = self._span_arrays(ids)
         return starts.tolist(), ends.tolist()
 
     def __getitem__(self, i):
@@ -127,8 +131,8 @@ class Pool:
         """The UTF-8 byte length of the strings at ids."""
         if self.strings is not None:
             return np.fromiter(map(len, self.encoded(ids)), np.int64, len(ids))
-        starts, ends = self._spans(ids)
-        return np.asarray(ends, np.int64) - np.asarray(starts, np.int64)
+        starts, ends = self._span_arrays(ids)
+        return ends - starts
 
 
 class Strings:

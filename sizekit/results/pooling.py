@@ -46,11 +46,11 @@ class SnapshotPool:
                    "symbols an artifact")
         self._fits(self.symbols + n, limits.SNAPSHOT_SYMBOLS.value, f"{n:,} symbols",
                    limits.SNAPSHOT_SYMBOLS, "symbols")
-        found = self.interner.find(got.raw)
+        found = self.interner.find(got.raw)      # each row's string index, -1 for a string not seen
         known = found >= 0
         known[known] = self.is_raw[found[known]]
         fresh = list(dict.fromkeys(itertools.compress(got.raw, ~known)))
-        del found, known
+        del known
         # No snapshot holds more strings than SNAPSHOT_STRINGS, so no more raw names than that are
         # demangled for one, kept or not: what bounds the work when artifacts keep being refused.
         self._fits(self.demangled + len(fresh), limits.SNAPSHOT_STRINGS.value,
@@ -74,7 +74,11 @@ class SnapshotPool:
         self.name_of[fresh_ids] = name_ids
         self.crate_of[fresh_ids] = crate_ids
         self.is_raw[fresh_ids] = True
-        raw_ids = self.interner.ids(got.raw)
+        # Only rows whose string was not seen are looked up again: the rest have their index.
+        unseen = found < 0
+        found[unseen] = self.interner.ids(list(itertools.compress(got.raw, unseen)))
+        raw_ids = found.astype(np.uint32)
+        del found, unseen
         section_ids = self.interner.ids(got.covered)[got.section]
         self.string_bytes += added
         self.symbols += n
@@ -98,7 +102,9 @@ class SnapshotPool:
                    f"{added:,} bytes of new strings", limits.SNAPSHOT_STRING_BYTES, "of strings")
         cap = limits.SYMBOL_NAME_BYTES.value
         # A character is at most 4 bytes: only a name of over cap / 4 characters can be too long.
-        longest = max((len(s.encode("utf-8")) for s in new if len(s) > cap // 4), default=0)
+        longest = 0
+        if max(map(len, new), default=0) > cap // 4:
+            longest = max(len(s.encode("utf-8")) for s in new if len(s) > cap // 4)
         if longest > cap:
             raise SizekitError(f"a symbol name of {longest:,} bytes, over the limit of "
                                f"{limits.value_text(limits.SYMBOL_NAME_BYTES)} a name")

@@ -21,6 +21,7 @@ checks as a results.json. Any problem is one ResultsError line naming the file (
 Columns stay the u32 arrays of the decompressed bytes and pool strings are decoded when used
 (sizekit.results.columns): a table's columns are views.
 """
+import io
 import json
 import operator
 import os
@@ -33,7 +34,7 @@ import zstandard
 from ..utils import limits
 from ..utils.errors import ResultsError
 from ..utils.fsutil import atomic_write_bytes
-from ..utils.safeio import FileProblem, read_bytes
+from ..utils.safeio import FileProblem, open_regular
 from . import format as rformat
 from .columns import NAME_IS_RAW, ColumnTable, Interner, Pool
 
@@ -41,6 +42,7 @@ MAGIC = b"SKSNAP\0\1"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 FORMAT = "sizekit-snapshot"
 VERSION = 1
+FRAME_HEADER_MAX = 18          # ZSTD_FRAMEHEADERSIZE_MAX: what frame_content_size needs
 CHUNK = 1 << 20                # decompressed per read: memory follows what really decompresses
 LEVEL = 9                      # ~3x faster to write than 19, within a few % of its size
 
@@ -87,12 +89,16 @@ def encode(snap, path="the snapshot"):
               "strings": len(strings), "string_bytes": len(pool), "symbols": start}
     head = json.dumps(header, separators=(",", ":")).encode("utf-8")
     _check_writable(path, head, len(strings), len(pool), start)
-    parts = [MAGIC, struct.pack("<I", len(head)), head, pool]
-    for col in cols:
-        parts.append(col.astype("<u4", copy=False).tobytes())
-    payload = b"".join(parts)
-    del parts
-    return zstandard.ZstdCompressor(level=LEVEL, write_content_size=True, threads=0).compress(payload)
+    # Compressed piece by piece into one frame that declares its size: the payload is never
+    # joined in memory.
+    pieces = [MAGIC, struct.pack("<I", len(head)), head, pool, *(c.astype("<u4", copy=False) for c in cols)]
+    out = io.BytesIO()
+    compressor = zstandard.ZstdCompressor(level=LEVEL, write_content_size=True, threads=0)
+    with compressor.stream_writer(out, size=sum(p.nbytes if hasattr(p, "nbytes") else len(p) for p in pieces),
+                                  closefd=False) as writer:
+        for piece in pieces:
+            writer.write(piece)
+    return out.getvalue()
 
 
 def _check_writable(path, head, nstr, sbytes, nsym):
@@ -163,7 +169,10 @@ class _Stream:
     """The frame's payload, decompressed piece by piece: never more than a piece asks for, and the
     pieces together never more than the frame declares or SNAPSHOT_PAYLOAD allows."""
 
-    def __init__(self, path, data):
+    def __init__(self, path, data, source=None):
+        """data: the file's bytes, or its first bytes when source (a file object of it, at its
+        start) is given: then the compressed bytes are read as decompression needs them, and
+        are never all in memory at once."""
         self.path, self.total = path, 0
         try:
             self.declared = zstandard.frame_content_size(data)
@@ -172,7 +181,8 @@ class _Stream:
         if self.declared > limits.SNAPSHOT_PAYLOAD.value:
             raise _bad(path, f"its frame claims {self.declared:,} bytes, over the limit of "
                              f"{limits.value_text(limits.SNAPSHOT_PAYLOAD)} decompressed")
-        self.reader = zstandard.ZstdDecompressor().stream_reader(data, read_across_frames=False)
+        self.reader = zstandard.ZstdDecompressor().stream_reader(data if source is None else source,
+                                                                 read_across_frames=False)
 
     def fits(self, n):
         """Whether n more bytes fit in what the frame declares (always, when it declares nothing)."""
@@ -221,10 +231,10 @@ def decode(data, path):
     return _decode(_open(data, path), path)
 
 
-def _open(data, path):
+def _open(data, path, source=None):
     if not is_snapshot_bytes(data):
         raise _bad(path, "no zstd frame")
-    return _Stream(path, data)
+    return _Stream(path, data, source)
 
 
 def _decode(stream, path, symbols=True):
@@ -486,14 +496,25 @@ def _check_results(results, path):
 def load_snapshot(path, symbols=True):
     """Read and check the snapshot at path (with symbols=False its cells only, no symbol tables).
     Raises ResultsError (exit 2) naming the file."""
-    limit = limits.SNAPSHOT_BYTES.value
     try:
-        # read_bytes reads into a buffer of the limit: ask for no more than the file holds.
-        size = os.stat(path).st_size if os.path.isfile(path) else 0
-        # Held by the stream alone, so the compressed bytes are freed as soon as they are read.
-        stream = _open(read_bytes(path, limit if size > limit else max(size, 1 << 16), "a snapshot"), path)
+        fd = open_regular(path, limits.SNAPSHOT_BYTES.value, "a snapshot")
     except FileProblem as exc:
         raise ResultsError(exc.message(path, directory="is a directory; pass a snapshot file")) from None
+    # Read as decompression asks (a frame header's worth first): the compressed file is never
+    # all in memory beside what it decompresses to.
+    with open(fd, "rb", buffering=0) as source:
+        try:
+            start = source.read(FRAME_HEADER_MAX)
+            source.seek(0)
+        except OSError as exc:
+            raise ResultsError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        if len(start) < 4 or not is_snapshot_bytes(start):
+            raise _bad(path, "no zstd frame")
+        stream = _open(start, path, source)
+        return _load(stream, path, symbols)
+
+
+def _load(stream, path, symbols):
     try:
         return _decode(stream, path, symbols)
     except MemoryError:
