@@ -1,9 +1,12 @@
 """Per-crate attribution: sizekit.bloat against the `nm -S --size-sort FILE | c++filt` pipeline.
 
-    python benchmarks/bench_bloat.py [--runs 5] [FILE]
+    python benchmarks/bench_bloat.py [--runs 5] [--json PATH] [FILE]
 
 FILE defaults to the largest out/build/hello-hyper/x86_64-unknown-linux-gnu/*/hello-hyper (the
-example's unstripped dev build). The peer pipeline groups nm's sized text symbols (t/T/W) by a
+example's unstripped dev build). The peer is what a careful human runs with the tools a Rust
+machine already has (cargo itself attributes nothing; `cargo bloat --crates`, the seed's tool,
+is a separate install): `nm -S --size-sort FILE | c++filt`, then a sum per crate of the sized
+text symbols. The peer pipeline groups nm's sized text symbols (t/T/W) by a
 crate rule written in this file, apart from sizekit's (cargo-bloat's convention: a qualified
 `<Type as Trait>::f` belongs to Type's crate, other paths to their first segment), so a bug in
 sizekit's rule shows up as a disagreement. Both are timed end to end, in process,
@@ -23,7 +26,10 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sizekit import api  # noqa: E402
+
+import benchjson  # noqa: E402
 
 NON_RUST, UNKNOWN = "[C/C++]", "[Unknown]"   # sizekit's names for non-Rust symbols and uncovered bytes
 
@@ -134,6 +140,7 @@ def main(argv=None):
     ap.add_argument("file", nargs="?", help="an unstripped ELF (default: the example's dev build)")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--top", type=int, default=10, help="crates compared (largest on .text)")
+    ap.add_argument("--json", help="write the settings and figures here (benchmarks/results/bloat.json is the README's)")
     args = ap.parse_args(argv)
     path = args.file or default_file()
     if path is None:
@@ -169,6 +176,12 @@ def main(argv=None):
     close = worst <= 2.0
     print(f"\nspeed: {'PASS' if faster else 'FAIL'} (sizekit {'faster' if faster else 'slower'} than the pipeline)")
     print(f"agreement: {'PASS' if close else 'FAIL'} (worst top-crate difference {worst:.2f}%, limit 2%)")
+    if args.json:
+        benchjson.write(args.json, "bench_bloat", {"file": os.path.relpath(path, ROOT), "runs": args.runs,
+                                                   "top": args.top}, {
+            "bytes": os.path.getsize(path), "symbols": nsyms, "demangler": att.demangler,
+            "sizekit_seconds": t_sk, "peer_seconds": t_nm, "speedup": t_nm / t_sk,
+            "worst_top_crate_pct": worst, "targets": {"faster": True, "worst_pct": 2.0}, "met": faster and close})
     return 0 if faster and close else 1
 
 

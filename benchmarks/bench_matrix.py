@@ -1,17 +1,27 @@
-"""Cold build of a matrix with sizekit vs a plain script doing one clean cargo build per row.
-
-The peer is what the seed articles did by hand: for every row of the table, a
-clean `cargo build` with that row's profile settings, then strip/UPX, then `ls -l`.
-sizekit runs one build per distinct build setting (rows differing only in post
-steps share it) and lets doit run two tasks at once.
+"""Cold build of a matrix with sizekit against the same table made by hand with cargo alone.
 
     python benchmarks/bench_matrix.py [--matrix matrix.yaml] [--jobs 2] [--runs 3] [--crates hello-hyper]
+                                      [--variants release,...] [--json PATH]
 
-Each round starts both sides cold (empty target folders, empty output) and the
-rounds alternate which side goes first, so neither inherits a warmer page cache.
-It prints medians and spreads, and exits 1 when a row's final size differs from
-the peer's (UPX rows may differ by --upx-slack bytes). Target: sizekit's median
-wall time <= 0.6x the peer's.
+The peer is the table as a careful human makes it with cargo alone, from a fresh checkout:
+in the crate's folder, with one target folder for every row, one `cargo build` per distinct
+build setting (rows that only add strip or UPX to an earlier row reuse its build), the row's
+profile keys given as CARGO_PROFILE_<PROFILE>_<KEY> variables, e.g.
+`CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 cargo build --release
+--target x86_64-unknown-linux-gnu --no-default-features`; after each build a copy of the
+artifact, then each row's post steps on copies (`strip`, `upx --best --lzma`), then `ls -l`.
+What cargo can reuse between rows in one target folder (build scripts and proc macros, crates
+a setting leaves alone) it reuses. The builds run one after another, as cargo uses both cores.
+sizekit runs one build per distinct setting in its own profile and lets doit run two tasks at
+once (`doit -n 2`); it also measures, estimates and smoke-runs every row, which the peer does not.
+
+Timed on both sides: the builds and post steps, nothing else. The check afterwards that the
+two sides' files are equal (each file's size without debug info, `strip --strip-debug`) is
+outside both timed regions. Each round starts both sides cold (empty target folders, empty
+output) and the rounds alternate which side goes first, so neither inherits a warmer page
+cache. It prints medians and ranges (and writes them with --json), and exits 1 when a row's
+final size differs from the peer's (UPX rows may differ by --upx-slack bytes). Target:
+sizekit's median wall time <= 0.6x the peer's.
 """
 import argparse
 import json
@@ -28,11 +38,18 @@ import yaml
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sizekit import api  # noqa: E402
 
+import benchjson  # noqa: E402
+from benchjson import alternate, spread  # noqa: E402
 
-def bench_matrix_copy(src, folder, crates=None):
-    """The matrix with absolute crate paths and its output inside folder, limited to some crates."""
+TARGET = 0.6
+
+
+def bench_matrix_copy(src, folder, crates=None, variants=None):
+    """The matrix with absolute crate paths and its output inside folder, limited to some crates
+    and rows."""
     with open(src) as f:
         data = yaml.safe_load(f)
     if crates:
@@ -41,6 +58,16 @@ def bench_matrix_copy(src, folder, crates=None):
             only = v.get("only") or {}
             if "crates" in only:
                 only["crates"] = [c for c in only["crates"] if c in crates]
+    if variants:
+        data["variants"] = [v for v in data["variants"] if v["name"] in variants]
+        if data.get("baseline") not in variants:
+            data["baseline"] = data["variants"][0]["name"]
+        for v in data["variants"]:   # a kept row may come from one that was dropped
+            parents = v.get("from") or []
+            missing = [p for p in ([parents] if isinstance(parents, str) else parents) if p not in variants]
+            if missing:
+                raise SystemExit(f"variant {v['name']} comes from {', '.join(missing)}, which the chosen rows "
+                                 f"leave out")
     base = os.path.dirname(os.path.abspath(src))
     data["output"] = os.path.join(folder, "out")
     for crate in data["crates"].values():
@@ -75,46 +102,53 @@ def profile_env(build):
     return env
 
 
+def peer_argv(info, build):
+    """The careful human's `cargo build` for one build setting."""
+    s = build.settings
+    argv = [info.cargo or "cargo", "build", "--target", build.target]
+    if s["profile"] == "release":
+        argv.append("--release")
+    if not s["default-features"]:
+        argv.append("--no-default-features")
+    if s["features"]:
+        argv += ["--features", ",".join(s["features"])]
+    if os.environ.get("SIZEKIT_JOBS"):   # sizekit's cargo gets the same -j
+        argv += ["-j", os.environ["SIZEKIT_JOBS"]]
+    return argv
+
+
 def run_peer(plan, folder):
-    """One clean build per available row, sequentially, then its post steps. Returns (seconds, rows, sizes)."""
+    """The peer's recipe (see the module's docstring), timed from the first build to the last
+    post step. Returns (seconds, cargo builds, {row: its final file})."""
     host = plan.toolchains[None].host
+    target_dir = os.path.join(folder, "peer-target")
+    built, finals = {}, {}
     start = time.monotonic()
-    sizes = {}
-    rows = 0
-    for cell in plan.cells:
+    for n, cell in enumerate(plan.cells):
         build = cell.build
         if build.problem or any(s.problem for s in cell.steps):
             continue
-        rows += 1
-        target_dir = os.path.join(folder, "peer-target")
-        shutil.rmtree(target_dir, ignore_errors=True)
         info = plan.toolchains[build.toolchain]
-        s = build.settings
-        argv = [info.cargo, "build", "--target", build.target, "--target-dir", target_dir]
-        if s["profile"] == "release":
-            argv.append("--release")
-        if not s["default-features"]:
-            argv.append("--no-default-features")
-        if s["features"]:
-            argv += ["--features", ",".join(s["features"])]
-        env = {**os.environ, "RUSTC": info.rustc, **profile_env(build), **api.cargo_command(plan, build)[1]}
-        env.pop("CARGO_TERM_COLOR", None)
-        subprocess.run(argv, cwd=build.crate.path, env=env, check=True, capture_output=True)
         name = build.crate.artifact
-        current = os.path.join(target_dir, build.target, "debug" if s["profile"] == "dev" else "release", name)
+        if build.key not in built:
+            env = {**os.environ, "CARGO_TARGET_DIR": target_dir, "RUSTC": info.rustc or "rustc",
+                   **profile_env(build), **api.cargo_command(plan, build)[1]}
+            env.pop("CARGO_TERM_COLOR", None)
+            subprocess.run(peer_argv(info, build), cwd=build.crate.path, env=env, check=True, capture_output=True)
+            profile_dir = "debug" if build.settings["profile"] == "dev" else "release"
+            built[build.key] = os.path.join(folder, f"peer-build-{build.key}-{name}")
+            shutil.copy2(os.path.join(target_dir, build.target, profile_dir, name), built[build.key])
+        current = built[build.key]
         for i, step in enumerate(cell.steps):
-            nxt = os.path.join(folder, f"peer-{i}-{name}")
-            if os.path.exists(nxt):
-                os.unlink(nxt)
+            nxt = os.path.join(folder, f"peer-row{n}-{i}-{name}")
             if step.kind == "strip":
                 argv = step.post.argv(api.strip_tool(plan.matrix, build.target, host, step), current, nxt)
             else:
                 argv = step.post.argv(api.upx_binary(), current, nxt)
             subprocess.run(argv, check=True, capture_output=True)
             current = nxt
-        sizes[cell.name] = (os.path.getsize(current),
-                            debugless(current, api.strip_tool(plan.matrix, build.target, host), folder))
-    return time.monotonic() - start, rows, sizes
+        finals[cell.name] = current
+    return time.monotonic() - start, len(built), finals
 
 
 def debugless(path, strip, folder):
@@ -146,17 +180,25 @@ def compare_sizes(peer_sizes, sk_sizes, upx_slack):
 def one_round(args, order):
     """Both sides from cold (fresh target folders, fresh output), in the given order."""
     with tempfile.TemporaryDirectory(prefix="sk-bench-") as folder:
-        matrix_path = bench_matrix_copy(args.matrix, folder, args.crates.split(",") if args.crates else None)
+        matrix_path = bench_matrix_copy(args.matrix, folder, args.crates.split(",") if args.crates else None,
+                                        args.variants.split(",") if args.variants else None)
         plan = api.load_plan(matrix_path, cache=False)
         times = {}
         for side in order:
             if side == "peer":
-                times["peer"], rows, peer_sizes = run_peer(plan, folder)
+                times["peer"], peer_builds, peer_files = run_peer(plan, folder)
             else:
                 times["sizekit"], builds = run_sizekit(matrix_path, args.jobs)
+        # Outside both timed regions: each side's files, and their sizes without debug info.
+        host = plan.toolchains[None].host
+        peer_sizes = {}
+        for cell in plan.cells:
+            if cell.name in peer_files:
+                path = peer_files[cell.name]
+                peer_sizes[cell.name] = (os.path.getsize(path), debugless(
+                    path, api.strip_tool(plan.matrix, cell.build.target, host), folder))
         with open(os.path.join(folder, "out", "results.json")) as f:
             results = json.load(f)
-        host = plan.toolchains[None].host
         sk_sizes = {}
         for c in results["cells"]:
             if c["status"] == "ok":
@@ -164,14 +206,14 @@ def one_round(args, order):
                 sk_sizes[f"{c['crate']}/{c['target']}/{c['variant']}"] = (
                     c["final_bytes"], debugless(path, api.strip_tool(plan.matrix, c["target"], host), folder))
         bad, paths_only = compare_sizes(peer_sizes, sk_sizes, args.upx_slack)
-    return plan, rows, builds, times, bad, paths_only, len(peer_sizes)
+    return plan, peer_builds, builds, times, bad, paths_only, len(peer_sizes)
 
 
-def spread(values):
-    return f"median {statistics.median(values):7.1f} s, spread {min(values):.1f}-{max(values):.1f} s"
+def seconds(values):
+    return f"median {statistics.median(values):7.1f} s, range {min(values):.1f}-{max(values):.1f} s"
 
 
-def main():
+def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--matrix", default=os.path.join(ROOT, "matrix.yaml"))
     ap.add_argument("--jobs", type=int, default=2)
@@ -180,36 +222,48 @@ def main():
                     help="bytes two UPX runs of the same input may differ by (default 64)")
     ap.add_argument("--crates", default="hello-hyper",
                     help="comma-separated crates of the matrix to build (default: the Tiny Rocket table)")
-    args = ap.parse_args()
+    ap.add_argument("--variants", help="comma-separated rows to build (default: all); a kept row's parents must be kept")
+    ap.add_argument("--json", help="write the settings and figures here (benchmarks/results/matrix.json is the README's)")
+    args = ap.parse_args(argv)
     if args.runs < 3:
         ap.error("--runs must be at least 3: one round says nothing about a noisy machine")
-    peer_times, sk_times, mismatches, debug_only = [], [], [], []
+    peer_times, sk_times, orders, mismatches, debug_only = [], [], [], [], []
     for i in range(args.runs):
-        order = ("peer", "sizekit") if i % 2 == 0 else ("sizekit", "peer")
-        plan, rows, builds, times, bad, paths_only, compared = one_round(args, order)
+        order = alternate(i, "peer", ["sizekit"])
+        orders.append(order)
+        plan, peer_builds, builds, times, bad, paths_only, rows = one_round(args, order)
         debug_only += [f"round {i + 1}: {p}" for p in paths_only]
         peer_times.append(times["peer"])
         sk_times.append(times["sizekit"])
         mismatches += [f"round {i + 1}: {b}" for b in bad]
         print(f"round {i + 1} ({' first, '.join(order)} second): peer {times['peer']:.1f} s, "
               f"sizekit {times['sizekit']:.1f} s", flush=True)
-    ratios = [s / p for s, p in zip(sk_times, peer_times)]
-    ratio = statistics.median(ratios)
+    ratios = spread(s / p for s, p in zip(sk_times, peer_times))
+    ok = ratios["median"] <= TARGET
+    equal = rows - (len(mismatches) + len(debug_only)) // args.runs
     print(f"matrix: {os.path.relpath(args.matrix)} (crates: {args.crates or 'all'}): "
           f"{len(plan.cells)} rows, {rows} buildable here, {args.runs} rounds")
-    print(f"peer (one clean cargo build per row, sequential): {spread(peer_times)}  ({rows} cargo builds)")
-    print(f"sizekit cold (doit -n {args.jobs}):                  {spread(sk_times)}  ({builds} build tasks)")
-    print(f"ratio sizekit/peer: median {ratio:.2f}, spread {min(ratios):.2f}-{max(ratios):.2f}  "
-          f"(target <= 0.60: {'PASS' if ratio <= 0.6 else 'FAIL'})")
-    print(f"final sizes equal to the peer's: {compared - (len(mismatches) + len(debug_only)) // args.runs}/"
-          f"{compared} rows (UPX rows within {args.upx_slack} bytes)")
+    print(f"peer (one cargo build per distinct setting, one target folder): {seconds(peer_times)}  "
+          f"({peer_builds} cargo builds)")
+    print(f"sizekit cold (doit -n {args.jobs}):                  {seconds(sk_times)}  ({builds} build tasks)")
+    print(f"ratio sizekit/peer: median {ratios['median']:.2f}, range {ratios['min']:.2f}-{ratios['max']:.2f}  "
+          f"(target <= {TARGET:.2f}: {'PASS' if ok else 'FAIL'})")
+    print(f"final sizes equal to the peer's: {equal}/{rows} rows (UPX rows within {args.upx_slack} bytes)")
     if debug_only:
         print("equal once debug info is set aside (it records each side's build folders):\n  "
               + "\n  ".join(debug_only))
     if mismatches:
         print("sizes differ:\n  " + "\n  ".join(mismatches))
-        return 1
-    return 0
+    if args.json:
+        settings = {"matrix": os.path.relpath(args.matrix, ROOT), "crates": args.crates.split(",") if args.crates else None,
+                    "variants": args.variants.split(",") if args.variants else None, "runs": args.runs, "doit_jobs": args.jobs, "upx_slack": args.upx_slack,
+                    "cargo_jobs": os.environ.get("SIZEKIT_JOBS")}
+        benchjson.write(args.json, "bench_matrix", settings, {
+            "orders": orders, "rows": len(plan.cells), "buildable": rows, "peer_builds": peer_builds,
+            "sizekit_builds": builds, "peer": spread(peer_times), "sizekit": spread(sk_times), "ratio": ratios,
+            "target": TARGET, "met": ok, "sizes_equal": equal, "debug_info_only": len(debug_only) // args.runs,
+            "mismatches": mismatches})
+    return 1 if mismatches else 0
 
 
 if __name__ == "__main__":

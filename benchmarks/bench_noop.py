@@ -1,13 +1,15 @@
 """A no-op `doit` (and `scons`) over a built matrix vs running `cargo build` once per build task with nothing to do.
 
-    python benchmarks/bench_noop.py [--matrix matrix.yaml] [--runs 7] [--no-scons]
+    python benchmarks/bench_noop.py [--matrix matrix.yaml] [--runs 7] [--no-scons] [--json PATH]
 
-The matrix must have been built already (scripts/demo or doit). The peer is the
-cheapest way to ask cargo "is anything stale?": one `cargo build` per build task,
-with the exact command, manifest and environment sizekit would run. The peer keeps
-its Cargo.lock between calls, as sizekit does, and the sides alternate, so
-neither gets a warmer page cache. Targets: the whole no-op doit <= 1 s, and
-<= 0.25x the cargo no-ops.
+The matrix must have been built already (scripts/demo or doit). The peer is how a careful
+human asks cargo alone "is anything stale?" across the table: one `cargo build` per distinct
+build setting, each with nothing to do. It runs sizekit's exact command, manifest and
+environment for each build, so it asks cargo the same question sizekit's builds would; it
+keeps its Cargo.lock between calls, as sizekit does. The sides alternate (doit, cargo, scons
+in even runs, the reverse in odd ones), so neither gets a warmer page cache. Medians and
+ranges of --runs runs are printed and written with --json. Targets: the whole no-op doit
+<= 1 s, and <= 0.25x the cargo no-ops.
 
 The SCons driver is timed beside doit: `scons` with an SConstruct that declares the same
 matrix with output= its own folder (out/scons-bench/out), so doit's state in out/ is not
@@ -25,7 +27,11 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sizekit import api  # noqa: E402
+
+import benchjson  # noqa: E402
+from benchjson import spread  # noqa: E402
 
 
 def timed(fn):
@@ -72,12 +78,13 @@ def scons_ready(argv):
     return True
 
 
-def main():
+def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--matrix", default=os.path.join(ROOT, "matrix.yaml"))
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--no-scons", action="store_true", help="time doit and cargo only")
-    args = ap.parse_args()
+    ap.add_argument("--json", help="write the settings and figures here (benchmarks/results/noop.json is the README's)")
+    args = ap.parse_args(argv)
     matrix = os.path.abspath(args.matrix)
     doit_argv = [sys.executable, "-m", "doit", "-f", os.path.join(ROOT, "dodo.py"), f"matrix={matrix}"]
 
@@ -132,6 +139,15 @@ def main():
         print(f"no-op scons (whole run, median of {args.runs}, spread {min(scons_times):.3f}-"
               f"{max(scons_times):.3f} s): {sc:6.3f} s  (target <= 2 s: {'PASS' if sc <= 2 else 'FAIL'})")
         print(f"ratio scons/cargo: {sc / c:.2f}")
+    if args.json:
+        figures = {"cells": len(plan.cells), "builds": len(builds), "doit": spread(doit_times),
+                   "cargo": spread(cargo_times), "doit_ratio": d / c,
+                   "scons": spread(scons_times) if scons_times else None,
+                   "scons_ratio": statistics.median(scons_times) / c if scons_times else None,
+                   "targets": {"doit_seconds": 1, "doit_ratio": 0.25, "scons_seconds": 2},
+                   "met": d <= 1 and d / c <= 0.25 and (not scons_times or statistics.median(scons_times) <= 2)}
+        benchjson.write(args.json, "bench_noop", {"matrix": os.path.relpath(matrix, ROOT), "runs": args.runs,
+                                                  "scons": bool(scons_times)}, figures)
     return 0
 
 

@@ -1,7 +1,7 @@
 """Snapshots and symbol diffs: `sizekit snapshot` and `sizekit diff` against the hand-made peer,
 `nm -S --size-sort FILE | c++filt` on both binaries plus a join by name.
 
-    python benchmarks/bench_snapshot.py [--runs 5] [--out OUT_DIR] [--old ELF --new ELF]
+    python benchmarks/bench_snapshot.py [--runs 5] [--out OUT_DIR] [--old ELF --new ELF] [--json PATH]
 
 1. The snapshot of the example matrix (OUT_DIR, default out/): the command end to end (a fresh
    Python, imports included) and in process; its size against the largest unstripped artifact
@@ -10,8 +10,9 @@
    out/build): each side is a one-cell snapshot; the diff is `sizekit diff --format json` end to
    end. Two pairs: the build against itself (every symbol matches exactly) and the dev build
    against the release build (a big change: most symbols move, many only match past their hash).
-   The peer does what a user would script: nm | c++filt on both files, then a dict join by
-   demangled name into added, removed and changed.
+   The peer is what a careful human scripts with the tools a Rust machine already has (cargo
+   keeps no symbol history): `nm -S --size-sort OLD | c++filt` and the same for NEW, then a dict
+   join by demangled name into added, removed and changed, in process.
 Times are medians of N runs after one warm-up. Targets: each sizekit command under 2 s.
 """
 import argparse
@@ -27,6 +28,7 @@ sys.path.insert(0, ROOT)
 from sizekit import api  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchjson  # noqa: E402
 from bench_bloat import median_time  # noqa: E402  (one warm-up, then the median of N)
 
 LIMIT_S = 2.0
@@ -82,6 +84,8 @@ def main(argv=None):
     ap.add_argument("--out", default=os.path.join(ROOT, "out"), help="the example matrix's output folder")
     ap.add_argument("--old", help="old ELF for the diff (default: hello-hyper's largest build)")
     ap.add_argument("--new", help="new ELF for the big-change pair (default: hello-hyper's release build)")
+    ap.add_argument("--json", help="write the settings and figures here "
+                                   "(benchmarks/results/snapshot.json is what the README and docs/SNAPSHOTS.md quote)")
     args = ap.parse_args(argv)
     if not os.path.isfile(os.path.join(args.out, "results.json")):
         print(f"no {args.out}/results.json; build the example matrix first (sizekit run)")
@@ -113,6 +117,11 @@ def main(argv=None):
         print(f"  file: {size:,} bytes = {size * 100 / largest:.1f}% of the largest unstripped artifact "
               f"({largest:,} bytes; limit 10%)")
         ok &= t_cli < LIMIT_S and size <= largest / 10 and t_load < 0.5
+        figures = {"python_start_seconds": t_py, "snapshot": {
+            "cells": len(snap.results["cells"]), "artifacts": len(snap.tables),
+            "symbols": sum(len(t) for t in snap.tables), "command_seconds": t_cli, "in_process_seconds": t_in,
+            "load_seconds": t_load, "bytes": size, "largest_artifact_bytes": largest, "share": size / largest},
+            "diffs": {}}
 
         # 2. diffs of the dev build
         a, b, c = (os.path.join(tmp, n) for n in ("dev-a.snap", "dev-b.snap", "other.snap"))
@@ -136,7 +145,16 @@ def main(argv=None):
                   f"{len(added)} added, {len(removed)} removed, {len(changed)} changed (by name only)")
             print(f"  ratio peer/sizekit (json): {t_peer / t_sk:.2f}x")
             ok &= max(t_sk, t_md) < LIMIT_S
+            figures["diffs"]["same" if old_elf == new_elf else "dev_release"] = {
+                "old": os.path.relpath(old_elf, ROOT), "new": os.path.relpath(new_elf, ROOT),
+                "old_bytes": os.path.getsize(old_elf), "new_bytes": os.path.getsize(new_elf),
+                "json_seconds": t_sk, "markdown_seconds": t_md, "peer_seconds": t_peer, "peer_ratio": t_peer / t_sk,
+                "matched": sym.get("matched"), "added": sym.get("added"), "removed": sym.get("removed"),
+                "peer_added": len(added), "peer_removed": len(removed), "peer_changed": len(changed)}
     print(f"\ntargets (each command < {LIMIT_S:.0f} s, file <= 10%, load < 0.5 s): {'PASS' if ok else 'FAIL'}")
+    if args.json:
+        benchjson.write(args.json, "bench_snapshot", {"out": os.path.relpath(args.out, ROOT), "runs": args.runs}, {
+            **figures, "targets": {"command_seconds": LIMIT_S, "share": 0.1, "load_seconds": 0.5}, "met": ok})
     return 0 if ok else 1
 
 
