@@ -1,31 +1,34 @@
-"""Accuracy and speed of sizekit's UPX size estimate against real `upx` runs, held out.
+"""Accuracy and speed of sizekit's UPX size estimate against real `upx` runs, by split part.
 
-    python benchmarks/estimate_corpus.py [--fresh]  # once: builds/collects the files
-    python benchmarks/bench_estimate.py [--json OUT] [--upx PATH] [--set held-out|all] [--fresh]
-                                        [--fit] [--rows OUT] [--upx-from OUT]
+    python benchmarks/estimate_corpus.py && python benchmarks/estimate_corpus.py --fresh
+    python benchmarks/estimate_split.py                     # once: the split and the seal
+    python benchmarks/bench_estimate.py [--set fit|validation|sealed|all] [--json OUT]
+                                        [--summary OUT] [--runs N] [--upx PATH] [--upx-from OUT]
+    python benchmarks/bench_estimate.py --rows OUT           # the tables of an earlier run
 
-The files are benchmarks/estimate_corpus.py's (Rust bin and cdylib builds for x86_64, armv7
-and aarch64; Debian's programs and libraries; the cross packages' ARM libraries). A fixed
-rule splits them: crc32(file name) even is the calibration set the constants in
-csrc/tables.json were fitted on, odd is the held-out set. `--cache` on the folder of
-`estimate_corpus.py --fresh` (or `--fresh` here) measures its files as a third set,
-"fresh", which no fit or model choice has seen. Every file is packed with
-`upx --best` and `upx --best --lzma` in this run (nothing is cached), and the estimate runs
-in-process on the same file. Reported per set and per class (executable / shared library,
-x86_64 / armv7 / aarch64, stripped / unstripped): median and worst |error| on the files UPX
-packed, and whether the estimate predicted UPX's refusals. Targets on the held-out set:
-median <= 2 % and worst <= 5 % per class; the estimate >= 50x faster than `upx --best` and
-no slower than zlib level 9 over the same bytes (total time over the files). `--fit`
-prints EST_FADE_NRV / EST_FADE_LZMA (scanned) and EST_A (the model-to-UPX ratio per arch,
-method and content) fitted on the calibration set from UPX's own blocks
-(benchmarks/upx_blocks.py), EST_A as tables.json's value (then scripts/gen_tables); `--rows
-OUT --fit` does it from an earlier run's --json.
+The files are those of benchmarks/estimate_corpus.py's two caches (Rust bin and cdylib builds
+for x86_64, armv7 and aarch64; Debian's programs and libraries; the cross packages' ARM
+libraries), each in the part benchmarks/estimate_split.py gave its group
+(benchmarks/estimate_split.json): "fit" (what benchmarks/estimate_fit.py fits the constants
+on), "validation" (for development choices) and "sealed" (benchmarks/estimate_sealed.json:
+measured once per model release, never used to choose). Every file is packed with
+`upx --best` and `upx --best --lzma` in this run, and the estimate runs in-process on the
+same file: --runs times each (default 3), UPX first on even runs and the estimate first on
+odd ones. Reported per part and class (program / shared library, x86_64 / armv7 / aarch64,
+stripped / unstripped): median and worst |error| of the packed size on the files UPX packed,
+whether the estimate predicted UPX's refusals, and the error of each compressed stream
+against UPX's block for the same bytes (benchmarks/upx_blocks.py); then the speed, as the
+median and range over the files of UPX's time over the estimate's (medians of the runs).
+Goals: median <= 2 % and worst <= 5 % per class on the packed size. `--summary OUT` writes
+those figures as JSON (the README's come from it). `--json OUT` keeps every row, with UPX's
+blocks, loader size and stub, for estimate_fit.py.
 """
 import argparse
 import json
 import os
 import shutil
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -36,22 +39,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 sys.path.insert(0, HERE)
 from sizekit.elf import native  # noqa: E402
-from sizekit.elf.pyport import tables  # noqa: E402
-from sizekit.elf.pyport.upx import est_scale  # noqa: E402
 from upx_blocks import block_for  # noqa: E402
+from estimate_split import CACHES, model_digest, part_of  # noqa: E402
 
 LEVELS = {"best": ["--best"], "lzma": ["--best", "--lzma"]}
-DEFAULT_CACHE = os.path.expanduser("~/.cache/sizekit/estimate-corpus")
-FRESH_CACHE = os.path.expanduser("~/.cache/sizekit/estimate-fresh")  # estimate_corpus.py --fresh
 TARGET_MEDIAN, TARGET_WORST = 0.02, 0.05
-
-
-def split(name):
-    """The fixed calibration / held-out rule."""
-    return "calibration" if zlib.crc32(name.encode()) % 2 == 0 else "held-out"
-
-
-SETS = ("calibration", "held-out", "fresh")  # fresh: estimate_corpus.py --fresh's files
+SETS = ("fit", "validation", "sealed", "unsplit")  # estimate_split.py's parts
 
 
 def sets_of(rows):
@@ -76,11 +69,26 @@ def run_upx(upx, src, level, workdir):
 
 def with_blocks(pieces, packed):
     """The estimate's pieces, each with the compressed size of UPX's block for the same
-    bytes ("upx_cpr", found by its b_info; None when UPX stored or split it differently)."""
+    bytes ("upx_cpr", found by its b_info; None when UPX stored or split it differently)
+    and that block's bytes whether stored or not ("upx_block")."""
     for p in pieces:
         b = block_for(packed, p["size"]) if packed and p["kind"] != "copied" else None
         p["upx_cpr"] = b["cpr"] if b and b["cpr"] < b["unc"] else None
+        p["upx_block"] = b["cpr"] if b else None
     return pieces
+
+
+def loader_of(row, pieces, packed):
+    """(l_lsize, stub) of a packed file: the loader's size from UPX's l_info (the first
+    "UPX!": checksum, magic, l_lsize), and for a program its packed size minus UPX's blocks
+    for the pieces (each with its 12-byte b_info), None where a block was not found."""
+    i = packed.find(b"UPX!")
+    lsize = struct.unpack_from("<H", packed, i + 4)[0] if i >= 4 else None
+    blocks = [p["upx_block"] for p in pieces]
+    stub = None
+    if row["kind"] == "exec" and None not in blocks and all(p["kind"] != "copied" for p in pieces):
+        stub = len(packed) - sum(12 + b for b in blocks)
+    return lsize, stub
 
 
 def timed(fn, runs):
@@ -94,35 +102,53 @@ def timed(fn, runs):
 
 def reused_blocks(pieces, earlier):
     """The estimate's pieces with upx_cpr taken from an earlier run's pieces of the same bytes."""
-    cpr = {(p["offset"], p["size"]): p.get("upx_cpr") for p in earlier}
+    cpr = {(p["offset"], p["size"]): (p.get("upx_cpr"), p.get("upx_block")) for p in earlier}
     for p in pieces:
-        p["upx_cpr"] = cpr.get((p["offset"], p["size"])) if p["kind"] != "copied" else None
+        p["upx_cpr"], p["upx_block"] = cpr.get((p["offset"], p["size"]), (None, None)) \
+            if p["kind"] != "copied" else (None, None)
     return pieces
 
 
 def measure(entry, upx, runs, tmp, prior=None):
-    """One file's row. prior: the same file's row from an earlier run (same sha256), whose UPX
-    results are reused instead of running UPX again."""
+    """One file's row: UPX and the estimate `runs` times each at each level, UPX first on
+    even runs and the estimate first on odd ones (times: the medians). prior: the same file's
+    row from an earlier run (same sha256), whose UPX results are reused instead of running
+    UPX again (its times then come from that run)."""
     path = entry["path"]
     with open(path, "rb") as f:
         data = f.read()
-    row = dict(entry, set=entry.get("set") or split(entry["name"]))
+    row = dict(entry)
     _, zsecs = timed(lambda: zlib.compress(data, 9), runs)
     row["zlib9_seconds"] = zsecs
     for lv in LEVELS:
-        est, est_secs = timed(lambda: native.estimate_file(path, lv), runs)
+        upx_secs, est_secs, first = [], [], None
+        for k in range(runs):
+            for who in (("upx", "est") if k % 2 == 0 else ("est", "upx")):
+                if who == "est":
+                    t0 = time.perf_counter()
+                    est = native.estimate_file(path, lv)
+                    est_secs.append(time.perf_counter() - t0)
+                elif prior is None:
+                    got = run_upx(upx, path, lv, tmp)
+                    upx_secs.append(got[1])
+                    first = first or got
         pieces = native.estimate_pieces(data, lv)
+        lsize = stub = None
         if prior is not None:
             old = prior[lv]
             packed, secs, err = old["upx"], old["upx_seconds"], old["upx_error"]
+            lsize, stub = old.get("upx_lsize"), old.get("upx_stub")
             pieces = reused_blocks(pieces, old["pieces"])
         else:
-            packed, secs, err, out = run_upx(upx, path, lv, tmp)
+            packed, _, err, out = first
+            secs = statistics.median(upx_secs)
             pieces = with_blocks(pieces, out)
+            if out:
+                lsize, stub = loader_of(row, pieces, out)
         _, why, other = native.estimate_outcome(path, lv)
         row[lv] = {"upx": packed, "upx_seconds": secs, "upx_error": err, "estimate": est,
-                   "estimate_seconds": est_secs, "refusal": why, "other": other,
-                   "pieces": pieces}
+                   "estimate_seconds": statistics.median(est_secs), "refusal": why, "other": other,
+                   "upx_lsize": lsize, "upx_stub": stub, "pieces": pieces}
     return row
 
 
@@ -205,208 +231,124 @@ def print_table(rows, which, either=False):
     return ok
 
 
-CONTENT = ("code", "data", "gap", "thumb")
-ARCHES = ("x86_64", "armv7", "aarch64")
-
-
-def method_of(row, lv):
-    if lv == "lzma":
-        return "lzma"
-    return "nrv2b" if row["bytes"] <= 512 * 1024 else "nrv2e"
-
-
-# the blocks the lines are fitted on, those the fade is chosen on, and the fades tried (tables.json)
-FIT_MIN_STREAM, SCAN_MIN_STREAM = tables.FIT_MIN_STREAM, tables.SCAN_MIN_STREAM
-FADE_SCAN = {"nrv": tables.FADE_SCAN_NRV, "lzma": tables.FADE_SCAN_LZMA}
-
-
-def fit_points(rows, min_stream):
-    """{(arch, method, content): [(r, upx / stream, stream, size)]} over the calibration set's
-    blocks of min_stream+ model bytes (headers and stored blocks left out). Content is the
-    class the estimate priced the piece with (native.estimate_pieces): code (what UPX tries its
-    branch filter on), thumb (armv7 Thumb-2 code), gap (bytes outside PT_LOADs) or data."""
-    points = {}
-    for r in rows:
-        if r["set"] != "calibration":
-            continue
-        for lv in LEVELS:
-            for p in r[lv]["pieces"]:
-                if p.get("upx_cpr") is None or p["stream"] < min_stream or p["kind"] == "headers" \
-                        or p["packed"] >= p["size"]:
-                    continue
-                if "content" not in p:
-                    raise SystemExit(f"{r['name']}: pieces without content (an older run's --json); "
-                                     f"run the benchmark again")
-                points.setdefault((r["arch"], method_of(r, lv), p["content"]), []).append(
-                    (p["stream"] / p["size"], p["upx_cpr"] / p["stream"], p["stream"], p["size"]))
-    return points
-
-
-def _solve(m, v):
-    """Gaussian elimination with partial pivoting for a small dense system m x = v (None when
-    it is singular)."""
-    n = len(v)
-    a = [list(row) + [v[i]] for i, row in enumerate(m)]
-    for c in range(n):
-        p = max(range(c, n), key=lambda i: abs(a[i][c]))
-        a[c], a[p] = a[p], a[c]
-        if abs(a[c][c]) < 1e-12:
-            return None
-        for i in range(c + 1, n):
-            f = a[i][c] / a[c][c]
-            for j in range(c, n + 1):
-                a[i][j] -= f * a[c][j]
-    x = [0.0] * n
-    for i in reversed(range(n)):
-        x[i] = (a[i][n] - sum(a[i][j] * x[j] for j in range(i + 1, n))) / a[i][i]
-    return x
-
-
-def _poly(pts, terms):
-    """Weighted least squares of z on 1, r, r^2 (the first `terms` of them) over (r, z, w)."""
-    m = [[sum(w * r ** (i + j) for r, _, w in pts) for j in range(terms)] for i in range(terms)]
-    return _solve(m, [sum(w * z * r ** i for r, z, w in pts) for i in range(terms)])
-
-
-def _loo_error(pts, terms):
-    """Summed |error| in model bytes of each block predicted from the others' curve."""
-    total = 0.0
-    for i, (r, z, _, s, g) in enumerate(pts):
-        x = _poly([(q[0], q[1], q[2]) for j, q in enumerate(pts) if j != i], terms)
-        if x is None:
-            return float("inf")
-        total += abs(sum(c * r ** n for n, c in enumerate(x)) - z) * g * s
-    return total
-
-
-def fit_lines(points, fades):
-    """{group: (a, b, c, lo, hi, blocks)}, a, b, c per mille and lo, hi the group's range of r
-    per mille, for fades {"nrv": F, "lzma": F}. UPX / stream = 1 - (1 - A) * g with
-    g = s / (s + F) (as est_scale), so (1 - y) / g = 1 - a - b * r - c * r^2: least squares
-    weighted by sqrt(s) * g^2 (the error of y, scaled back). How many terms (a constant, a
-    line with 4+ blocks, a parabola with 8+) is chosen per group by leave-one-out on its
-    blocks: the curve that best predicts each block from the others."""
-    table = {}
-    for k, v in points.items():
-        fade = fades["lzma" if k[1] == "lzma" else "nrv"]
-        pts = [(r, (1 - y) * (s + fade) / s, s ** 0.5 * (s / (s + fade)) ** 2, s, s / (s + fade))
-               for r, y, s, _ in v]
-        allowed = [1] + [2] * (len(pts) >= 4) + [3] * (len(pts) >= 8)
-        terms = min(allowed, key=lambda t: _loo_error(pts, t)) if len(allowed) > 1 else 1
-        x = _poly([p[:3] for p in pts], terms) or _poly([p[:3] for p in pts], 1)
-        x += [0.0] * (3 - len(x))
-        lo, hi = (min(int(p[0] * 1000) for p in pts), max(int(p[0] * 1000) for p in pts)) \
-            if terms > 1 else (0, 1000)
-        table[k] = (round(1000 * (1 - x[0])), round(-1000 * x[1]), round(-1000 * x[2]), lo, hi, len(pts))
-    return table
-
-
-def block_error(points, table, fades, family):
-    """Summed |model - UPX| bytes over the family's blocks (of groups with a line), the way
-    est_scale computes."""
-    total = 0
-    for k, v in points.items():
-        if ("lzma" if k[1] == "lzma" else "nrv") != family or k not in table:
-            continue
-        for _, y, s, size in v:
-            total += abs(est_scale(table[k][:5], s, size, fades[family]) - y * s)
-    return total
-
-
 def fit(rows):
-    """EST_A[arch][method][content] = (a, b, c, lo, hi) and EST_FADE_NRV / EST_FADE_LZMA,
-    fitted on the calibration set: for each fade in FADE_SCAN the curves (blocks of
-    FIT_MIN_STREAM+ model bytes), then the fade with the smallest summed error over blocks of
-    SCAN_MIN_STREAM+. A missing group takes the same arch and content with NRV2E (NRV2B's
-    content classes are the same data). Returns {(arch, method, content): (a, b, c, lo, hi, n)}."""
-    points, scan_points = fit_points(rows, FIT_MIN_STREAM), fit_points(rows, SCAN_MIN_STREAM)
-    fades = {"nrv": tables.EST_FADE_NRV, "lzma": tables.EST_FADE_LZMA}
-    print(f"\nfade scan on the calibration set (summed error over blocks of {SCAN_MIN_STREAM}+ model "
-          f"bytes, curves fitted on those of {FIT_MIN_STREAM}+):")
-    for family, scan in FADE_SCAN.items():
-        errors = {}
-        for f in scan:
-            trial = dict(fades, **{family: f})
-            errors[f] = block_error(scan_points, fit_lines(points, trial), trial, family)
-        fades[family] = min(errors, key=errors.get)
-        print(f"  {family:<4} " + "  ".join(f"F={f}: {e:,.0f}" for f, e in errors.items())
-              + f"  -> {fades[family]}")
-    table = fit_lines(points, fades)
-    for arch in ARCHES:
-        for m in ("nrv2b", "nrv2e", "lzma"):
-            for c in CONTENT:
-                if (arch, m, c) in table:
-                    continue
-                if c == "thumb" and arch == "armv7":  # NRV2E on Thumb: as NRV2B
-                    alt = table.get((arch, "nrv2b", c)) or table.get((arch, m, "code"))
-                elif c == "thumb":  # only armv7 has Thumb code; elsewhere it is never used
-                    alt = table.get((arch, m, "code")) or table.get((arch, "nrv2e", "code"))
-                else:
-                    alt = table.get((arch, "nrv2e", c)) or table.get((arch, m, "data")) or \
-                        table.get((arch, "nrv2e", "data"))
-                table[(arch, m, c)] = alt[:5] + (0,)
-    print(f"\nfit on the calibration set (blocks of {FIT_MIN_STREAM}+ model bytes, EST_FADE_NRV "
-          f"{fades['nrv']}, EST_FADE_LZMA {fades['lzma']}): a, b, c per mille [r range] (blocks)")
-    print(f"  {'arch':<8} {'method':<6} " + " ".join(f"{c:>31}" for c in CONTENT))
-    for arch in ARCHES:
-        for m in ("nrv2b", "nrv2e", "lzma"):
-            cells = ["{:>5} {:>+5} {:>+6} [{:>3}-{:>4}] ({:>3})".format(*table[(arch, m, c)])
-                     for c in CONTENT]
-            print(f"  {arch:<8} {m:<6} " + " ".join(cells))
-    print("  as EST_A in csrc/tables.json (then scripts/gen_tables): " + json.dumps(
-        [[[list(table[(a, m, c)][:5]) for c in CONTENT] for m in ("nrv2b", "nrv2e", "lzma")] for a in ARCHES]))
-    return table
+    """--fit: benchmarks/estimate_fit.py's fit over these rows' fit part (printed only;
+    estimate_fit.py --rows OUT --write writes it into csrc/tables.json)."""
+    import estimate_fit  # noqa: E402  (lazy: only --fit needs it)
+    return estimate_fit.fit(estimate_fit.fit_rows(rows))
+
+
+STREAM_MIN_BLOCK = 4096  # the stream figures count UPX's compressed blocks of this many bytes or more
+
+
+def stream_errors(rows, lv, which):
+    """{class: [|model - UPX| / UPX]} of the compressed streams: each piece the estimate
+    compresses against UPX's block for the same bytes (both compressed, STREAM_MIN_BLOCK+
+    bytes in), over one set, by program / shared library."""
+    out = {}
+    for r in rows:
+        if which != "all" and r["set"] != which:
+            continue
+        for p in r[lv]["pieces"]:
+            if p.get("upx_cpr") is None or p["size"] < STREAM_MIN_BLOCK or p["packed"] - 12 >= p["size"]:
+                continue
+            e = abs(p["packed"] - 12 - p["upx_cpr"]) / p["upx_cpr"]
+            for c in ("all", r["kind"]):
+                out.setdefault(c, []).append(e)
+    return out
+
+
+def print_streams(rows, which):
+    print(f"\n{which} set, compressed streams against UPX's blocks ({STREAM_MIN_BLOCK}+ bytes in):")
+    print(f"  {'class':<11} {'level':<5} {'blocks':>6} {'median':>7} {'worst':>7}")
+    for lv in LEVELS:
+        for c, errs in sorted(stream_errors(rows, lv, which).items()):
+            print(f"  {c:<11} {lv:<5} {len(errs):>6} {100 * statistics.median(errs):6.2f}% "
+                  f"{100 * max(errs):6.1f}%")
+
+
+def speed(rows, lv):
+    """Over the files UPX packed at this level: (files, per-file UPX / estimate time ratios,
+    total UPX seconds, total estimate seconds, total zlib 9 seconds)."""
+    packed = [r for r in rows if r[lv]["upx"]]
+    ratios = [r[lv]["upx_seconds"] / max(r[lv]["estimate_seconds"], 1e-9) for r in packed]
+    return (len(packed), ratios, sum(r[lv]["upx_seconds"] for r in packed),
+            sum(r[lv]["estimate_seconds"] for r in packed), sum(r["zlib9_seconds"] for r in packed))
 
 
 def print_speed(rows):
-    """Time of the estimate against upx --best and zlib 9 over the files UPX packed (and
-    the --lzma figures, which have no target); True when the targets are met."""
-    ok = True
-    packed = [r for r in rows if r["best"]["upx"]]
-    if packed:
-        # one figure over the same files: total time of each, so the big files count
-        upx_t = sum(r["best"]["upx_seconds"] for r in packed)
-        est_t = sum(r["best"]["estimate_seconds"] for r in packed)
-        zl_t = sum(r["zlib9_seconds"] for r in packed)
-        per_file = statistics.median(r["best"]["upx_seconds"] / max(r["best"]["estimate_seconds"],
-                                                                     1e-9) for r in packed)
-        sp, zl = upx_t / max(est_t, 1e-9), zl_t / max(est_t, 1e-9)
-        hit = sp >= 50 and zl >= 1
-        ok &= hit
-        print(f"\nspeed over the {len(packed)} files UPX packed: upx --best {upx_t:.1f} s, "
-              f"zlib level 9 {zl_t:.2f} s, estimate (in-process) {est_t:.2f} s: {sp:.0f}x "
-              f"faster than upx --best, {zl:.2f}x the speed of zlib 9 (targets >= 50x, >= 1x): "
-              f"{'PASS' if hit else 'FAIL'}")
-        print(f"  median of per-file ratios: {per_file:.0f}x (small files: UPX's process start "
-              f"dominates)")
-    lz = [r for r in rows if r["lzma"]["upx"]]
-    if lz:  # no target: the --lzma estimate searches wider, as LZMA does
-        upx_t = sum(r["lzma"]["upx_seconds"] for r in lz)
-        est_t = sum(r["lzma"]["estimate_seconds"] for r in lz)
-        zl_t = sum(r["zlib9_seconds"] for r in lz)
-        print(f"  --lzma over the {len(lz)} files UPX packed: upx --best --lzma {upx_t:.1f} s, "
-              f"estimate {est_t:.2f} s: {upx_t / max(est_t, 1e-9):.1f}x faster, "
-              f"{zl_t / max(est_t, 1e-9):.2f}x the speed of zlib 9")
-    return ok
+    """UPX's time over the estimate's, file by file (each the median of the same number of
+    runs, order alternated): the median and range over the files, and the totals."""
+    for lv in LEVELS:
+        n, ratios, upx_t, est_t, zl_t = speed(rows, lv)
+        if not n:
+            continue
+        print(f"\nspeed, {' '.join(LEVELS[lv])}, over the {n} files UPX packed: per file UPX / "
+              f"estimate median {statistics.median(ratios):.0f}x (range {min(ratios):.1f}x-"
+              f"{max(ratios):.0f}x); totals upx {upx_t:.1f} s, estimate (in-process) {est_t:.2f} s "
+              f"({upx_t / max(est_t, 1e-9):.0f}x), zlib level 9 {zl_t:.2f} s "
+              f"({zl_t / max(est_t, 1e-9):.2f}x the estimate's time)")
+
+
+def summary(rows, runs):
+    """The figures the README quotes, per set and level: packed size and streams by class,
+    refusals, page edges and speed."""
+    out = {"date": time.strftime("%Y-%m-%d"), "model": model_digest(), "backend": native.BACKEND,
+           "runs": runs, "stream_min_block": STREAM_MIN_BLOCK, "sets": {}}
+    for which in sets_of(rows):
+        sets = out["sets"][which] = {"files": sum(1 for r in rows if r["set"] == which)}
+        for lv in LEVELS:
+            plain, either = summarize(rows, lv, which), summarize(rows, lv, which, True)
+            streams = stream_errors(rows, lv, which)
+            mine = [r for r in rows if r["set"] == which]
+            n, ratios, upx_t, est_t, _ = speed(mine, lv)
+            sets[lv] = {
+                "packed": {c: {"n": v[0], "median": v[1], "worst": v[2], "worst_or": either[c][2],
+                               "refusals_right": v[3], "files": v[4]} for c, v in plain.items()},
+                "streams": {c: {"blocks": len(e), "median": statistics.median(e), "worst": max(e)}
+                            for c, e in streams.items()},
+                "speed": {"files": n, "median": statistics.median(ratios) if ratios else None,
+                          "min": min(ratios, default=None), "max": max(ratios, default=None),
+                          "upx_seconds": upx_t, "estimate_seconds": est_t}}
+    return out
+
+
+def entries_of(caches):
+    """The files of the caches' manifests, once each (by sha256), with their split part."""
+    out, seen = [], set()
+    for cache in caches:
+        manifest = os.path.join(cache, "manifest.json")
+        if not os.path.exists(manifest):
+            raise SystemExit(f"{manifest}: no corpus; run benchmarks/estimate_corpus.py"
+                             + (" --fresh" if "fresh" in cache else "") + " first")
+        with open(manifest) as f:
+            for e in json.load(f):
+                if e["sha256"] not in seen:
+                    seen.add(e["sha256"])
+                    out.append({k: v for k, v in e.items() if k != "set"})
+    parts = part_of(out)
+    for e in out:
+        e["set"] = parts[e["sha256"]]
+    return out
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cache", help=f"the files' folder (default {DEFAULT_CACHE})")
-    ap.add_argument("--fresh", action="store_true",
-                    help=f"measure the fresh set instead ({FRESH_CACHE}, from estimate_corpus.py "
-                         f"--fresh)")
+    ap.add_argument("--cache", action="append",
+                    help=f"a corpus folder (repeatable; default both of {', '.join(CACHES)})")
     ap.add_argument("--upx", default=shutil.which("upx") or "/usr/local/bin/upx")
     ap.add_argument("--json", help="write per-file results here")
-    ap.add_argument("--runs", type=int, default=3, help="timing runs of estimate and zlib")
-    ap.add_argument("--set", choices=["held-out", "calibration", "fresh", "all"], default="all")
-    ap.add_argument("--fit", action="store_true")
-    ap.add_argument("--rows", help="summarize and fit the per-file results of an earlier run "
-                                   "(its --json) instead of running UPX again")
+    ap.add_argument("--summary", help="write the summary figures here as JSON")
+    ap.add_argument("--runs", type=int, default=3,
+                    help="runs of UPX and of the estimate per file and level (the same for both)")
+    ap.add_argument("--set", choices=list(SETS[:3]) + ["all"], default="all")
+    ap.add_argument("--fit", action="store_true", help="print estimate_fit.py's fit of the fit part")
+    ap.add_argument("--rows", help="summarize the per-file results of an earlier run (its --json) "
+                                   "instead of running UPX again")
     ap.add_argument("--upx-from", metavar="JSON",
                     help="reuse UPX's sizes, times and blocks from an earlier run's --json for the "
-                         "files whose bytes are the same (for trying a model change quickly; the "
-                         "speed ratio then uses that run's UPX times)")
+                         "files whose bytes are the same (for trying a model change on the fit or "
+                         "validation part quickly; the speed then uses that run's UPX times)")
     ap.add_argument("--max-bytes", type=int, default=6_000_000,
                     help="skip bigger files (default 6 MB: the 10-40 MB unstripped Rust dev and "
                          "release builds take UPX a minute each; 0 keeps everything)")
@@ -415,63 +357,58 @@ def main(argv=None):
     if args.rows:
         with open(args.rows) as f:
             rows = json.load(f)
-        for which in sets_of(rows):
-            print_table(rows, which)
-            print_page_edges(rows, which)
-            print_table(rows, which, either=True)
-        print_speed(rows)
-        if args.fit:
-            fit(rows)
-        return 0
-    cache = args.cache or (FRESH_CACHE if args.fresh else DEFAULT_CACHE)
-    manifest = os.path.join(cache, "manifest.json")
-    if not os.path.exists(manifest):
-        print(f"{manifest}: no corpus; run benchmarks/estimate_corpus.py"
-              + (" --fresh" if args.fresh else "") + " first", file=sys.stderr)
-        return 2
-    with open(manifest) as f:
-        entries = json.load(f)
-    if args.set != "all":
-        entries = [e for e in entries if (e.get("set") or split(e["name"])) == args.set]
-    if args.max_bytes:
-        skipped = [e["name"] for e in entries if e["bytes"] > args.max_bytes]
-        entries = [e for e in entries if e["bytes"] <= args.max_bytes]
-        if skipped:
-            print(f"skipped {len(skipped)} files over {args.max_bytes:,} bytes (--max-bytes 0 "
-                  f"keeps them)")
-    prior = {}
-    if args.upx_from:
-        with open(args.upx_from) as f:
-            prior = {r["sha256"]: r for r in json.load(f)}
-        print(f"UPX results reused from {args.upx_from} where the file is unchanged")
-    print(f"backend: {native.BACKEND}   upx: {args.upx}   files: {len(entries)}")
-    rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for e in entries:
-            r = measure(e, args.upx, args.runs, tmp, prior.get(e.get("sha256")))
-            rows.append(r)
-            cells = []
-            for lv in LEVELS:
-                x = r[lv]
-                if x["upx"] and x["refusal"] is None:
-                    cells.append(f"{lv} {x['upx']:>9,} est {x['estimate']:>9,} "
-                                 f"{100 * (x['estimate'] - x['upx']) / x['upx']:+6.1f}%"
-                                 + (f" (or {x['other']:,})" if x["other"] else ""))
-                else:
-                    cells.append(f"{lv} upx: {x['upx'] or x['upx_error']} / est: "
-                                 f"{'refuses' if x['refusal'] else x['estimate']}")
-            print(f"{r['set'][:4]} {r['name'][:40]:<40} {r['bytes']:>10,}  " + "  ".join(cells),
-                  flush=True)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(rows, f, indent=1)
+    else:
+        entries = entries_of(args.cache or CACHES)
+        if args.set != "all":
+            entries = [e for e in entries if e["set"] == args.set]
+        if args.max_bytes:
+            skipped = [e["name"] for e in entries if e["bytes"] > args.max_bytes]
+            entries = [e for e in entries if e["bytes"] <= args.max_bytes]
+            if skipped:
+                print(f"skipped {len(skipped)} files over {args.max_bytes:,} bytes (--max-bytes 0 "
+                      f"keeps them)")
+        prior = {}
+        if args.upx_from:
+            if args.set in ("sealed", "all"):
+                raise SystemExit("--upx-from is for the fit and validation parts: the sealed set is "
+                                 "measured whole, UPX and estimate in the same run")
+            with open(args.upx_from) as f:
+                prior = {r["sha256"]: r for r in json.load(f)}
+            print(f"UPX results reused from {args.upx_from} where the file is unchanged")
+        print(f"backend: {native.BACKEND}   upx: {args.upx}   model: {model_digest()}   "
+              f"files: {len(entries)}   runs: {args.runs}")
+        rows = []
+        with tempfile.TemporaryDirectory() as tmp:
+            for e in entries:
+                r = measure(e, args.upx, args.runs, tmp, prior.get(e.get("sha256")))
+                rows.append(r)
+                cells = []
+                for lv in LEVELS:
+                    x = r[lv]
+                    if x["upx"] and x["refusal"] is None:
+                        cells.append(f"{lv} {x['upx']:>9,} est {x['estimate']:>9,} "
+                                     f"{100 * (x['estimate'] - x['upx']) / x['upx']:+6.1f}%"
+                                     + (f" (or {x['other']:,})" if x["other"] else ""))
+                    else:
+                        cells.append(f"{lv} upx: {x['upx'] or x['upx_error']} / est: "
+                                     f"{'refuses' if x['refusal'] else x['estimate']}")
+                print(f"{r['set'][:4]} {r['name'][:40]:<40} {r['bytes']:>10,}  " + "  ".join(cells),
+                      flush=True)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(rows, f, indent=1)
     ok = True
     for which in sets_of(rows):
         hit = print_table(rows, which)
         print_page_edges(rows, which)
         print_table(rows, which, either=True)
-        ok &= hit or which == "calibration"
-    ok &= print_speed(rows)
+        print_streams(rows, which)
+        ok &= hit or which == "fit"
+    print_speed(rows)
+    if args.summary:
+        with open(args.summary, "w") as f:
+            json.dump(summary(rows, args.runs), f, indent=1)
+            f.write("\n")
     if args.fit:
         fit(rows)
     return 0 if ok else 1

@@ -5,7 +5,12 @@
  * sizekit/elf/pyport/tables.py, and tests/test_tables.py fails while either differs from
  * what it would write. In tables.json an entry with a type is a C array of that element
  * type (a tuple in Python), one without a #define (a constant); "hex" writes it in hex,
- * and "only": "python" leaves it out of the C header. */
+ * and "only": "python" leaves it out of the C header.
+ * Fitted, all by benchmarks/estimate_fit.py from the fit part of benchmarks/estimate_split.py's
+ * split: EST_A, EST_FADE_NRV, EST_FADE_LZMA, EST_LSIZE, EST_STUB and EST_BAND. Chosen, not
+ * fitted: the LZ model's parameters, UPX's own rules (EST_SMALL_FILE, EST_FAR_*, EST_MAX_LOADS,
+ * EST_SHLIB_TAIL), the speed shortcut (EST_FILTER_*) and the fit's settings (FIT_*, SCAN_*,
+ * FADE_SCAN_*). */
 #ifndef SK_TABLES_H
 #define SK_TABLES_H
 #include <stdint.h>
@@ -111,8 +116,8 @@ static const uint8_t EST_LIT_NEXT[12] = {0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 4, 5};
  * optimal parses' gain over the model needs data to build on (LZMA's adaptive
  * probabilities and repeat offsets most): LZMA's gain builds up over a few KB (a block of
  * 2 KB of model bytes keeps half of it), NRV's within a hundred bytes. Each is the value
- * of FADE_SCAN_* that gives the smallest summed block error on the calibration half
- * (`bench_estimate.py --fit` scans it). */
+ * of FADE_SCAN_* that gives the smallest summed block error on the fit part's blocks
+ * (fitted by benchmarks/estimate_fit.py, which scans it). */
 #define EST_FADE_NRV 300
 
 #define EST_FADE_LZMA 5000
@@ -129,10 +134,11 @@ static const uint8_t EST_LIT_NEXT[12] = {0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 4, 5};
  * curve is a parabola where the calibration has the blocks for one. A block of s model
  * bytes gets A's distance from 1 times s / (s + F) (est_scale, EST_FADE_*). a, b, c are a
  * least-squares fit of UPX's compressed bytes over the model's stream bytes with that fade
- * taken out, per block of FIT_MIN_STREAM+ model bytes of the calibration half of
- * benchmarks/estimate_corpus.py's files (crc32(name) even), UPX 4.2.4, 2026-12-01; F is
- * scanned on the same half's blocks of SCAN_MIN_STREAM+ model bytes: `bench_estimate.py
- * --fit` prints the scan and this table. Each group's curve is the constant, line (4+
+ * taken out, per block of FIT_MIN_STREAM+ model bytes of the fit part of
+ * benchmarks/estimate_split.py's split (never the validation half or the sealed test set),
+ * UPX 4.2.4; F is scanned on the same part's blocks of SCAN_MIN_STREAM+ model bytes:
+ * benchmarks/estimate_fit.py fits and writes it, as every fitted value here (EST_A,
+ * EST_FADE_*, EST_LSIZE, EST_STUB, EST_BAND). Each group's curve is the constant, line (4+
  * blocks) or parabola (8+) that best predicts each of its blocks from the others
  * (leave-one-out); one with no blocks takes NRV2E's curve of the same arch and content.
  * i386 uses the x86-64 rows (EST_TABLE_ARCH). */
@@ -203,13 +209,12 @@ static const int32_t EST_A[3][3][4][5] = {
  * bytes, [arch][0 program, 1 shlib][method]: its loader stub and what it writes around it
  * (new ELF and program headers, l_info, p_info, the end marker, the PackHeader). For a
  * program this is the same for every file of an arch and method to a few bytes: the
- * figures are the medians of packed size minus UPX's own blocks over the calibration
- * half's programs (AArch64 NRV2B: none there, kept from the loader's l_lsize 2912 + 310).
- * For a shared library the loader comes before the copied writable PT_LOADs, so its size
- * shifts their padding and cannot be read off one file; these are l_lsize (x86-64
- * 2282/2302/3574, ARM 2740/-/4128, AArch64 2666/-/4286; "-": taken as NRV2B + 40) plus
- * l_info, p_info, the end marker, the loader's offset words and the PackHeader (90). i386
- * is taken as x86-64. */
+ * figures are the medians of packed size minus UPX's own blocks over the fit part's
+ * programs (a method with no program there: its EST_LSIZE plus the arch's other methods'
+ * median stub over loader). For a shared library the loader comes before the copied
+ * writable PT_LOADs, so its size shifts their padding and cannot be read off one file;
+ * these are EST_LSIZE plus FIT_SHLIB_EXTRA. benchmarks/estimate_fit.py fits both. i386 is
+ * taken as x86-64. */
 static const uint32_t EST_STUB[3][2][3] = {
     {{3110, 3146, 5451}, {2372, 2392, 3664}},
     {{3080, 3166, 5171}, {2830, 2870, 4218}},
@@ -217,9 +222,10 @@ static const uint32_t EST_STUB[3][2][3] = {
 };
 
 /* UPX's loader alone (l_lsize in the packed file's l_info), [arch][program,
- * shlib][method]; the same for every file of an arch, kind and method; "-" above taken as
- * NRV2B + 40. A block of code is stored when compressing it would not save this many
- * bytes. */
+ * shlib][method]: the median over the fit part's packed files (the same for every file of
+ * an arch, kind and method to a few bytes); NRV2E with no file there is taken as NRV2B +
+ * 40, and NRV2B as NRV2E - 40. A block of code is stored when compressing it would not save
+ * this many bytes. */
 static const uint32_t EST_LSIZE[3][2][3] = {
     {{2804, 2838, 5144}, {2282, 2302, 3574}},
     {{2652, 2692, 4744}, {2740, 2780, 4128}},
@@ -230,8 +236,9 @@ static const uint32_t EST_LSIZE[3][2][3] = {
  * (PackHeader). */
 #define EST_SHLIB_TAIL 36
 
-/* The model's error band on the compressed bytes, per mille: most calibration blocks of 2
- * KB+ are estimated within 2%. Where moving them by this much would move a shared
+/* The model's error band on the compressed bytes, per mille: FIT_BAND_QUANTILE of the fit
+ * part's blocks of FIT_MIN_STREAM+ model bytes are estimated within it (fitted by
+ * benchmarks/estimate_fit.py). Where moving them by this much would move a shared
  * library's writable PT_LOADs to the next or previous page, and that step is 5% of the
  * size or more (a page of 64 KiB is 10% of a 640 KB library, 4 KiB is 25% of a 16 KB one),
  * the estimate also gives that other size (sk_estimate_packed's *other_bytes): UPX may

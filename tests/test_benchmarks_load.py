@@ -2,8 +2,6 @@
 import glob
 import importlib.util
 import os
-import sys
-import subprocess
 
 import pytest
 
@@ -28,32 +26,21 @@ def _bench(name):
     return module
 
 
-def test_estimate_split_is_fixed_and_summaries_use_one_set():
+def test_estimate_summaries_use_one_set():
+    """The split itself is tested in test_estimate_split.py; here a summary reads one part."""
     be = _bench("bench_estimate")
-    names = [f"rust-skbin-{a}-{v}" for a in ("x86_64", "armv7", "aarch64") for v in ("dev", "release", "small")]
-    sets = [be.split(n) for n in names]
-    # A fixed rule, not a random draw or Python's salted hash(): another process agrees.
-    other = subprocess.run([sys.executable, "-c", "import sys, importlib.util; "
-                            "spec = importlib.util.spec_from_file_location('b', sys.argv[1]); "
-                            "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m); "
-                            "print(' '.join(m.split(n) for n in sys.argv[2:]))",
-                            os.path.join(ROOT, "benchmarks", "bench_estimate.py"), *names],
-                           capture_output=True, text=True, env=dict(os.environ, PYTHONHASHSEED="12345"))
-    assert other.stdout.split() == sets, other.stderr
-    assert set(sets) == {"calibration", "held-out"}
 
-    def row(name, kind, upx, est):
+    def row(name, part, kind, upx, est):
         lv = {"upx": upx, "estimate": est, "refusal": None if upx else "too small"}
-        return {"name": name, "set": be.split(name), "kind": kind, "arch": "x86_64", "stripped": True,
+        return {"name": name, "set": part, "kind": kind, "arch": "x86_64", "stripped": True,
                 "best": lv, "lzma": lv}
-    held = [n for n in names if be.split(n) == "held-out"]
-    cal = [n for n in names if be.split(n) == "calibration"]
-    rows = [row(held[0], "exec", 1000, 1010), row(held[1], "exec", 1000, 1100),
-            row(held[2], "shlib", None, 900), row(cal[0], "exec", 1000, 2000)]
-    s = be.summarize(rows, "best", "held-out")
+    rows = [row("a", "sealed", "exec", 1000, 1010), row("b", "sealed", "exec", 1000, 1100),
+            row("c", "sealed", "shlib", None, 900), row("d", "fit", "exec", 1000, 2000)]
+    s = be.summarize(rows, "best", "sealed")
     n, med, worst, right, total = s["exec"]
-    assert (n, round(med, 3), round(worst, 3)) == (2, 0.055, 0.1)  # the calibration row is left out
+    assert (n, round(med, 3), round(worst, 3)) == (2, 0.055, 0.1)  # the fit row is left out
     assert s["shlib"][0] == 0 and s["shlib"][3:] == (1, 1)  # a refusal predicted is counted right
+    assert be.sets_of(rows) == ["fit", "sealed"]
 
 
 def _blocks(curve, noise=()):
@@ -72,7 +59,7 @@ NOISE = (0.004, -0.003, 0.002, -0.004, 0.003, 0.001, -0.002, 0.004, -0.001, -0.0
 
 
 def test_estimate_fit_picks_the_curve_by_leave_one_out():
-    be = _bench("bench_estimate")
+    be = _bench("estimate_fit")
     fades = {"nrv": 300, "lzma": 5000}
     points = {("aarch64", "lzma", "code"): _blocks(lambda r: 0.70 + 0.9 * r - 1.0 * r * r),
               ("x86_64", "lzma", "code"): _blocks(lambda r: 0.84 + 0.19 * r, NOISE),
@@ -105,6 +92,3 @@ def test_fresh_picks_are_none_of_the_corpus_picks():
     # fewer files than twice the picks: the fresh set takes what the corpus left
     few = ec.spaced(cands[:15], 12, fresh=True)
     assert few and not set(few) & set(ec.spaced(cands[:15], 12, fresh=False))
-    be = _bench("bench_estimate")
-    rows = [{"set": s} for s in ("held-out", "fresh", "calibration")]
-    assert be.sets_of(rows) == ["calibration", "held-out", "fresh"]

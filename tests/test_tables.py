@@ -98,7 +98,7 @@ def test_no_table_is_written_by_hand_outside_the_generated_files(lang):
         pattern = r"^\s*(?:#define\s+|static const \w+\s+)({})\b"
     else:
         files = [p for p in glob.glob(os.path.join(PYPORT, "*.py")) if not p.endswith("tables.py")]
-        files += [os.path.join(ROOT, "benchmarks", "bench_estimate.py")]
+        files += [os.path.join(ROOT, "benchmarks", n) for n in ("bench_estimate.py", "estimate_fit.py")]
         pattern = r"^\s*({})\s*="
     regex = re.compile(pattern.format("|".join(names)), flags=re.M)
     found = [f"{os.path.relpath(p, ROOT)}: {m.group(1)}" for p in files for m in regex.finditer(read(p))]

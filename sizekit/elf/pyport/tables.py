@@ -4,7 +4,12 @@ Edit csrc/tables.json, then run scripts/gen_tables: it writes csrc/tables.h and
 sizekit/elf/pyport/tables.py, and tests/test_tables.py fails while either differs from
 what it would write. In tables.json an entry with a type is a C array of that element
 type (a tuple in Python), one without a #define (a constant); "hex" writes it in hex,
-and "only": "python" leaves it out of the C header."""
+and "only": "python" leaves it out of the C header.
+Fitted, all by benchmarks/estimate_fit.py from the fit part of benchmarks/estimate_split.py's
+split: EST_A, EST_FADE_NRV, EST_FADE_LZMA, EST_LSIZE, EST_STUB and EST_BAND. Chosen, not
+fitted: the LZ model's parameters, UPX's own rules (EST_SMALL_FILE, EST_FAR_*, EST_MAX_LOADS,
+EST_SHLIB_TAIL), the speed shortcut (EST_FILTER_*) and the fit's settings (FIT_*, SCAN_*,
+FADE_SCAN_*)."""
 
 # ---- The content hash (hash.c, hash.py) ----
 
@@ -107,8 +112,8 @@ EST_FILTER_MARGIN = 10
 # optimal parses' gain over the model needs data to build on (LZMA's adaptive
 # probabilities and repeat offsets most): LZMA's gain builds up over a few KB (a block of
 # 2 KB of model bytes keeps half of it), NRV's within a hundred bytes. Each is the value
-# of FADE_SCAN_* that gives the smallest summed block error on the calibration half
-# (`bench_estimate.py --fit` scans it).
+# of FADE_SCAN_* that gives the smallest summed block error on the fit part's blocks
+# (fitted by benchmarks/estimate_fit.py, which scans it).
 EST_FADE_NRV = 300
 
 EST_FADE_LZMA = 5000
@@ -125,10 +130,11 @@ EST_FADE_LZMA = 5000
 # curve is a parabola where the calibration has the blocks for one. A block of s model
 # bytes gets A's distance from 1 times s / (s + F) (est_scale, EST_FADE_*). a, b, c are a
 # least-squares fit of UPX's compressed bytes over the model's stream bytes with that fade
-# taken out, per block of FIT_MIN_STREAM+ model bytes of the calibration half of
-# benchmarks/estimate_corpus.py's files (crc32(name) even), UPX 4.2.4, 2026-12-01; F is
-# scanned on the same half's blocks of SCAN_MIN_STREAM+ model bytes: `bench_estimate.py
-# --fit` prints the scan and this table. Each group's curve is the constant, line (4+
+# taken out, per block of FIT_MIN_STREAM+ model bytes of the fit part of
+# benchmarks/estimate_split.py's split (never the validation half or the sealed test set),
+# UPX 4.2.4; F is scanned on the same part's blocks of SCAN_MIN_STREAM+ model bytes:
+# benchmarks/estimate_fit.py fits and writes it, as every fitted value here (EST_A,
+# EST_FADE_*, EST_LSIZE, EST_STUB, EST_BAND). Each group's curve is the constant, line (4+
 # blocks) or parabola (8+) that best predicts each of its blocks from the others
 # (leave-one-out); one with no blocks takes NRV2E's curve of the same arch and content.
 # i386 uses the x86-64 rows (EST_TABLE_ARCH).
@@ -199,13 +205,12 @@ EST_A = (
 # bytes, [arch][0 program, 1 shlib][method]: its loader stub and what it writes around it
 # (new ELF and program headers, l_info, p_info, the end marker, the PackHeader). For a
 # program this is the same for every file of an arch and method to a few bytes: the
-# figures are the medians of packed size minus UPX's own blocks over the calibration
-# half's programs (AArch64 NRV2B: none there, kept from the loader's l_lsize 2912 + 310).
-# For a shared library the loader comes before the copied writable PT_LOADs, so its size
-# shifts their padding and cannot be read off one file; these are l_lsize (x86-64
-# 2282/2302/3574, ARM 2740/-/4128, AArch64 2666/-/4286; "-": taken as NRV2B + 40) plus
-# l_info, p_info, the end marker, the loader's offset words and the PackHeader (90). i386
-# is taken as x86-64.
+# figures are the medians of packed size minus UPX's own blocks over the fit part's
+# programs (a method with no program there: its EST_LSIZE plus the arch's other methods'
+# median stub over loader). For a shared library the loader comes before the copied
+# writable PT_LOADs, so its size shifts their padding and cannot be read off one file;
+# these are EST_LSIZE plus FIT_SHLIB_EXTRA. benchmarks/estimate_fit.py fits both. i386 is
+# taken as x86-64.
 EST_STUB = (
     ((3110, 3146, 5451), (2372, 2392, 3664)),
     ((3080, 3166, 5171), (2830, 2870, 4218)),
@@ -213,9 +218,10 @@ EST_STUB = (
 )
 
 # UPX's loader alone (l_lsize in the packed file's l_info), [arch][program,
-# shlib][method]; the same for every file of an arch, kind and method; "-" above taken as
-# NRV2B + 40. A block of code is stored when compressing it would not save this many
-# bytes.
+# shlib][method]: the median over the fit part's packed files (the same for every file of
+# an arch, kind and method to a few bytes); NRV2E with no file there is taken as NRV2B +
+# 40, and NRV2B as NRV2E - 40. A block of code is stored when compressing it would not save
+# this many bytes.
 EST_LSIZE = (
     ((2804, 2838, 5144), (2282, 2302, 3574)),
     ((2652, 2692, 4744), (2740, 2780, 4128)),
@@ -226,15 +232,16 @@ EST_LSIZE = (
 # (PackHeader).
 EST_SHLIB_TAIL = 36
 
-# The model's error band on the compressed bytes, per mille: most calibration blocks of 2
-# KB+ are estimated within 2%. Where moving them by this much would move a shared
+# The model's error band on the compressed bytes, per mille: FIT_BAND_QUANTILE of the fit
+# part's blocks of FIT_MIN_STREAM+ model bytes are estimated within it (fitted by
+# benchmarks/estimate_fit.py). Where moving them by this much would move a shared
 # library's writable PT_LOADs to the next or previous page, and that step is 5% of the
 # size or more (a page of 64 KiB is 10% of a 640 KB library, 4 KiB is 25% of a 16 KB one),
 # the estimate also gives that other size (sk_estimate_packed's *other_bytes): UPX may
 # give either. `bench_estimate.py` lists these and which size UPX gave.
 EST_BAND = 20
 
-# ---- How the tables above were fitted (benchmarks/bench_estimate.py --fit) ----
+# ---- How the tables above were fitted (benchmarks/estimate_fit.py) ----
 
 # EST_A's curves are fitted on the calibration blocks of this many model bytes or more.
 FIT_MIN_STREAM = 2000
@@ -247,3 +254,10 @@ SCAN_MIN_STREAM = 300
 FADE_SCAN_NRV = (0, 30, 100, 300, 1000)
 
 FADE_SCAN_LZMA = (1000, 1500, 2000, 2500, 3000, 4000, 5000, 6500, 8000)
+
+# EST_BAND holds this many per mille of the fit part's blocks.
+FIT_BAND_QUANTILE = 900
+
+# A shared library's stub beyond its loader: l_info, p_info, the end marker, the loader's
+# offset words and the PackHeader (UPX's format, counted, not fitted).
+FIT_SHLIB_EXTRA = 90
