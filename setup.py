@@ -28,6 +28,7 @@ setup(
     version="0.1.0",
     description="Build, shrink, measure and report Rust binary sizes from a matrix.yaml",
     packages=find_packages(include=["sizekit", "sizekit.*"]),
+    package_data={"sizekit": ["py.typed"]},   # the package's type hints are for its users too (PEP 561)
     python_requires=">=3.9",
     setup_requires=["cffi>=1.15"],
     install_requires=["doit>=0.36", "cffi>=1.15", "pyelftools>=0.29", "pyyaml>=6", "zstandard>=0.20", "numpy>=1.22",
@@ -37,7 +38,7 @@ setup(
         "demangle": ["pyderust>=1.0"],
         # The SCons driver (sizekit.scons) needs SCons itself.
         "scons": ["scons>=4"],
-        "test": ["pytest", "hypothesis", "xxhash", "matplotlib", "pyderust>=1.0", "scons>=4"],
+        "test": ["pytest", "hypothesis", "xxhash", "matplotlib", "pyderust>=1.0", "scons>=4", "mypy>=1.8"],
     },
     cffi_modules=["sizekit/elf/_build.py:ffibuilder"],
     entry_points={

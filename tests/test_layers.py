@@ -42,7 +42,13 @@ def imports(path):
     here = ["sizekit"] + rel[:-1]
     with open(path, encoding="utf-8") as f:
         tree = ast.parse(f.read())
+    # Imports under `if TYPE_CHECKING:` name types for annotations only; nothing loads them at run time.
+    typing_only = {id(n) for block in ast.walk(tree) if isinstance(block, ast.If)
+                   and isinstance(block.test, ast.Name) and block.test.id == "TYPE_CHECKING"
+                   for n in ast.walk(block)}
     for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
         if isinstance(node, ast.ImportFrom):
             if node.level:
                 target = here[:len(here) - node.level + 1] + (node.module.split(".") if node.module else [])

@@ -19,6 +19,7 @@ import sizekit.scons
 from sizekit.drivers.scons import deciders, tool as scons_tool
 from sizekit.plan.cells import make_plan
 from sizekit.plan.layout import Layout
+from sizekit.plan.records import BuildMeta
 from sizekit.plan.toolchains import ToolchainInfo
 from sizekit.utils.errors import UsageError
 
@@ -110,11 +111,12 @@ def test_sources_are_decided_by_content(tmp_path):
     source = write(tmp_path / "src" / "main.rs", "fn main() {}\n")
     key = "0123abcd"
     assert deciders.sources_now(layout, key) == (deciders.CHANGED, [])
-    write(layout.build_meta(key), "{}")
+    os.makedirs(os.path.dirname(layout.build_meta(key)), exist_ok=True)
+    BuildMeta(key=key, name="app", toolchain="stable").write(layout.build_meta(key))
     assert deciders.record_sources(layout, key) == deciders.CHANGED    # no dep-info: cargo decides
     st = os.stat(source)
-    with open(layout.build_meta(key), "w") as f:
-        f.write('{"deps": {"%s": [%d, %d]}}' % (source, st.st_mtime_ns, st.st_size))
+    BuildMeta(key=key, name="app", toolchain="stable",
+              deps={str(source): [st.st_mtime_ns, st.st_size]}).write(layout.build_meta(key))
     digest = deciders.record_sources(layout, key)
     assert digest.startswith("sources ")
     assert deciders.sources_now(layout, key) == (digest, [])

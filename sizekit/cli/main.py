@@ -66,10 +66,10 @@ def main(argv=None):
         if os.environ.get("SIZEKIT_DEBUG"):
             raise
         where = exc.__traceback__
-        while where.tb_next:
+        while where is not None and where.tb_next is not None:
             where = where.tb_next
-        frame = where.tb_frame.f_code
-        print(f"sizekit: internal error: {type(exc).__name__}: {str(exc)[:200]} (in {frame.co_name}, "
-              f"{os.path.basename(frame.co_filename)}:{where.tb_lineno}); please report it, and rerun with "
-              f"SIZEKIT_DEBUG=1 for the traceback", file=sys.stderr)
+        place = "" if where is None else (f" (in {where.tb_frame.f_code.co_name}, "
+                                          f"{os.path.basename(where.tb_frame.f_code.co_filename)}:{where.tb_lineno})")
+        print(f"sizekit: internal error: {type(exc).__name__}: {str(exc)[:200]}{place}; please report it, and "
+              f"rerun with SIZEKIT_DEBUG=1 for the traceback", file=sys.stderr)
         return INTERNAL_ERROR

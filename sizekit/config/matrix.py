@@ -106,7 +106,7 @@ def _is_inside(child, parent):
 
 
 def _toolchains(c, raw, root):
-    out = {}
+    out: dict = {}
     path = ("toolchains",)
     if not isinstance(raw, dict):
         c.err(path, f"expected a mapping of toolchain names, got {typename(raw)}")
@@ -135,7 +135,7 @@ def _toolchains(c, raw, root):
 
 
 def _targets(c, raw, ):
-    out = {}
+    out: dict = {}
     path = ("targets",)
     if not isinstance(raw, dict):
         c.err(path, f"expected a mapping of target triples, got {typename(raw)}")
@@ -161,7 +161,7 @@ def _targets(c, raw, ):
 
 
 def _crates(c, raw, root, toolchains, targets, host):
-    out = {}
+    out: dict = {}
     path = ("crates",)
     if not isinstance(raw, dict) or not raw:
         c.err(path, "expected a mapping with at least one crate (name: {path: ...})")
@@ -306,7 +306,7 @@ def _placeholders(c, text, path):
 
 def _smoke_targets(c, raw, path, targets, command_form):
     """{triple: {command, env, expect, timeout, exit}}: what differs when the artifact is for that target."""
-    out = {}
+    out: dict = {}
     if not isinstance(raw, dict):
         c.err(path, f"expected a mapping of target triples, got {typename(raw)}")
         return out
@@ -362,7 +362,7 @@ def _budget(c, raw, path):
     if not isinstance(raw, dict):
         return {"max": size(raw, path), "targets": {}, "variants": {}}
     spec = c.mapping(raw, path, schema.BUDGET_KEYS)
-    out = {"max": size(spec["max"], path + ("max",)) if "max" in spec else None, "targets": {}, "variants": {}}
+    out: dict = {"max": size(spec["max"], path + ("max",)) if "max" in spec else None, "targets": {}, "variants": {}}
     for key in ("targets", "variants"):
         sub = spec.get(key, {})
         if not isinstance(sub, dict):

@@ -4,7 +4,7 @@ Every field here comes from a schema key (config/schema.py), and every schema ke
 field that something reads.
 """
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, Optional, Union
 
 
 @dataclass(frozen=True)
@@ -12,12 +12,12 @@ class Strip:
     """`strip` or `{strip: {args: [...], tool: llvm-strip}}`: strip a copy of the artifact."""
     kind: ClassVar[str] = "strip"
     args: tuple = ()
-    tool: str = None  # overrides the target's strip tool for this step
+    tool: Optional[str] = None  # overrides the target's strip tool for this step
 
     @property
     def options(self):
         """Settings as JSON, for step keys and up-to-date checks."""
-        out = {"args": list(self.args)}
+        out: dict = {"args": list(self.args)}
         if self.tool:
             out["tool"] = self.tool
         return out
@@ -34,7 +34,7 @@ class Strip:
 class Upx:
     """`upx` or `{upx: {level: 1-9|best, lzma, brute, ultra-brute}}`: pack a copy with UPX."""
     kind: ClassVar[str] = "upx"
-    level: object = "best"
+    level: Union[int, str] = "best"   # 1-9 or "best"
     lzma: bool = False
     brute: bool = False
     ultra_brute: bool = False
@@ -69,18 +69,18 @@ POST_STEPS = {"strip": Strip, "upx": Upx}
 @dataclass
 class Toolchain:
     name: str
-    rustup: str = None
-    cargo: str = None
-    rustc: str = None
-    sysroot: str = None
+    rustup: Optional[str] = None
+    cargo: Optional[str] = None
+    rustc: Optional[str] = None
+    sysroot: Optional[str] = None
 
 
 @dataclass
 class Target:
     triple: str
-    linker: str = None
-    strip: str = None
-    runner: list = None
+    linker: Optional[str] = None
+    strip: Optional[str] = None
+    runner: Optional[list] = None
     rustflags: list = field(default_factory=list)
     env: dict = field(default_factory=dict)
 
@@ -91,15 +91,15 @@ class Crate:
     path: str
     kind: str
     artifact: str
-    toolchain: str = None
-    targets: list = None
-    smoke: dict = None
-    budget: dict = None
+    toolchain: Optional[str] = None
+    targets: Optional[list] = None
+    smoke: Optional[dict] = None
+    budget: Optional[dict] = None
     features: list = field(default_factory=list)
     default_features: bool = True
     env: dict = field(default_factory=dict)
     rustflags: list = field(default_factory=list)
-    reference: str = None
+    reference: Optional[dict] = None   # {name, path, ...} of the C build to compare with
 
 
 @dataclass
@@ -108,8 +108,8 @@ class Variant:
     index: int
     settings: dict
     post: list
-    label: str = None
-    only: dict = None
+    label: Optional[str] = None
+    only: Optional[dict] = None
     parents: list = field(default_factory=list)
 
 
@@ -136,8 +136,8 @@ class Matrix:
     targets: dict
     crates: dict
     variants: list
-    host: str = None
-    cache: Cache = None
+    host: Optional[str] = None
+    cache: Optional[Cache] = None
 
     def variant(self, name):
         for v in self.variants:

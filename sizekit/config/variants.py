@@ -14,6 +14,7 @@ def resolve_variants(c, raw, toolchains, crates, targets):
     if not isinstance(raw, list) or not raw:
         c.err(path, "expected a list with at least one variant (- {name: release, profile: release})")
         return []
+    index_of: dict
     specs, index_of = [], {}
     for i, spec in enumerate(raw):
         p = path + (i,)
@@ -30,7 +31,7 @@ def resolve_variants(c, raw, toolchains, crates, targets):
     parents = [_parents(c, spec, path + (i,)) for i, spec in enumerate(specs)]
     in_cycle = _report_cycles(c, specs, parents, index_of)
 
-    resolved = {}
+    resolved: dict = {}
     out = []
     for i, spec in enumerate(specs):
         p = path + (i,)
@@ -90,7 +91,7 @@ def _parents(c, spec, p):
 
 def _report_cycles(c, specs, parents, index_of):
     """Report each `from:` cycle once. Returns the indexes of variants on a cycle."""
-    on_cycle = set()
+    on_cycle: set = set()
     state = {}
 
     def visit(node, stack):
@@ -124,6 +125,7 @@ def _union(a, b):
 
 
 def _merge_parents(c, p, parents, spec):
+    post: list
     settings, post, owner = {}, [], {}
     for parent in parents:
         for key, value in parent.settings.items():
@@ -217,6 +219,7 @@ def _xargo(c, raw, p):
         if not isinstance(deps, dict) or not deps:
             c.err(p + ("dependencies",), "expected a mapping such as {std: {features: [panic_immediate_abort]}}")
             return {"crates": ["std"], "features": []}
+        feats: list
         crates, feats = [], []
         for crate, dep in deps.items():
             crates.append(crate)

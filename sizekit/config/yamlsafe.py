@@ -139,6 +139,7 @@ class Walker:
 
     def pairs(self, node, path):
         """(key, key node, value node) of a mapping: merged keys first (key node None), then its own."""
+        merged: dict
         own, merged = [], {}
         for key_node, value_node in node.value:
             if key_node.tag != MERGE_TAG:

@@ -19,6 +19,7 @@ from ..config.load import load_matrix
 from ..plan.availability import smoke_command_problem, smoke_runner
 from ..plan.cells import make_plan
 from ..plan.layout import Layout
+from ..plan.records import CellRecord, SmokeRecord
 from ..plan.shard import parse_shard, shard_plan
 from ..stages import cargo, records
 from ..stages.build import run_build
@@ -71,14 +72,14 @@ ESTIMATOR = Deferred(estimator_fingerprint, "the UPX-size model's fingerprint (c
 def stage_outcome(layout: Layout, key: str) -> str:
     """A build's or post step's record: failed runs again; unavailable stays until its settings move."""
     record = records.read(layout, key)
-    return LOST if record is None else (FAILED if record["status"] == "failed" else OK)
+    return LOST if record is None else (FAILED if record.status == "failed" else OK)
 
 
 def smoke_outcome(path: str) -> str:
-    record = read_json(path)
-    if not isinstance(record, dict) or "ok" not in record:
+    record = SmokeRecord.read_or_none(path)
+    if record is None:
         return LOST
-    return FAILED if record["ok"] is False else OK
+    return FAILED if record.ok is False else OK
 
 
 def results_outcome(layout: Layout) -> str:
@@ -132,9 +133,10 @@ def recorded_files(layout: Layout, keys) -> list:
     """The stage records of keys and the artifacts and logs they name: what sizekit wrote."""
     files = []
     for key in keys:
-        record = records.read(layout, key) or {}
+        record = records.read(layout, key)
         files.append(layout.stage_record(key))
-        files += [layout.absolute(record[k]) for k in ("path", "log") if isinstance(record.get(k), str)]
+        if record is not None:
+            files += [layout.absolute(p) for p in (record.path, record.log) if p is not None]
     return files
 
 
@@ -185,7 +187,7 @@ def measure_nodes(plan):
             "measure", cell.name, f"measure {cell.variant.label}", run_measure, (plan, cell),
             inputs=tuple(layout.stage_record(s.key) for s in [cell.build, *cell.steps]), outputs=(record,),
             declared={"label": cell.variant.label, "variant": cell.variant.name,
-                      "version": records.CELL_RECORD_VERSION, "estimator": ESTIMATOR},
+                      "version": CellRecord.VERSION, "estimator": ESTIMATOR},
             clean=(record,), crate=cell.crate.name)
 
 

@@ -93,7 +93,7 @@ def pick():
         raise UsageError(f"SIZEKIT_BACKEND must be 'c' or 'python', not {want!r}")
     if want == "c":
         try:
-            from . import _native
+            from . import _native  # type: ignore[attr-defined]  # the compiled module: no stub
         except ImportError as e:
             # the C module is part of the product: running 100x slower must not go unnoticed
             say(f"the C module sizekit.elf._native failed to load ({e}); using the "

@@ -171,7 +171,7 @@ def _address_order(names, members, v, z):
 
 def _owned_exact(syms, covered):
     """owned() one symbol at a time with Python integers, for values that do not fit 64 bits."""
-    by_section = {}
+    by_section: dict = {}
     for i, s in enumerate(syms):
         by_section.setdefault(s[3], []).append((s[0], s[1], s[2], i))
     index, where, nbytes = [], [], []
@@ -227,7 +227,7 @@ def attribute(path, split_std=False, sections=None):
         covered = [names[n] for n in dict.fromkeys(sections)]
 
     backend = dm.backend_name()
-    totals_of = {sec["name"]: {} for sec in covered}
+    totals_of: dict = {sec["name"]: {} for sec in covered}
     functions = []
     for sec, _, name, crate, nbytes in owned_bytes(syms, covered, split_std):
         totals = totals_of[sec["name"]]
@@ -241,7 +241,7 @@ def attribute(path, split_std=False, sections=None):
             totals[dm.UNKNOWN] = totals.get(dm.UNKNOWN, 0) + unknown
         per_section[sec["name"]] = _sorted(totals)
 
-    crates = {}
+    crates: dict = {}
     for totals in per_section.values():
         for c, b in totals.items():
             crates[c] = crates.get(c, 0) + b

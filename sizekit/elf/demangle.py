@@ -133,7 +133,7 @@ def _pyderust(names):
     except ImportError:
         raise UsageError("the pyderust demangler is not installed (pip install pyderust), "
                          "or set SIZEKIT_DEMANGLER=c++filt") from None
-    res = {}
+    res: dict = {}
     for n in names:
         try:
             res[n] = rd(n)

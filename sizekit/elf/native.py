@@ -111,7 +111,7 @@ def model_fingerprint() -> str:
     return _FINGERPRINTS[files]
 
 
-_FINGERPRINTS = {}
+_FINGERPRINTS: dict = {}   # the model files -> their fingerprint, once per process
 
 
 def set_backend(name):
@@ -368,7 +368,7 @@ def _loads(buf):
     phent, phnum = struct.unpack_from("<HH", buf, 54 if c64 else 42)
     if phoff != (64 if c64 else 52) or phent != (56 if c64 else 32) or phoff + phnum * phent > len(buf):
         return []
-    loads = []
+    loads: list = []
     for k in range(phnum):
         b = phoff + k * phent
         if struct.unpack_from("<I", buf, b)[0] != 1:
@@ -425,7 +425,7 @@ def diff_sections(a: ElfInfo, b: ElfInfo) -> list:
     Sections without a name (index 0) are left out; a repeated name pairs up in order.
     """
     def by_name(info):
-        out = {}
+        out: dict = {}
         for s in info.sections:
             if s.name:
                 out.setdefault(s.name, []).append(s)

@@ -19,6 +19,7 @@ def sections(path):
             elf = ELFFile(f)
             if elf.num_sections() > limits.ELF_SECTIONS.value:
                 return None
+            table: dict
             table, alloc, nonalloc = {}, 0, 0
             for sec in elf.iter_sections():
                 if not sec.name:

@@ -7,6 +7,11 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
+from typing import TYPE_CHECKING, Optional, Union
+
+if TYPE_CHECKING:   # the types of what config makes: plan reads them, it does not import config
+    from ..config.model import Crate, Matrix, Strip, Upx, Variant
+
 from .availability import build_problem, step_problem
 from .layout import Layout
 from .toolchains import probe_all
@@ -15,12 +20,12 @@ from .toolchains import probe_all
 @dataclass
 class Build:
     key: str
-    crate: object
+    crate: "Crate"
     target: str
     toolchain: str
     settings: dict
     variants: list = field(default_factory=list)
-    problem: str = None
+    problem: Optional[str] = None
 
     @property
     def name(self):
@@ -31,10 +36,10 @@ class Build:
 class Step:
     key: str
     build: Build
-    post: object    # the config's Strip or Upx
-    parent: object  # the Step before, or None when it works on the build's artifact
+    post: "Union[Strip, Upx]"
+    parent: Optional["Step"]  # the Step before, or None when it works on the build's artifact
     variants: list = field(default_factory=list)
-    problem: str = None
+    problem: Optional[str] = None
 
     @property
     def name(self):
@@ -58,9 +63,9 @@ class Step:
 
 @dataclass
 class Cell:
-    crate: object
+    crate: "Crate"
     target: str
-    variant: object
+    variant: "Variant"
     build: Build
     steps: list
 
@@ -80,16 +85,16 @@ class Cell:
 
 @dataclass
 class Plan:
-    matrix: object
+    matrix: "Matrix"
     toolchains: dict
     cells: list
     builds: list
     steps: list
-    layout: Layout = None
-    host: str = None
-    shard: tuple = None       # (K, N) when this plan is shard K of N (plan.shard.shard_plan)
-    all_cells: list = None    # then: the names of every cell of the whole matrix
-    references: set = None    # then: the (crate name, target) references this shard builds
+    layout: Optional[Layout] = None
+    host: Optional[str] = None
+    shard: Optional[tuple] = None       # (K, N) when this plan is shard K of N (plan.shard.shard_plan)
+    all_cells: Optional[list] = None    # then: the names of every cell of the whole matrix
+    references: Optional[set] = None    # then: the (crate name, target) references this shard builds
 
     def reference_targets(self):
         """(crate, target) of every C reference this plan builds."""
@@ -138,6 +143,8 @@ def selected(variant, crate, target):
 def make_plan(matrix, cache_dir=None, toolchains=None):
     toolchains = toolchains or probe_all(matrix, cache_dir)
     host = matrix.host or toolchains[None].host or "x86_64-unknown-linux-gnu"
+    builds: dict
+    steps: dict
     builds, steps, cells = {}, {}, []
     for crate in matrix.crates.values():
         for target in crate.targets or [host]:

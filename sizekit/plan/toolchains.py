@@ -9,6 +9,8 @@ import shutil
 import subprocess
 from dataclasses import asdict, dataclass, field
 
+from typing import Optional
+
 from ..utils.fsutil import atomic_write_text
 
 CACHE_VERSION = 2
@@ -17,17 +19,17 @@ CACHE_VERSION = 2
 @dataclass
 class ToolchainInfo:
     name: str
-    cargo: str = None
-    rustc: str = None
-    sysroot: str = None            # explicit --sysroot for target std, if any
-    rustc_version: str = None      # `rustc -V`
-    cargo_version: str = None      # `cargo -V`
-    host: str = None
+    cargo: Optional[str] = None
+    rustc: Optional[str] = None
+    sysroot: Optional[str] = None            # explicit --sysroot for target std, if any
+    rustc_version: Optional[str] = None      # `rustc -V`
+    cargo_version: Optional[str] = None      # `cargo -V`
+    host: Optional[str] = None
     release: tuple = (0, 0, 0)     # rustc's (major, minor, patch)
     nightly: bool = False
     targets: list = field(default_factory=list)   # triples with a std to link against
     rust_src: bool = False
-    problem: str = None            # why this toolchain cannot be used, with the fix
+    problem: Optional[str] = None            # why this toolchain cannot be used, with the fix
 
     def has_std(self, triple):
         return triple in self.targets
@@ -99,7 +101,7 @@ def locate(spec):
         return None, None, f"cargo {spec.cargo!r} of toolchain {spec.name!r} not found"
     if spec.rustc and not rustc:
         return None, None, f"rustc {spec.rustc!r} of toolchain {spec.name!r} not found"
-    if not rustc:
+    if not rustc and cargo:
         # A cargo without a named rustc uses the rustc beside it.
         beside = os.path.join(os.path.dirname(cargo), "rustc")
         rustc = beside if os.path.exists(beside) else shutil.which("rustc")

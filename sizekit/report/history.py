@@ -35,6 +35,7 @@ def sparkline(values):
         return f"{x:.1f},{y:.1f}"
 
     color = GREW[0] if known[-1] > known[0] else SHRANK[0] if known[-1] < known[0] else SAME
+    seg: list
     segments, seg = [], []
     for i, v in enumerate(values):
         if v is None:
@@ -59,7 +60,7 @@ def _rows_table(hist):
         values = row["values"]
         known = [v for v in values if v is not None]
         first, last = (known[0], known[-1]) if known else (None, None)
-        delta = last - first if known else None
+        delta = known[-1] - known[0] if known else None
         cls = "num " + ("up" if (delta or 0) > 0 else "down" if (delta or 0) < 0 else "")
         body.append(f'<tr><td class="variant">{esc(row["name"])}</td><td class="spark">{sparkline(values)}</td>'
                     f'<td class="num">{esc(count(first))}</td><td class="num">{esc(count(last))}</td>'

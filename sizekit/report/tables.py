@@ -10,6 +10,9 @@ in the cells; a figure stored in results.json beside the bytes is never printed.
 import re
 from dataclasses import dataclass, field
 
+from typing import Optional
+
+from ..results.cells import change_pct, is_ok as ok
 from ..utils.units import (count, human, pct_change, pct_text, percent, ratio, share_text,
                            size_text)
 
@@ -31,8 +34,8 @@ class Column:
 @dataclass(frozen=True)
 class Cell:
     text: str
-    value: object = None  # the figure behind text (bytes, percent, ratio, ...), None for plain words
-    code: str = None      # a name shown after text as code (a variant, a symbol)
+    value: Optional[object] = None  # the figure behind text (bytes, percent, ratio, ...), None for plain words
+    code: Optional[str] = None      # a name shown after text as code (a variant, a symbol)
 
     def plain(self):
         return " ".join(p for p in (self.text, self.code) if p)
@@ -42,16 +45,16 @@ class Cell:
 class Failure:
     """Why a row has no size: writers with room show it in place of the size columns."""
     status: str
-    reason: str = None
-    log: str = None
-    tail: str = None
+    reason: Optional[str] = None
+    log: Optional[str] = None
+    tail: Optional[str] = None
 
 
 @dataclass
 class Row:
     cells: list
     kind: str = ""        # "", "baseline", "rest" (the folded tail of a ranking) or "total"
-    failure: Failure = None
+    failure: Optional[Failure] = None
 
 
 @dataclass
@@ -59,8 +62,8 @@ class Table:
     name: str             # what the table is: "seed", "crates", "targets", ... (an HTML class)
     columns: list
     rows: list = field(default_factory=list)
-    failure_span: tuple = None  # the columns a row's Failure stands for, (start, stop)
-    note: str = None
+    failure_span: Optional[tuple] = None  # the columns a row's Failure stands for, (start, stop)
+    note: Optional[str] = None
 
     def add(self, cells, kind="", failure=None):
         self.rows.append(Row([c if isinstance(c, Cell) else Cell(str(c)) for c in cells], kind, failure))
@@ -73,13 +76,9 @@ def columns(*spec):
 
 # ---------------------------------------------------------------- reading cells
 
-def ok(cell):
-    return cell.get("status") == "ok" and isinstance(cell.get("final_bytes"), (int, float))
-
-
 def groups(results):
     """[(crate, [(target, [cells in table order])])] in results order."""
-    out = {}
+    out: dict = {}
     for c in results["cells"]:
         out.setdefault(c["crate"], {}).setdefault(c["target"], []).append(c)
     return [(crate, list(by_target.items())) for crate, by_target in out.items()]
@@ -88,13 +87,6 @@ def groups(results):
 def baseline_of(cells, baseline):
     """The baseline row among one crate and target's cells, if it is there."""
     return next((c for c in cells if c["variant"] == baseline), None)
-
-
-def change_pct(cell, base):
-    """% change of a row against its baseline row, from their bytes (what results.json stores too)."""
-    if not ok(cell) or base is None or not ok(base):
-        return None
-    return pct_change(cell["final_bytes"], base["final_bytes"])
 
 
 def changes(results):
@@ -305,7 +297,7 @@ def all_crates_tables(results):
     """The seed's all-plugins table per target: each crate's baseline row, as built and stripped."""
     base = [c for c in results["cells"] if c["variant"] == results["baseline"]]
     # Each crate and target's cells once, so the table is linear in the cells.
-    by_group = {}
+    by_group: dict = {}
     for c in results["cells"]:
         by_group.setdefault((c["crate"], c["target"]), []).append(c)
     out = []
@@ -378,7 +370,7 @@ def cache_line(cells):
     where = sorted({str(r.get("location")) for r in used if r.get("location")})
     text = (f"Compile cache (sccache{', ' + '; '.join(where) if where else ''}): {hits} hits, {misses} misses "
             f"over {len(used)} of {len(seen)} cargo builds")
-    languages = {}
+    languages: dict = {}
     for r in used:
         for lang, n in (r.get("languages") or {}).items():
             total = languages.setdefault(lang, [0, 0])

@@ -12,7 +12,7 @@ def _key(cell):
 
 def _groups(snapshot):
     """[(artifact index, [cells using it])] in cell order."""
-    out = {}
+    out: dict = {}
     for i, cell in enumerate(snapshot.results["cells"]):
         a = snapshot.cell_artifacts[i] if i < len(snapshot.cell_artifacts) else None
         if a is not None:
@@ -21,7 +21,7 @@ def _groups(snapshot):
 
 
 def crate_items(table):
-    crates = {}
+    crates: dict = {}
     for name, crate, size in zip(table.name, table.crate, table.size):
         c = crates.setdefault(crate, {"name": crate, "new": 0, "symbols": []})
         c["new"] += size
@@ -35,7 +35,7 @@ def diff_items(old, new):
     """Crates with old and new bytes; symbols paired as the diff pairs them."""
     from ..results.symdiff import match   # numpy: only pages with a base snapshot
     pairs, gone, born = match(old, new)
-    crates = {}
+    crates: dict = {}
 
     def add(crate, name, a, b):
         c = crates.setdefault(crate, {"name": crate, "new": 0, "old": 0, "symbols": []})

@@ -21,6 +21,7 @@ from ..utils.errors import ResultsError, SizekitError, UsageError
 from ..config.load import load_matrix
 from ..config.matrix import suggest
 from ..plan.layout import Layout
+from .cells import ok_bytes
 from .format import load_results
 
 OK, OVER, NOT_CHECKED = "OK", "OVER", "NOT CHECKED"
@@ -85,7 +86,7 @@ def _excluded(variant, crate, target):
 
 
 def _row(crate, target, cell, variant, budget, source, note=None):
-    size = cell["final_bytes"] if cell and cell["status"] == "ok" else None
+    size = ok_bytes(cell)
     if size is None:
         status = NOT_CHECKED
         note = note or (f"{cell['status']}: {cell.get('reason')}" if cell else "not in results.json; build it again")
@@ -103,7 +104,7 @@ def budget_rows(matrix, results):
     by_key = {(c["crate"], c["target"], c["variant"]): c for c in results["cells"]}
     rows = []
     for crate in matrix.crates.values():
-        budget = crate.budget
+        budget: dict = crate.budget or {}
         if not budget:
             continue
         seen = list(dict.fromkeys(c["target"] for c in results["cells"] if c["crate"] == crate.name))
@@ -127,7 +128,7 @@ def budget_rows(matrix, results):
                     note = None
                     if cells[-1] is not final:
                         note = (f"last row {cells[-1]['variant']} is {cells[-1]['status']}; "
-                                f"checked {final['variant']} instead")
+                                f"checked {cell['variant']} instead")
                     rows.append(_row(crate.name, target, cell, variant.name, fallback, source, note))
             if final is None and fallback is not None:
                 rows.append(_row(crate.name, target, None, "-", fallback, source,

@@ -14,6 +14,7 @@ import subprocess
 from ..plan.layout import Layout
 from ..utils import limits
 from ..utils.errors import SizekitError
+from .cells import build_path
 from .format import load_results
 from .snapshot import Snapshot
 from .pooling import SnapshotPool
@@ -67,7 +68,7 @@ def git_info(folder):
     lines = proc.stdout.splitlines()
     if proc.returncode != 0 or len(lines) < 2:
         return None
-    info = {"revision": lines[0], "date": lines[1], "subject": lines[2] if len(lines) > 2 else ""}
+    info: dict = {"revision": lines[0], "date": lines[1], "subject": lines[2] if len(lines) > 2 else ""}
     try:
         dirty = subprocess.run(["git", "-C", folder, "status", "--porcelain", "--untracked-files=no"],
                                capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL)
@@ -77,14 +78,6 @@ def git_info(folder):
     return info
 
 
-def unstripped_path(cell):
-    """The build stage's artifact path of an ok cell (relative to the matrix folder), or None."""
-    if cell.get("status") != "ok":
-        return None
-    stage = next((s for s in cell.get("stages") or [] if s.get("step") == "build"), None)
-    return (stage or {}).get("path")
-
-
 def take_snapshot(results, results_path, root=None, git=True):
     """A Snapshot of loaded results whose artifacts live inside the results file's folder; root
     (the matrix's folder when a driver knows it, else the output's parent) gives the git revision."""
@@ -92,10 +85,11 @@ def take_snapshot(results, results_path, root=None, git=True):
     root = root or os.path.dirname(output)
     snap = Snapshot(results=results, created=datetime.datetime.now(datetime.timezone.utc).isoformat(
         timespec="seconds"), source=os.path.relpath(results_path, root), git=git_info(root) if git else None)
-    seen, paths, pool = {}, ArtifactPaths(output), SnapshotPool()
+    seen: dict = {}   # artifact path -> its index in the snapshot, or None when skipped
+    paths, pool = ArtifactPaths(output), SnapshotPool()
     read = 0   # symbols read, kept or not: what bounds the work, whatever the folder holds
     for cell in results["cells"]:
-        rel = unstripped_path(cell)
+        rel = build_path(cell)
         if rel is None:
             snap.cell_artifacts.append(None)
             continue

@@ -4,8 +4,8 @@ import os
 
 from .. import __version__
 
-from ..utils.fsutil import read_json
-from ..utils.units import pct_change
+from ..plan.records import BuildMeta, CellRecord, ReferenceRecord, SmokeRecord
+from .cells import add_change_pct
 from .format import VERSION
 
 
@@ -13,27 +13,29 @@ def collect(plan):
     matrix, layout = plan.matrix, plan.layout
     cells = []
     for cell in plan.cells:
-        rec = read_json(layout.cell_record(cell)) or {
+        measured = CellRecord.read(layout.cell_record(cell))
+        rec = measured.present() if measured else {
             "crate": cell.crate.name, "target": cell.target, "variant": cell.variant.name,
             "label": cell.variant.label, "status": "failed", "reason": "not measured; run doit again",
             "stages": [], "final_bytes": None}
-        meta = read_json(layout.build_meta(cell.build.key)) or {}
+        meta = BuildMeta.read(layout.build_meta(cell.build.key))
         info = plan.toolchains[cell.build.toolchain]
         rec = dict(rec)
         rec["toolchain"] = {"name": cell.build.toolchain or "PATH", "rustc": info.rustc_version}
-        rec["build"] = {"key": cell.build.key, "seconds": meta.get("seconds"),
-                        "command": meta.get("command"), "shared_with": [
+        rec["build"] = {"key": cell.build.key, "seconds": meta and meta.seconds,
+                        "command": meta and meta.command, "shared_with": [
                             v for v in cell.build.variants if v != cell.variant.name]}
-        if meta.get("cache"):
-            rec["build"]["cache"] = meta["cache"]
-        rec["smoke"] = read_json(layout.smoke_record(cell)) if cell.crate.smoke else None
+        if meta and meta.cache:
+            rec["build"]["cache"] = meta.cache
+        smoke = SmokeRecord.read(layout.smoke_record(cell)) if cell.crate.smoke else None
+        rec["smoke"] = smoke and smoke.present()
         cells.append(rec)
     add_change_pct(cells, matrix.baseline)
     references = []
     for crate, target in plan.reference_targets():
-        rec = read_json(layout.reference_record(crate, target))
-        if rec:
-            references.append({"crate": crate.name, "target": target, **rec})
+        ref = ReferenceRecord.read(layout.reference_record(crate, target))
+        if ref:
+            references.append({"crate": crate.name, "target": target, **ref.present()})
     out = {"version": VERSION, "matrix": os.path.relpath(matrix.path, matrix.root),
            "matrix_digest": matrix_digest(matrix.path), "sizekit_version": __version__,
            "baseline": matrix.baseline, "variants": [v.name for v in matrix.variants],
@@ -56,11 +58,5 @@ def matrix_digest(path):
     with open(path, "rb") as f:
         return hashlib.sha256(f.read()).hexdigest()
 
-
-def add_change_pct(cells, baseline):
-    """Each cell's change_pct against its crate and target's baseline row (None when absent)."""
-    base = {(c["crate"], c["target"]): c["final_bytes"] for c in cells if c["variant"] == baseline}
-    for c in cells:
-        c["change_pct"] = pct_change(c["final_bytes"], base.get((c["crate"], c["target"])))
 
 

@@ -54,7 +54,7 @@ class Pool:
     def __init__(self, data=b"", ends=None, strings=None):
         self.data, self.strings = data, strings
         # Only the end of each string is kept (its NUL); it starts one byte after the one before ends.
-        self.ends = (np.asarray(ends) if ends is not None else np.zeros(0, np.int64)) if strings is None else None
+        self.ends = np.asarray(ends) if ends is not None else np.zeros(0, np.int64)   # unused with strings
         self.raw_ids = None   # the strings some symbol has as its raw name, when known (a loaded snapshot's)
         self.crate_ids = self.section_ids = None   # the strings crate and section columns name (see codes)
         self.scratch = {}     # sizekit.results.symdiff's work arrays over this pool, reused across diffs
@@ -139,7 +139,7 @@ class Strings:
     """A string column read as a list: pool indices, turned into strings when asked."""
 
     __slots__ = ("ids", "pool")
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # list-like: unhashable, as a list is
 
     def __init__(self, ids, pool):
         self.ids, self.pool = ids, pool
@@ -163,7 +163,7 @@ class Sizes:
     """The size column read as a list of ints."""
 
     __slots__ = ("view",)
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # list-like: unhashable, as a list is
 
     def __init__(self, view):
         self.view = view

@@ -52,7 +52,7 @@ def compare(old, new, threshold=None, patterns=None, symbols=True):
     old_results, old_tables = _narrow(old, patterns)
     new_results, new_tables = _narrow(new, patterns)
     diff = diff_results(old_results, new_results)
-    done = {}
+    done: dict = {}
     for c in diff["cells"]:
         key = (c["crate"], c["target"], c["variant"])
         a, b = old_tables.get(key), new_tables.get(key)
@@ -92,7 +92,7 @@ def symbols_of(cell):
 def verdicts(cells):
     """One line per crate of the matrix: grew, shrank or unchanged over its cells, and a label:
     size/none (no cell changed), size/small (changes, none over the threshold), size/large."""
-    out = {}
+    out: dict = {}
     for c in cells:
         v = out.setdefault(c["crate"], {"crate": c["crate"], "delta": 0, "old": 0, "changed": 0, "over": 0,
                                         "cells": 0, "status_changes": 0})

@@ -6,6 +6,7 @@ the ELF sections (of the build stage and of the final stage) and the crates that
 most. sizekit.report.diff turns the comparison into the markdown of a pull-request comment.
 """
 from ..utils.units import pct_change
+from .cells import ok_bytes, stage
 
 TOP = 3
 
@@ -15,21 +16,6 @@ KINDS = ("grew", "shrank", "unchanged", "changed status", "added", "removed")
 
 def _key(cell):
     return (cell["crate"], cell["target"], cell["variant"])
-
-
-def _ok_bytes(cell):
-    if cell is None or cell.get("status") != "ok":
-        return None
-    return cell.get("final_bytes")
-
-
-def _stage(cell, which):
-    stages = (cell or {}).get("stages") or []
-    if not stages:
-        return None
-    if which == "final":
-        return stages[-1]
-    return next((s for s in stages if s.get("step") == "build"), None)
 
 
 def top_moves(old, new, n=TOP):
@@ -52,7 +38,7 @@ def _kind(old, new):
         return "removed"
     if old["status"] != new["status"]:
         return "changed status"
-    a, b = _ok_bytes(old), _ok_bytes(new)
+    a, b = ok_bytes(old), ok_bytes(new)
     if a is None or b is None or a == b:
         return "unchanged"
     return "grew" if b > a else "shrank"
@@ -60,11 +46,11 @@ def _kind(old, new):
 
 def _details(old, new):
     """Sections and crates that moved most; only for cells built on both sides."""
-    if old is None or new is None or _ok_bytes(old) is None or _ok_bytes(new) is None:
+    if old is None or new is None or ok_bytes(old) is None or ok_bytes(new) is None:
         return {}
     out = {}
-    stages = [("build", _stage(old, "build"), _stage(new, "build"))]
-    fo, fn = _stage(old, "final"), _stage(new, "final")
+    stages = [("build", stage(old, "build"), stage(new, "build"))]
+    fo, fn = stage(old, "final"), stage(new, "final")
     # The final stage is worth its own list only when post steps ran after the build.
     if fo is not stages[0][1] or fn is not stages[0][2]:
         stages.append(("final", fo, fn))
@@ -95,7 +81,7 @@ def diff_results(old, new):
         o, n = old_cells.get(key), new_cells.get(key)
         kind = _kind(o, n)
         counts[kind] += 1
-        a, b = _ok_bytes(o), _ok_bytes(n)
+        a, b = ok_bytes(o), ok_bytes(n)
         delta = b - a if a is not None and b is not None else None
         total += delta or 0
         rec = {"crate": key[0], "target": key[1], "variant": key[2], "change": kind,

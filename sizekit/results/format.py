@@ -292,7 +292,7 @@ def _name_problem(name, kind):
 
 def check_names(path, data):
     """Names that become file names or table keys: bounded, safe, and each cell once."""
-    seen = {}
+    seen: dict = {}
     for i, cell in enumerate(data["cells"]):
         for kind in ("crate", "target", "variant"):
             problem = _name_problem(cell[kind], kind)

@@ -46,7 +46,7 @@ def revision_label(snap):
 
 def history(snaps):
     """{"revisions": [...], "rows": [{"name", "values": [bytes or None per revision]}], "steps": [...]}"""
-    rows = {}
+    rows: dict = {}
     for k, snap in enumerate(snaps):
         for cell in snap.results["cells"]:
             row = rows.setdefault(cell_name(cell), [None] * len(snaps))

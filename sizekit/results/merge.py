@@ -7,8 +7,10 @@ its shard and that shard's folder, and its paths stay relative to that folder.
 """
 import os
 
+from typing import Optional
+
 from ..utils.errors import ResultsError
-from .collect import add_change_pct
+from .cells import add_change_pct
 from .format import MAX_CELLS, check_names, load_results
 
 SHOWN = 8   # missing cells named in a message before "and N more"
@@ -44,7 +46,7 @@ def _parts(name, shards):
 
 
 def _same(loaded, field, what):
-    values = {}
+    values: dict = {}
     for path, data in loaded:
         values.setdefault(data.get(field), []).append(path)
     if len(values) > 1:
@@ -64,8 +66,11 @@ def merge(paths, output, partial=False):
     loaded = [(p, load_results(p)) for p in paths]
     _same(loaded, "matrix_digest", "matrix files (their sha256 differ)")
     _same(loaded, "sizekit_version", "sizekit versions")
+    shards: dict
+    owner: dict
+    references: dict
     shards, owner, cells, references = {}, {}, {}, {}
-    order = None
+    order: Optional[list] = None
     for path, data in loaded:
         index, count, matrix_cells = _shard_of(path, data)
         if order is None:
@@ -84,6 +89,7 @@ def merge(paths, output, partial=False):
             cells[name] = dict(cell, shard={"index": index, "folder": folder})
         for ref in data.get("references", []):
             references.setdefault((ref["crate"], ref["target"]), ref)
+    order = order or []   # loaded is never empty: the first shard set it
     if len(order) > MAX_CELLS or len(cells) > MAX_CELLS:
         raise ResultsError(f"these shards hold {max(len(order), len(cells)):,} cells, over the limit of "
                            f"{MAX_CELLS:,} for a results.json; merge shards of one matrix")

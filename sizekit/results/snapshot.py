@@ -24,12 +24,13 @@ Columns stay the u32 arrays of the decompressed bytes and pool strings are decod
 import io
 import json
 import operator
-import os
 import struct
 from dataclasses import dataclass, field
 
 import numpy as np
 import zstandard
+
+from typing import Optional
 
 from ..utils import limits
 from ..utils.errors import ResultsError
@@ -56,10 +57,10 @@ class Snapshot:
     artifacts: list = field(default_factory=list)     # header entry per artifact (path, bytes, error)
     cell_artifacts: list = field(default_factory=list)
     skipped: list = field(default_factory=list)       # artifacts that could not be read, with why
-    git: dict = None
-    created: str = None
-    source: str = None
-    path: str = None
+    git: Optional[dict] = None
+    created: Optional[str] = None
+    source: Optional[str] = None
+    path: Optional[str] = None
 
     def table_of(self, index):
         """The SymbolTable of results["cells"][index], or None."""
@@ -132,7 +133,7 @@ def gather(tables):
             (t.raw_ids, t._name, t.crate_ids, t.section_ids, np.minimum(t.sizes, 0xFFFFFFFF)) for t in tables))]
         return tables[0].pool.strings, joined or [np.zeros(0, np.uint32)] * 5
     interner = Interner()
-    cols = [[] for _ in range(5)]
+    cols: list = [[] for _ in range(5)]
     for t in tables:
         raw, name = list(t.raw), list(t.name)
         same = np.fromiter(map(operator.eq, name, raw), bool, len(raw))
@@ -350,8 +351,8 @@ def _check_utf8(raw, ends, path):
         try:
             str(view[start:end], "utf-8")
         except UnicodeDecodeError as exc:
-            at = start + exc.start
-            raise _bad(path, f"string pool is not UTF-8: byte 0x{raw[at]:02x} at offset {at}") from None
+            offset = start + exc.start
+            raise _bad(path, f"string pool is not UTF-8: byte 0x{raw[offset]:02x} at offset {offset}") from None
         start = end
 
 
@@ -450,6 +451,7 @@ def _slice(meta, k, end, path):
     start, count = meta.get("start"), meta.get("count")
     if not _is_int(start) or not _is_int(count):
         raise _bad(path, f"its header's artifacts[{k}].start and .count are not whole numbers")
+    start, count = int(start or 0), int(count or 0)   # checked just above: whole numbers
     if count > limits.ARTIFACT_SYMBOLS.value:
         raise _over(path, count, f"symbols in artifacts[{k}]", limits.ARTIFACT_SYMBOLS)
     if start != end:

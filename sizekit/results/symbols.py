@@ -34,7 +34,7 @@ class SymbolTable:
 
     def crates(self):
         """crate -> bytes, like results.json's cell crates (without [Unknown])."""
-        out = {}
+        out: dict = {}
         for c, n in zip(self.crate, self.size):
             out[c] = out.get(c, 0) + n
         return out

@@ -321,7 +321,7 @@ def _crates_of(table, rows, lookup):
 def _kinds(old, new, passes, gone, born, lookups):
     """{kind: _Rows}: grown and shrunk from the pairs whose size changed, removed, added."""
     osize, nsize = old.sizes.astype(np.int64), new.sizes.astype(np.int64)
-    parts = {"grown": [], "shrunk": []}
+    parts: dict = {"grown": [], "shrunk": []}
     for number, (which, oi, nj) in enumerate(passes):
         a, b = osize[oi], nsize[nj]
         for kind, pick in (("grown", b > a), ("shrunk", b < a)):

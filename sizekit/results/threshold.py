@@ -2,6 +2,8 @@
 import re
 from dataclasses import dataclass
 
+from typing import Optional
+
 from ..utils.errors import UsageError
 from ..utils.units import parse_size, signed_bytes
 
@@ -11,7 +13,7 @@ _PCT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
 @dataclass(frozen=True)
 class Threshold:
     nbytes: int = 0
-    pct: float = None    # set for a percent threshold; then nbytes is unused
+    pct: Optional[float] = None    # set for a percent threshold; then nbytes is unused
 
     def bytes_of(self, whole):
         """The threshold in bytes against a whole of `whole` bytes (a cell's size before the change)."""

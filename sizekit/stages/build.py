@@ -6,7 +6,8 @@ driver skip cargo entirely when none of those sources moved.
 import os
 
 from ..utils.log import say
-from ..utils.fsutil import copy_file, read_json, write_json_if_changed
+from ..plan.records import BuildMeta
+from ..utils.fsutil import copy_file
 from ..utils.procs import tail
 from . import cargo, records
 
@@ -22,10 +23,10 @@ def source_stamp(path):
 
 def sources_unchanged(layout, key):
     """True when every source the last build's dep-info listed is as it was then."""
-    meta = read_json(layout.build_meta(key))
-    if not isinstance(meta, dict) or not isinstance(meta.get("deps"), dict) or not meta["deps"]:
+    meta = BuildMeta.read_or_none(layout.build_meta(key))
+    if meta is None or not meta.deps:
         return False
-    return all(source_stamp(p) == stamp for p, stamp in meta["deps"].items())
+    return all(source_stamp(p) == stamp for p, stamp in meta.deps.items())
 
 
 LOW_SPACE = 1 << 20
@@ -46,7 +47,7 @@ def run_build(plan, build):
     meta = {"key": build.key, "name": build.name, "variants": build.variants,
             "toolchain": build.toolchain, "rustc": plan.toolchains[build.toolchain].rustc_version}
     if build.problem:
-        write_json_if_changed(layout.build_meta(build.key), {**meta, "seconds": None, "command": None})
+        BuildMeta(**meta).write(layout.build_meta(build.key))
         return records.write_problem(layout, build.key, "build", "unavailable", build.problem)
     say(f"cargo build {build.name} (profile sk-{build.key}; log {os.path.relpath(log)})")
     artifact, seconds, argv, env, problem, cache = cargo.run(plan, build, log)
@@ -55,7 +56,7 @@ def run_build(plan, build):
     if cache is not None:
         meta["cache"] = cache
     if problem:
-        write_json_if_changed(layout.build_meta(build.key), meta)
+        BuildMeta(**meta).write(layout.build_meta(build.key))
         last = tail(log)
         if "No space left on device" in last or free_bytes(layout.output) < LOW_SPACE:
             # On a full disk the log itself may have lost cargo's words: say what is wrong.
@@ -68,5 +69,5 @@ def run_build(plan, build):
     deps = cargo.dep_info_files(artifact) + [os.path.join(build.crate.path, "Cargo.toml")]
     meta["deps"] = {p: source_stamp(p) for p in sorted(set(deps))}
     record = records.write_ok(layout, build.key, "build", dest, log=log)
-    write_json_if_changed(layout.build_meta(build.key), meta)
+    BuildMeta(**meta).write(layout.build_meta(build.key))
     return record

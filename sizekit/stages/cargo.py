@@ -185,7 +185,7 @@ def run(plan, build, log_path):
     argv, env = command(plan, build)
     full_env = {k: v for k, v in os.environ.items() if k not in ("RUSTFLAGS", "CARGO_BUILD_TARGET")}
     full_env.update(env)
-    messages = []
+    messages: list = []
     start = time.monotonic()
     # Keyed by folder: two matrix entries may build the same crate (and its Cargo.lock).
     folder_key = hashlib.sha256(os.path.realpath(build.crate.path).encode()).hexdigest()[:12]

@@ -2,6 +2,7 @@
 import os
 
 from ..plan.availability import strip_tool, upx_binary
+from ..plan.records import StageRecord
 from ..utils.procs import run_capture, tail
 from . import records
 
@@ -11,14 +12,13 @@ def run_post(plan, step):
     layout = plan.layout
     parent_key = step.parent.key if step.parent else step.build.key
     parent = records.read(layout, parent_key)
-    if parent is None or parent["status"] != "ok":
-        parent = parent or {"status": "failed", "reason": "the previous stage left no record"}
-        return records.write_problem(layout, step.key, step.kind, parent["status"], parent["reason"],
-                                     log=parent.get("log") and layout.absolute(parent["log"]),
-                                     tail=parent.get("tail"))
+    if parent is None or not parent.ok:
+        parent = parent or StageRecord(status="failed", step="?", reason="the previous stage left no record")
+        return records.write_problem(layout, step.key, step.kind, parent.status, parent.reason,
+                                     log=parent.log and layout.absolute(parent.log), tail=parent.tail)
     if step.problem:
         return records.write_problem(layout, step.key, step.kind, "unavailable", step.problem)
-    src = layout.absolute(parent["path"])
+    src = layout.absolute(parent.path)
     dst = layout.step_artifact(step, os.path.basename(src))
     log = layout.log(step.kind, step.key)
     if step.kind == "strip":

@@ -44,7 +44,7 @@ def read_stats(text):
     --stats-format json`; languages is {"Rust": {hits, misses}, "C/C++": {...}}."""
     data = json.loads(text)
     stats = data.get("stats", {})
-    languages = {}
+    languages: dict = {}
     for field in ("hits", "misses"):
         for lang, n in ((stats.get(f"cache_{field}") or {}).get("counts") or {}).items():
             languages.setdefault(lang, {"hits": 0, "misses": 0})[field] = n

@@ -17,7 +17,7 @@ import tempfile
 import time
 
 from ..plan.availability import smoke_program, smoke_runner
-from ..utils.fsutil import write_json_if_changed
+from ..plan.records import SmokeRecord
 from ..utils.procs import free_port, kill_group
 from . import records
 
@@ -187,7 +187,8 @@ def run_smoke_stage(plan, cell):
     layout = plan.layout
     record = records.read(layout, cell.last.key)
     runner, problem = smoke_runner(plan.matrix, cell.target, plan.host)
-    if record is None or record["status"] != "ok":
+    result: dict
+    if record is None or not record.ok:
         result = {"ok": None, "detail": "not run: the cell has no artifact"}
     elif problem:
         result = {"ok": None, "detail": f"unavailable: {problem}"}
@@ -198,8 +199,8 @@ def run_smoke_stage(plan, cell):
         def find_program(program, env):
             return smoke_program(plan.matrix, program, cell.target, plan.host, runner, env)
 
-        result = run_smoke(spec, layout.absolute(record["path"]), runner, log, find_program)
+        result = run_smoke(spec, layout.absolute(record.path), runner, log, find_program)
         if result["ok"] is not None:  # it ran: its output is in the log
             result["log"] = layout.rel(log)
-    write_json_if_changed(layout.smoke_record(cell), result)
+    SmokeRecord(**result).write(layout.smoke_record(cell))
     return result

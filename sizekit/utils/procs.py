@@ -32,8 +32,10 @@ def run_logged(argv, env, log_path, on_stdout=None, cwd=None, timeout=None):
         log.flush()
         proc = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=log, start_new_session=True, text=True, errors="replace")
+        stdout = proc.stdout
+        assert stdout is not None   # stdout=PIPE
         timer = None
-        timed_out = []
+        timed_out: list = []
         if timeout:
             def expire():
                 timed_out.append(True)
@@ -41,7 +43,7 @@ def run_logged(argv, env, log_path, on_stdout=None, cwd=None, timeout=None):
             timer = threading.Timer(timeout, expire)
             timer.start()
         try:
-            for line in proc.stdout:
+            for line in stdout:
                 if on_stdout is None or not on_stdout(line):
                     log.write(line)
             code = proc.wait()
@@ -52,7 +54,7 @@ def run_logged(argv, env, log_path, on_stdout=None, cwd=None, timeout=None):
         finally:
             if timer:
                 timer.cancel()
-            proc.stdout.close()
+            stdout.close()
         if timed_out:
             log.write(f"\n[sizekit] killed after {timeout} s\n")
             return None

@@ -5,7 +5,7 @@ import sys
 
 # doit commands that only read state need not wait for a running build.
 READ_ONLY_COMMANDS = {"list", "info", "help", "dumpdb", "tabcompletion", "strace"}
-_held_locks = []
+_held_locks: list = []   # the open lock files, held for the life of the process
 
 
 def doit_command(argv):

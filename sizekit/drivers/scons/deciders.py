@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 
+from ...plan.records import BuildMeta
 from ...stages.build import source_stamp
 from ...utils.fsutil import read_json, write_json_if_changed
 from ..nodes import OK as NODE_OK, content_hash
@@ -65,8 +66,8 @@ def sources_file(layout, key):
 def record_sources(layout, key):
     """After a build: hash every source its dep-info lists. Returns the marker's signature."""
     path = sources_file(layout, key)
-    meta = read_json(layout.build_meta(key))
-    deps = meta.get("deps") if isinstance(meta, dict) else None
+    meta = BuildMeta.read_or_none(layout.build_meta(key))
+    deps = meta.deps if meta is not None else None
     if not isinstance(deps, dict) or not deps:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)

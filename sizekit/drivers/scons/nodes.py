@@ -26,7 +26,7 @@ class Nodes:
         self.where = os.path.relpath(plan.layout.output)
         self.all = []
         self.report = []
-        self.crates = {name: [] for name in plan.matrix.crates}
+        self.crates: dict = {name: [] for name in plan.matrix.crates}
 
     def what(self, node):
         """How the node's markers are named (a new name would rerun it once)."""

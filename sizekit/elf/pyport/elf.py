@@ -103,7 +103,7 @@ def elf_sections(data):
                 return SK_ERR_RANGE, info["shstrndx"], [], info
             str_off, str_size = st["offset"], st["size"]
     empty = hash64(b"")
-    out = []
+    out: list = []
     for i in range(info["shnum"]):
         nm, s = _read_shdr(d, big, info, i)
         if info["shstrndx"] != 0 and not (nm == 0 and str_size == 0):

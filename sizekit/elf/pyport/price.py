@@ -184,6 +184,7 @@ class Coder:
     def short_rep(self, pos):
         """code_short_rep: LZMA's one byte from the last distance."""
         lz = self.lz
+        assert lz is not None   # only the LZMA coder has a short rep
         state = self.state
         self.cost += lz.bit(lz.is_match[state], pos & 3, 1) + lz.bit(lz.is_rep, state, 1) + \
             lz.bit(lz.is_rep_g[0], state, 0) + lz.bit(lz.is_rep0_long[state], pos & 3, 0)
