@@ -33,7 +33,7 @@ EXPORTS = {
     "load_input": ("sizekit.results.inputs", "load_input"),
     "snapshot_of": ("sizekit.results.capture", "snapshot_of"),
     "take_snapshot": ("sizekit.results.capture", "take_snapshot"),
-    "write_snapshot": ("sizekit.results.snapshot", "write_snapshot"),
+    "write_snapshot": ("sizekit.results.snapshot_write", "write_snapshot"),
     "compare": ("sizekit.results.compare", "compare"),
     "budget_rows": ("sizekit.results.budget", "budget_rows"),
     "exit_status": ("sizekit.results.budget", "exit_status"),

@@ -21,7 +21,8 @@ from sizekit.report.page import render_html
 from sizekit.results.compare import compare
 from sizekit.results.format import load_results
 from sizekit.results.inputs import load_input
-from sizekit.results.snapshot import Snapshot, decode, encode
+from sizekit.results.snapshot import Snapshot, decode
+from sizekit.results.snapshot_write import encode
 from sizekit.results.symbols import SymbolTable
 from sizekit.utils.errors import SizekitError
 

@@ -11,6 +11,7 @@ import zstandard
 from sizekit.report.comment import comment_markdown
 from sizekit.report.fit import GITHUB_LIMIT
 from sizekit.results import snapshot as sn
+from sizekit.results.snapshot_write import write_snapshot
 from sizekit.results.compare import compare
 from sizekit.results.symbols import SymbolTable
 from sizekit.results.symdiff import diff_tables, match, no_generics, no_hash
@@ -81,7 +82,7 @@ def pair(tmp_path):
     paths = []
     for name, snap in (("old", old), ("new", new)):
         p = tmp_path / f"{name}.bin"        # no telling extension: detected by content
-        sn.write_snapshot(str(p), snap)
+        write_snapshot(str(p), snap)
         paths.append(p)
     return paths
 
@@ -93,7 +94,7 @@ def test_round_trip(tmp_path):
     snap = snapshot([cell("release", 10000), cell("x", None, status="failed")], [t, table([])])
     snap.cell_artifacts = [0, None]
     p = str(tmp_path / "s.sksnap.zst")
-    sn.write_snapshot(p, snap)
+    write_snapshot(p, snap)
     back = sn.load_snapshot(p)
     assert back.results == snap.results
     assert back.git == snap.git and back.created == snap.created and back.source == snap.source

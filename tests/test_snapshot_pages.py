@@ -12,7 +12,7 @@ from sizekit.report import page as skhtml
 from sizekit.report import publish
 from sizekit.report.history import render_history, write_history
 from sizekit.report.treemap import GREW, SAME, SHRANK, squarify
-from sizekit.results import snapshot as sn
+from sizekit.results.snapshot_write import write_snapshot
 from sizekit.results.history import history, load_series
 
 EVIL = "<script>alert(1)</script>"
@@ -104,7 +104,7 @@ def test_history_page(tmp_path):
         s.git["date"] = f"2026-01-0{k + 1}T00:00:00+00:00"
         s.cell_artifacts = [0, None]
         files.append(str(tmp_path / f"r{k}.sksnap.zst"))
-        sn.write_snapshot(files[-1], s)
+        write_snapshot(files[-1], s)
     hist = history(load_series([str(tmp_path)]))            # a folder of snapshots, in date order
     assert [r["label"] for r in hist["revisions"]] == ["0000000", "1111111", "2222222", "3333333"]
     rows = {r["name"]: r["values"] for r in hist["rows"]}
@@ -140,8 +140,8 @@ def test_report_command_with_base(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (out / "results.json").write_text(json.dumps(new.results))
-    sn.write_snapshot(str(out / "snapshot.sksnap.zst"), new)
-    sn.write_snapshot(str(tmp_path / "base.bin"), old)
+    write_snapshot(str(out / "snapshot.sksnap.zst"), new)
+    write_snapshot(str(tmp_path / "base.bin"), old)
     r = run("report", out / "results.json", "--base", tmp_path / "base.bin")
     assert r.returncode == 0, r.stderr
     page = (out / "reports" / "index.html").read_text()
@@ -157,7 +157,7 @@ def test_history_command(tmp_path):
     for k in range(3):
         s = snapshot([cell("release", 60000 + 1000 * k)], [syms(1 + k)], rev=f"{k}" * 7)
         s.git["date"] = f"2026-01-0{k + 1}T00:00:00+00:00"
-        sn.write_snapshot(str(tmp_path / f"s{k}.zst"), s)
+        write_snapshot(str(tmp_path / f"s{k}.zst"), s)
     r = run("history", tmp_path, "-o", tmp_path / "h.html")
     assert r.returncode == 0, r.stderr
     assert "2222222" in (tmp_path / "h.html").read_text()

@@ -9,6 +9,7 @@ import pytest
 
 from sizekit.elf import demangle as dm
 from sizekit.results import snapshot as sn
+from sizekit.results.snapshot_write import encode
 from sizekit.results.pooling import SnapshotPool
 from sizekit.results.symbols import RawSymbols
 from sizekit.utils import limits
@@ -32,7 +33,7 @@ def written(pool, path="s.zst"):
     tables = pool.tables()
     snap = sn.Snapshot(results=RESULTS, tables=tables,
                        artifacts=[{"path": f"a{k}", "bytes": 1, "error": None} for k in range(len(tables))])
-    return sn.decode(sn.encode(snap, path), path)
+    return sn.decode(encode(snap, path), path)
 
 
 def limit(monkeypatch, name, value):
@@ -126,4 +127,4 @@ def test_encode_refuses_what_the_reader_would(monkeypatch):
     snap = sn.Snapshot(results=RESULTS, tables=pool.tables(), artifacts=[{"path": "a", "bytes": 1, "error": None}])
     with pytest.raises(ResultsError, match=r"^out/s\.zst: not written: it would hold [\d,]+ bytes decompressed, "
                                            r"over the limit of 200 that sizekit reads"):
-        sn.encode(snap, "out/s.zst")
+        encode(snap, "out/s.zst")

@@ -6,7 +6,8 @@ from ..results.capture import snapshot_path, snapshot_of, take_snapshot
 from ..report.history import write_history
 from ..results.history import history, load_series
 from ..results.inputs import load_input
-from ..results.snapshot import load_snapshot, write_snapshot
+from ..results.snapshot import load_snapshot
+from ..results.snapshot_write import write_snapshot
 from ..utils.outputs import check_output_file
 from ..utils.units import human
 

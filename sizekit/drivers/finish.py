@@ -6,7 +6,7 @@ from ..utils.log import say
 from ..results.capture import take_snapshot
 from ..results.collect import collect
 from ..results.format import results_text
-from ..results.snapshot import write_snapshot
+from ..results.snapshot_write import write_snapshot
 from ..utils.errors import SizekitError
 
 
