@@ -28,7 +28,7 @@ EXPORTS = {
     "run": ("sizekit.drivers.doit.run", "run_doit"),
     "matrix_tasks": ("sizekit.tasks", "matrix_tasks"),
     # results.json and snapshots
-    "load_results": ("sizekit.results.format", "load_results"),
+    "load_results": ("sizekit.results.results_file", "load_results"),
     "load_snapshot": ("sizekit.results.snapshot", "load_snapshot"),
     "load_input": ("sizekit.results.inputs", "load_input"),
     "snapshot_of": ("sizekit.results.capture", "snapshot_of"),

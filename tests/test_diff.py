@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
-from sizekit.report.diff import diff_markdown, summary_line
-from sizekit.results.diff import diff_results, top_moves
-from sizekit.results.format import load_results
+from sizekit.report.cell_tables import diff_markdown, summary_line
+from sizekit.results.cell_diff import diff_results, top_moves
+from sizekit.results.results_file import load_results
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GOLDEN = os.path.join(ROOT, "tests", "golden")

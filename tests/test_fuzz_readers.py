@@ -19,7 +19,7 @@ from sizekit.report.comment import comment_markdown
 from sizekit.report.markdown import render_reports
 from sizekit.report.page import render_html
 from sizekit.results.compare import compare
-from sizekit.results.format import load_results
+from sizekit.results.results_file import load_results
 from sizekit.results.inputs import load_input
 from sizekit.results.snapshot import Snapshot, decode
 from sizekit.results.snapshot_write import encode

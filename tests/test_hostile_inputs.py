@@ -17,12 +17,12 @@ from conftest import ROOT, TINY
 from sizekit.cli.main import main
 from sizekit.config.load import load_matrix
 from sizekit.report.budget import check_report
-from sizekit.report.diff import diff_markdown
+from sizekit.report.cell_tables import diff_markdown
 from sizekit.report.publish import write_reports
 from sizekit.report.page import render_html
 from sizekit.results.budget import budget_rows
-from sizekit.results.diff import diff_results
-from sizekit.results.format import load_results
+from sizekit.results.cell_diff import diff_results
+from sizekit.results.results_file import load_results
 from sizekit.utils.errors import ResultsError, SizekitError
 
 SECONDS = 2.0

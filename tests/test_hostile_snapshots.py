@@ -303,7 +303,7 @@ def test_overlapping_artifacts_are_refused(tmp_path, good):
 
 def test_duplicated_cells_are_refused(tmp_path, good):
     """A cell given twice made the diff report the wrong delta: the results checks refuse it
-    (sizekit.results.format.check_results, naming both places)."""
+    (sizekit.results.results_file.check_results, naming both places)."""
     cells = [cell("app", "release", 1), cell("app", "release", 481_624)]
     bad = snapshot_file(tmp_path / "bad.zst", results(cells), [], [], cell_artifacts=[None, None])
     refused(tmp_path, good, bad, "cells[1]", commands=("diff", "check"))

@@ -257,7 +257,7 @@ def _crop_to_content(img, margin=24):
 def test_real_results_screenshot(tmp_path):
     """The report of the example matrix's real results.json, screenshotted; with SIZEKIT_UPDATE_DOCS=1
     it becomes docs/report.png."""
-    from sizekit.results.format import load_results
+    from sizekit.results.results_file import load_results
     results_path = REAL_RESULTS
     if not os.path.exists(results_path):
         # No demo run here: build a small real matrix instead.

@@ -12,7 +12,7 @@ from sizekit.report.publish import write_reports
 from sizekit.report.page import render_html, table_html
 from sizekit.report.terminal import table_text
 from sizekit.utils.errors import ResultsError
-from sizekit.results.format import load_results
+from sizekit.results.results_file import load_results
 from sizekit.utils.units import human, pct_change
 
 GOLDEN = os.path.join(os.path.dirname(__file__), "golden")

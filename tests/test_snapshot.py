@@ -9,7 +9,7 @@ import pytest
 import zstandard
 
 from sizekit.report.comment import comment_markdown
-from sizekit.report.fit import GITHUB_LIMIT
+from sizekit.report.comment_limit import GITHUB_LIMIT
 from sizekit.results import snapshot as sn
 from sizekit.results.snapshot_write import write_snapshot
 from sizekit.results.compare import compare

@@ -11,7 +11,7 @@ from test_snapshot import cell, snapshot, table
 from sizekit.report import page as skhtml
 from sizekit.report import publish
 from sizekit.report.history import render_history, write_history
-from sizekit.report.treemap import GREW, SAME, SHRANK, squarify
+from sizekit.report.treemap_svg import GREW, SAME, SHRANK, squarify
 from sizekit.results.snapshot_write import write_snapshot
 from sizekit.results.history import history, load_series
 

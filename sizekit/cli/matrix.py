@@ -48,7 +48,7 @@ def list_cells(plan):
 
 def cmd_report(args):
     from ..report.publish import check_output, publish, report_names
-    from ..results.format import load_results
+    from ..results.results_file import load_results
     from .snapshots import report_snapshots
     results = load_results(args.results)
     output = args.output or os.path.dirname(os.path.abspath(args.results))

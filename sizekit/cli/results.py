@@ -6,7 +6,7 @@ import sys
 
 from ..report.budget import check_report
 from ..results.budget import exit_status, load_rows
-from ..results.format import ContentsError, results_text
+from ..results.results_file import ContentsError, results_text
 from ..results.threshold import parse_threshold
 from ..utils.errors import ResultsError, UsageError
 
@@ -37,7 +37,7 @@ def _load_pair(old_path, new_path, symbols=True):
 def cmd_diff(args):
     from ..report.comment import comment_markdown
     from ..results.compare import compare
-    from ..results.diff import diff_results
+    from ..results.cell_diff import diff_results
     threshold = parse_threshold(args.threshold)
     old, new = _load_pair(args.old, args.new)
     symbols = any(s.tables for s in (old, new))

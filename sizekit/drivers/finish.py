@@ -5,7 +5,7 @@ from ..report.publish import publish
 from ..utils.log import say
 from ..results.capture import take_snapshot
 from ..results.collect import collect
-from ..results.format import results_text
+from ..results.results_file import results_text
 from ..results.snapshot_write import write_snapshot
 from ..utils.errors import SizekitError
 

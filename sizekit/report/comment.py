@@ -6,8 +6,8 @@ The comparison comes from sizekit.results.compare. Figures are recomputed from t
 import re
 
 from ..utils.units import count, pct_change, pct_text, signed_bytes
-from .diff import cells_table, moves_table, summary_line
-from .fit import GITHUB_LIMIT, fit_blocks
+from .cell_tables import cells_table, moves_table, summary_line
+from .comment_limit import GITHUB_LIMIT, fit_blocks
 from .markdown import table_markdown
 from ..results.compare import symbols_of
 from .tables import Cell, Table, columns

@@ -8,7 +8,7 @@ from ..utils.outputs import check_output_file
 from ..utils.units import count, human, pct_change, pct_text, signed_bytes
 from .page import CSS as PAGE_CSS
 from .page import esc
-from .treemap import GREW, SAME, SHRANK
+from .treemap_svg import GREW, SAME, SHRANK
 
 SPARK_W, SPARK_H = 240, 36
 

@@ -13,7 +13,7 @@ import re
 from .charts import BASELINE_COLOR, ROW_COLOR, make_charts
 from .tables import (attribution_failure, attribution_row, crates_table, groups, ok, overhead_table, seed_table, summary_table,
                      targets_table, upx_table)
-from .treemaps import treemaps_section
+from .treemap_section import treemaps_section
 
 TOP_CRATES = 12
 
@@ -261,7 +261,7 @@ def crate_section(results, crate, targets, charts, shared=None):
 def render_html(results, charts=None, snapshot=None, base=None, shared=None):
     """The whole report page as a string. `charts` maps (crate, target) to an inline SVG string or
     an image path relative to the page; None draws them with `make_charts`. A snapshot adds the
-    treemaps (report/treemaps.py), and a base snapshot the diff treemaps. shared (tables.Shared)
+    treemaps (report/treemap_section.py), and a base snapshot the diff treemaps. shared (tables.Shared)
     lends tables the markdown builds too."""
     if charts is None:
         charts = make_charts(results)

@@ -22,7 +22,7 @@ from ..config.load import load_matrix
 from ..config.matrix import suggest
 from ..plan.layout import Layout
 from .cells import ok_bytes
-from .format import load_results
+from .results_file import load_results
 
 OK, OVER, NOT_CHECKED = "OK", "OVER", "NOT CHECKED"
 

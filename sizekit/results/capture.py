@@ -15,7 +15,7 @@ from ..plan.layout import Layout
 from ..utils import limits
 from ..utils.errors import SizekitError
 from .cells import build_path
-from .format import load_results
+from .results_file import load_results
 from .snapshot import Snapshot
 from .pooling import SnapshotPool
 from .symbols import read_raw

@@ -6,7 +6,7 @@ from .. import __version__
 
 from ..plan.records import BuildMeta, CellRecord, ReferenceRecord, SmokeRecord
 from .cells import add_change_pct
-from .format import VERSION
+from .results_file import VERSION
 
 
 def collect(plan):

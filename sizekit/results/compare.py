@@ -1,6 +1,6 @@
 """`sizekit diff OLD NEW` over results.json files or snapshots: cells, then crates and symbols.
 
-sizekit.results.diff compares the cells (sizes, sections, crates); this adds, for cells whose
+sizekit.results.cell_diff compares the cells (sizes, sections, crates); this adds, for cells whose
 both sides carry symbols (snapshots), the symbol-level diff of their unstripped artifacts
 (sizekit.results.symdiff), the per-crate verdicts of a pull-request comment with their labels,
 and the cells over the threshold. --cells narrows both sides first.
@@ -8,7 +8,7 @@ and the cells over the threshold. --cells narrows both sides first.
 import fnmatch
 import functools
 
-from .diff import diff_results
+from .cell_diff import diff_results
 from .symdiff import diff_tables
 from .threshold import Threshold
 

@@ -4,7 +4,7 @@ import os
 import stat
 
 from . import snapshot as sn
-from .format import load_results
+from .results_file import load_results
 
 
 def _head(path):

@@ -11,7 +11,7 @@ from typing import Optional
 
 from ..utils.errors import ResultsError
 from .cells import add_change_pct
-from .format import MAX_CELLS, check_names, load_results
+from .results_file import MAX_CELLS, check_names, load_results
 
 SHOWN = 8   # missing cells named in a message before "and N more"
 

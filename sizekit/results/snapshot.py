@@ -33,7 +33,7 @@ from typing import Optional
 from ..utils import limits
 from ..utils.errors import ResultsError
 from ..utils.safeio import FileProblem, open_regular
-from . import format as rformat
+from . import results_file as rformat
 from .columns import NAME_IS_RAW, ColumnTable, Pool
 
 MAGIC = b"SKSNAP\0\1"
@@ -399,7 +399,7 @@ def _sizes(obj, k, path):
 
 
 def _check_results(results, path):
-    """The results.json field checks of sizekit.results.format, on the embedded results."""
+    """The results.json field checks of sizekit.results.results_file, on the embedded results."""
     if not isinstance(results, dict) or results.get("version") != rformat.VERSION \
             or not isinstance(results.get("cells"), list):
         raise _bad(path, "it holds no results.json of version 1")

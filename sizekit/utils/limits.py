@@ -29,7 +29,7 @@ MATRIX_DEPTH = Limit(64, "count", "matrix.yaml", "nesting of lists and mappings"
 MATRIX_ALIASES = Limit(100, "count", "matrix.yaml", "aliases")
 MATRIX_SCALAR = Limit(4096, "count", "matrix.yaml", "characters in one value")
 
-# ---- results.json, and the results inside a snapshot (sizekit.results.format)
+# ---- results.json, and the results inside a snapshot (sizekit.results.results_file)
 RESULTS_BYTES = Limit(32 * MiB, "bytes", "results.json", "file size")
 RESULTS_VALUES = Limit(1_000_000, "count", "results.json", "JSON values (numbers, strings, lists, objects)")
 CELLS = Limit(10_000, "count", "results.json", "cells")

@@ -1,9 +1,10 @@
-"""`sizekit diff` as markdown for a pull-request comment, from sizekit.results.diff's comparison.
+"""The cell tables of `sizekit diff`'s markdown: the summary line, one row per cell, and the
+sections and crates that moved most (sizekit.report.comment puts them into the PR comment).
 
-Deltas, percents and the total are recomputed from the before and after bytes, so a comparison
+diff_markdown lays them out as one plain page, without the comment's verdicts and folding. Deltas, percents and the total are recomputed from the before and after bytes, so a comparison
 read back from JSON prints the same figures as a fresh one.
 """
-from ..results.diff import KINDS
+from ..results.cell_diff import KINDS
 from ..utils.units import count, pct_change, pct_text, signed_bytes
 from .markdown import table_markdown
 from .tables import Cell, Table, columns

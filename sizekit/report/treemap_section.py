@@ -1,7 +1,7 @@
 """The report page's treemap section: one treemap per artifact of a snapshot (cells of one build
 share it), and with a base snapshot one diff treemap per cell whose symbols changed."""
 from ..elf.demangle import UNKNOWN
-from .treemap import CSS, esc, legend_html, treemap_html
+from .treemap_svg import CSS, esc, legend_html, treemap_html
 
 OVERHEAD = f"{UNKNOWN} padding, alignment"
 

@@ -1,9 +1,10 @@
-"""Compare two results.json files cell by cell: `sizekit diff OLD NEW`.
+"""The cell level of `sizekit diff OLD NEW`: two results.json files compared cell by cell
+(sizekit.results.compare adds the symbols, verdicts and thresholds on top).
 
 Cells are matched by (crate, target, variant). A cell on one side only is "added" or
 "removed", never dropped. For every cell whose size or status changed, the details name
 the ELF sections (of the build stage and of the final stage) and the crates that moved
-most. sizekit.report.diff turns the comparison into the markdown of a pull-request comment.
+most. sizekit.report.cell_tables turns the comparison into the comment's markdown tables.
 """
 from ..utils.units import pct_change
 from .cells import ok_bytes, stage
