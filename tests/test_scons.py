@@ -284,18 +284,19 @@ def test_aliases(built):
 
 def test_the_tool_loads_from_site_tools_and_toolpath(tmp_path):
     scons_project(tmp_path, TWO_ROWS)
-    shim = os.path.join(ROOT, "sizekit", "drivers", "scons", "site_tools", "sizekit.py")
+    shim = os.path.join(ROOT, "sizekit", "drivers", "scons", "site_tools", "sizematrix.py")
     os.makedirs(tmp_path / "site_scons" / "site_tools")
-    shutil.copy(shim, tmp_path / "site_scons" / "site_tools" / "sizekit.py")
+    shutil.copy(shim, tmp_path / "site_scons" / "site_tools" / "sizematrix.py")
     write(tmp_path / "SConstruct", """
-        env = Environment(tools=["default", "sizekit"])
-        Environment(tools=["sizekit"])
+        env = Environment(tools=["default", "sizematrix"])
+        Environment(tools=["sizematrix"])
+        import sizekit.api   # the package is still the package after SCons loaded the tool
         env.SizeMatrix("matrix.yaml")
     """)
     assert "report" in ran(scons(tmp_path, "-n"))
     shutil.rmtree(tmp_path / "site_scons")
     write(tmp_path / "SConstruct", f"""
-        env = Environment(tools=["default", "sizekit"], toolpath=[{os.path.dirname(shim)!r}])
+        env = Environment(tools=["default", "sizematrix"], toolpath=[{os.path.dirname(shim)!r}])
         env.SizeMatrix("matrix.yaml")
     """)
     assert "report" in ran(scons(tmp_path, "-n"))

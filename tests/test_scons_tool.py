@@ -59,8 +59,8 @@ def test_tool_is_a_regular_scons_tool():
     env = SCons.Environment.Environment(tools=[])
     assert tool.exists(env)
     env = SCons.Environment.Environment(tools=[tool])
-    assert "sizekit" in env["TOOLS"] and hasattr(env, "SizeMatrix")
-    assert os.path.isfile(os.path.join(sizekit.scons.TOOLPATH, "sizekit.py"))
+    assert "sizematrix" in env["TOOLS"] and hasattr(env, "SizeMatrix")
+    assert os.path.isfile(os.path.join(sizekit.scons.TOOLPATH, "sizematrix.py"))
 
 
 def test_size_matrix_declares_every_node_and_the_aliases(project):

@@ -39,6 +39,18 @@ def _accepts(hint, value):
     return type(value) is base
 
 
+_JSON_NAMES = {str: "a string", int: "a whole number", float: "a number", bool: "true or false",
+               dict: "an object", list: "a list", type(None): "null"}
+
+
+def _json_type_name(hint):
+    return _JSON_NAMES.get(typing.get_origin(hint) or hint, str(hint))
+
+
+def _json_type(value):
+    return _JSON_NAMES.get(type(value), type(value).__name__)
+
+
 @dataclass
 class Record:
     KIND: ClassVar[str] = ""
@@ -72,8 +84,8 @@ class Record:
                     raise RecordError(f"{path}: {cls.KIND} record lacks {f.name}; {fix}")
                 continue
             if not _accepts(hints[f.name], data[f.name]):
-                raise RecordError(f"{path}: {cls.KIND} record's {f.name} is {type(data[f.name]).__name__}, "
-                                  f"not {typing.get_args(hints[f.name]) or hints[f.name]}; {fix}")
+                raise RecordError(f"{path}: {cls.KIND} record's {f.name} is {_json_type(data[f.name])}, not "
+                                  f"{' or '.join(map(_json_type_name, typing.get_args(hints[f.name]) or [hints[f.name]]))}; {fix}")
             values[f.name] = data[f.name]
         unknown = set(data) - set(values) - {"record", "version"} - {f.name for f in dataclasses.fields(cls)}
         if unknown:
@@ -118,7 +130,8 @@ class StageRecord(Record):
     def from_json(cls, data, path):
         record = super().from_json(data, path)
         if record.status not in STATUSES:
-            raise RecordError(f"{path}: stage record's status is {record.status!r}, not one of {', '.join(STATUSES)}")
+            raise RecordError(f"{path}: stage record's status is {record.status!r}, not one of "
+                              f"{', '.join(STATUSES)}; run the build again to rewrite it")
         if record.status == "ok" and record.path is None:
             raise RecordError(f"{path}: stage record is ok but names no artifact; run the build again")
         return record
@@ -160,7 +173,7 @@ class BuildMeta(Record):
     KIND: ClassVar[str] = "build"
     key: str
     name: str
-    toolchain: str
+    toolchain: Optional[str]              # None: the cargo on PATH
     variants: list = field(default_factory=list)
     rustc: Optional[str] = None
     seconds: Optional[float] = None

@@ -26,7 +26,7 @@ def generate(env):
     """Add env.SizeMatrix (and --clean-cargo) to a construction environment."""
     _add_options()
     env.AddMethod(size_matrix, "SizeMatrix")
-    env.AppendUnique(TOOLS=["sizekit"])
+    env.AppendUnique(TOOLS=["sizematrix"])
 
 
 def exists(env):

@@ -1,1 +1,1 @@
-"""A toolpath folder: sizekit.py here is the SCons tool "sizekit" (see sizekit.scons.TOOLPATH)."""
+"""A toolpath folder: sizematrix.py here is the SCons tool "sizematrix" (see sizekit.scons.TOOLPATH)."""
