@@ -10,7 +10,8 @@ import pytest
 from doit.exceptions import TaskFailed
 from doit.task import Task
 
-from sizekit.drivers.doit.progress import REPORTER, SizekitReporter, ci_set, fmt_duration
+from sizekit.drivers.doit.progress import REPORTER, SizekitReporter, ci_set
+from sizekit.drivers.progress import fmt_duration
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ANSI = "\x1b"
@@ -83,15 +84,15 @@ def test_plain_lines_counts_and_eta():
     rep.complete_run()
 
     assert err.getvalue().splitlines() == [
-        "[0/3 cells] build:a/x86_64/release started (elapsed 0:00, ETA --)",
+        "[builds 0/2, steps 0/1, cells 0/3] build:a/x86_64/release started (elapsed 0:00, ETA --)",
         # builds average 40 s: build:b; measures and report have no sample yet (0)
-        "[1/3 cells] measure:a/x86_64/release started (elapsed 0:40, ETA 0:40)",
+        "[builds 1/2, steps 1/1, cells 1/3] measure:a/x86_64/release started (elapsed 0:40, ETA 0:40)",
         # build:b 40 s + measure:b 2 s (the measure average) + report 2 s (no sample
         # of its own: the average of all non-build tasks so far)
-        "[2/3 cells] build:b/x86_64/release started (elapsed 0:42, ETA 0:44)",
-        "[2/3 cells] measure:b/x86_64/release started (elapsed 1:20, ETA 0:04)",
-        "[3/3 cells] report started (elapsed 1:22, ETA 0:02)",
-        "[3/3 cells] finished in 1:23 (5 run, 2 up to date)",
+        "[builds 1/2, steps 1/1, cells 2/3] build:b/x86_64/release started (elapsed 0:42, ETA 0:44)",
+        "[builds 2/2, steps 1/1, cells 2/3] measure:b/x86_64/release started (elapsed 1:20, ETA 0:04)",
+        "[builds 2/2, steps 1/1, cells 3/3] report started (elapsed 1:22, ETA 0:02)",
+        "[builds 2/2, steps 1/1, cells 3/3] finished in 1:23 (5 run, 2 up to date)",
     ]
     # stdout is exactly what doit's ConsoleReporter prints
     assert out.getvalue().splitlines() == [
@@ -118,7 +119,8 @@ def test_ci_means_plain_even_on_a_tty(monkeypatch):
     rep.add_success(tasks["build:a/x86_64/release"])
     rep.complete_run()
     assert ANSI not in err.getvalue() + out.getvalue() and "\r" not in err.getvalue()
-    assert err.getvalue().startswith("[0/3 cells] build:a/x86_64/release started (elapsed 0:00, ETA --)\n")
+    assert err.getvalue().startswith("[builds 0/2, steps 0/1, cells 0/3] build:a/x86_64/release started "
+                                     "(elapsed 0:00, ETA --)\n")
 
 
 def test_ci_values():
@@ -133,6 +135,7 @@ def test_no_tty_means_plain(monkeypatch):
 
 
 def test_tty_status_line_in_place(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.delenv("CI", raising=False)
     out, err, clock = TTY(), TTY(), Clock()
     rep = SizekitReporter(out, {}, status_stream=err, clock=clock, ticker=False)
@@ -141,7 +144,7 @@ def test_tty_status_line_in_place(monkeypatch):
     rep.initialize(tasks, ["report"])
     assert err.getvalue() == ""
     rep.tick()
-    assert err.getvalue() == "\r\x1b[2K[0/3 cells] elapsed 0:00 | ETA -- | waiting"
+    assert err.getvalue() == "\r\x1b[2K[builds 0/2, steps 0/1, cells 0/3] elapsed 0:00 | ETA -- | waiting"
 
     rep.execute_task(tasks["build:a/x86_64/release"])
     # doit's line is printed to stdout after the status line was cleared ...
@@ -153,21 +156,21 @@ def test_tty_status_line_in_place(monkeypatch):
     clock.now += 0.2
     rep.tick()
     assert err.getvalue().endswith(
-        "\r\x1b[2K[0/3 cells] elapsed 0:00 | ETA -- | build:a/x86_64/release")
+        "\r\x1b[2K[builds 0/2, steps 0/1, cells 0/3] elapsed 0:00 | ETA -- | build:a/x86_64/release")
     clock.now += 65
     rep.tick()   # a second went by: elapsed moves without any event
     assert err.getvalue().endswith(
-        "\r\x1b[2K[0/3 cells] elapsed 1:05 | ETA -- | build:a/x86_64/release")
+        "\r\x1b[2K[builds 0/2, steps 0/1, cells 0/3] elapsed 1:05 | ETA -- | build:a/x86_64/release")
 
     clock.now += 0.5
     rep.add_success(tasks["build:a/x86_64/release"])
     # ETA shows up once a build finished: build:b still to do, 65.7 s each
-    assert err.getvalue().endswith("\r\x1b[2K[0/3 cells] elapsed 1:06 | ETA 1:06 | waiting")
+    assert err.getvalue().endswith("\r\x1b[2K[builds 1/2, steps 0/1, cells 0/3] elapsed 1:06 | ETA 1:06 | waiting")
 
     rep.skip_uptodate(tasks["post:a/x86_64/strip"])
     assert out.getvalue().endswith("-- post:a/x86_64/strip\n")
     rep.complete_run()
-    assert err.getvalue().endswith("\r\x1b[2K[0/3 cells] finished in 1:06 (1 run, 1 up to date)\n")
+    assert err.getvalue().endswith("\r\x1b[2K[builds 1/2, steps 1/1, cells 0/3] finished in 1:06 (1 run, 1 up to date)\n")
 
 
 def test_tty_redraws_are_throttled(monkeypatch):
@@ -175,19 +178,19 @@ def test_tty_redraws_are_throttled(monkeypatch):
     tasks = {f"measure:c{i}": Task(f"measure:c{i}", [noop]) for i in range(50)}
     rep.initialize(tasks, list(tasks))
     rep.tick()
-    draws = err.getvalue().count("cells]")
+    draws = err.getvalue().count("cells ")
     assert draws == 1
     for task in tasks.values():
         rep.skip_uptodate(task)
-    assert err.getvalue().count("cells]") == draws     # same instant: no redraw
+    assert err.getvalue().count("cells ") == draws     # same instant: no redraw
     assert out.getvalue().count("-- measure:") == 50
     clock.now += 0.1
     rep.skip_uptodate(tasks["measure:c0"])
-    assert err.getvalue().endswith("[50/50 cells] elapsed 0:00 | ETA 0:00 | waiting")
+    assert err.getvalue().endswith("[cells 50/50] elapsed 0:00 | ETA 0:00 | waiting")
 
 
 def test_tty_long_status_is_cut_to_the_terminal(monkeypatch):
-    monkeypatch.setenv("COLUMNS", "50")
+    monkeypatch.setenv("COLUMNS", "70")
     rep, out, err, clock = make(live=True)
     tasks = matrix_tasks()
     rep.initialize(tasks, ["report"])
@@ -196,8 +199,8 @@ def test_tty_long_status_is_cut_to_the_terminal(monkeypatch):
     clock.now += 1
     rep.tick()
     last = err.getvalue().rsplit("\r\x1b[2K", 1)[1]
-    assert last == "[0/3 cells] elapsed 0:01 | ETA -- | build:a/x8..."   # the numbers stay
-    assert len(last) == 49
+    assert last == "[builds 0/2, steps 0/1, cells 0/3] elapsed 0:01 | ETA -- | build:a..."   # the numbers stay
+    assert len(last) == 69
 
 
 def test_two_running_steps_and_parallel_eta():
@@ -206,22 +209,22 @@ def test_two_running_steps_and_parallel_eta():
     rep.initialize(tasks, ["report"])
     rep.execute_task(tasks["build:a/x86_64/release"])
     rep.execute_task(tasks["build:b/x86_64/release"])
-    assert rep.status_line() == ("[0/3 cells] elapsed 0:00 | ETA -- | "
+    assert rep.progress.status_line() == ("[builds 0/2, steps 0/1, cells 0/3] elapsed 0:00 | ETA -- | "
                                  "build:a/x86_64/release, build:b/x86_64/release")
     clock.now += 60
     rep.add_success(tasks["build:a/x86_64/release"])
     # build:b ran 60 of an expected 60 s: 0 left; no sample for the rest yet
-    assert rep.eta_seconds() == 0
+    assert rep.progress.eta_seconds() == 0
     rep.execute_task(tasks["post:a/x86_64/strip"])
     clock.now += 10
     rep.add_success(tasks["post:a/x86_64/strip"])
     # build:b overdue (0); 3 measures + report at the post average, 10 s; 2 at once
-    assert rep.eta_seconds() == pytest.approx(40 / 2)
+    assert rep.progress.eta_seconds() == pytest.approx(40 / 2)
     rep.execute_task(tasks["measure:a/x86_64/strip"])
     clock.now += 4
     rep.add_success(tasks["measure:a/x86_64/strip"])
     # two measures left at 4 s each, report at the non-build average (10 + 4) / 2
-    assert rep.eta_seconds() == pytest.approx((4 + 4 + 7) / 2)
+    assert rep.progress.eta_seconds() == pytest.approx((4 + 4 + 7) / 2)
 
 
 def test_failure_is_reported_by_doit_and_counted():
@@ -233,7 +236,7 @@ def test_failure_is_reported_by_doit_and_counted():
     rep.add_failure(cell, TaskFailed("no artifact"))
     rep.complete_run()
     assert "TaskFailed - taskid:measure:b/x86_64/release" in out.getvalue()
-    assert err.getvalue().splitlines()[-1] == "[1/3 cells] finished in 0:00 (0 run, 0 up to date, 1 failed)"
+    assert err.getvalue().splitlines()[-1] == "[builds 0/2, steps 0/1, cells 1/3] finished in 0:00 (0 run, 0 up to date, 1 failed)"
 
 
 def test_cells_doit_creates_late_join_the_total():
@@ -243,7 +246,7 @@ def test_cells_doit_creates_late_join_the_total():
     rep.get_status(late)
     rep.skip_uptodate(late)
     rep.complete_run()
-    assert err.getvalue() == "[1/1 cells] finished in 0:00 (0 run, 1 up to date)\n"
+    assert err.getvalue() == "[cells 1/1] finished in 0:00 (0 run, 1 up to date)\n"
 
 
 def test_without_cells_it_counts_tasks():
@@ -281,7 +284,7 @@ def test_threads_and_ticker_keep_counts_and_lines_whole():
     rep.complete_run()
     assert rep._ticker is not None and not rep._ticker.is_alive()
     assert sorted(out.getvalue().splitlines()) == sorted(f".  {n}" for n in names)
-    assert err.getvalue().endswith("[400/400 cells] finished in 0:00 (400 run, 0 up to date)\n")
+    assert err.getvalue().endswith("[cells 400/400] finished in 0:00 (400 run, 0 up to date)\n")
 
 
 def test_fmt_duration():
@@ -330,9 +333,10 @@ def test_end_to_end_with_doit(tmp_path, jobs):
     out, err = run()
     assert sorted(out) == [".  build", ".  measure", ".  report"]
     assert [line.split(" (elapsed")[0] for line in err[:3]] == [
-        "[0/1 cells] build started", "[0/1 cells] measure started", "[1/1 cells] report started"]
+        "[builds 0/1, cells 0/1] build started", "[builds 1/1, cells 0/1] measure started",
+        "[builds 1/1, cells 1/1] report started"]
     assert err[0].endswith("ETA --)")
-    assert err[3].startswith("[1/1 cells] finished in 0:0") and err[3].endswith("(3 run, 0 up to date)")
+    assert err[3].startswith("[builds 1/1, cells 1/1] finished in 0:0") and err[3].endswith("(3 run, 0 up to date)")
     assert len(err) == 4
 
     out, err = run()   # build is up to date now; measure and report always run

@@ -97,6 +97,27 @@ def built(tmp_path):
     return tmp_path
 
 
+def test_progress_lines_count_builds_steps_and_cells(tmp_path):
+    """The progress words doit's reporter prints (sizekit.drivers.progress), from SCons: a cold
+    run counts up to every build, step and cell; after an edit to the stripped row's settings only
+    its step and cell run, and the build it shares counts as done (up to date) before they start."""
+    scons_project(tmp_path, SMOKED)
+    proc = scons(tmp_path)
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("[")]
+    assert lines[0].startswith(f"[builds 0/1, steps 0/1, cells 0/2] build:tiny/{HOST}/release started "
+                               "(elapsed 0:00, ETA --)"), proc.stderr
+    assert any(line.startswith(f"[builds 1/1, steps 0/1, cells 0/2] post:tiny/{HOST}/release-stripped/strip1 "
+                               "started") for line in lines), proc.stderr
+    assert re.match(r"\[builds 1/1, steps 1/1, cells 2/2\] finished in \d+:\d\d \(7 run, 0 up to date\)$",
+                    lines[-1]), proc.stderr
+    write(tmp_path / "matrix.yaml", SMOKED.replace("post: [strip]", "post: [{strip: {args: [--strip-debug]}}]"))
+    proc = scons(tmp_path)
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("[")]
+    assert lines[0].startswith(f"[builds 1/1, steps 0/1, cells 0/2] post:tiny/{HOST}/release-stripped/strip1 "
+                               "started"), proc.stderr
+    assert re.match(r"\[builds 1/1, steps 1/1, cells 2/2\] finished in .* up to date\)$", lines[-1]), proc.stderr
+
+
 def test_cold_build_then_nothing_runs(built):
     results = json.load(open(built / "out" / "results.json"))
     assert [(c["variant"], c["status"], c["smoke"]["ok"]) for c in results["cells"]] == [

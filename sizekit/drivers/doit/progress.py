@@ -57,25 +57,11 @@ import time
 
 from doit.reporter import ConsoleReporter
 
+from ..progress import Progress, fmt_duration  # noqa: F401 -- fmt_duration: part of this module's API
+
 CLEAR = "\r\x1b[2K"
 MIN_REDRAW = 0.1     # seconds between redraws: at most 10 per second
 TICK = 1.0           # live mode: redraw at least this often (elapsed time moves)
-CELL_BASENAME = "measure"
-BUILD_BASENAME = "build"
-
-
-def basename(name):
-    return name.split(":", 1)[0]
-
-
-def fmt_duration(seconds):
-    """0:42, 3:10, 1:02:03."""
-    seconds = int(max(0, seconds) + 0.5)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}:{minutes:02d}:{secs:02d}"
-    return f"{minutes}:{secs:02d}"
 
 
 def ci_set(environ=None):
@@ -117,13 +103,7 @@ class SizekitReporter(ConsoleReporter):
         self._use_ticker = ticker
         self._ticker = None
         self._stop = threading.Event()
-        self._start = clock()
-        self._cells = set()          # names of measure tasks in the run
-        self._planned = set()        # names of reported tasks in the run
-        self._finished = {}          # name -> "run" | "up-to-date" | "failed" | "ignored"
-        self._running = {}           # name -> start time (insertion order = start order)
-        self._durations = {}         # basename -> [seconds of executed tasks]
-        self._max_parallel = 1
+        self.progress = Progress(clock)   # the bookkeeping and the words, shared with the SCons driver
         self._shown = False          # live: the status line is on screen
         self._dirty = False
         self._last_draw = None
@@ -134,7 +114,7 @@ class SizekitReporter(ConsoleReporter):
 
     def initialize(self, tasks, selected_tasks):
         with self._lock:
-            self._start = self.clock()
+            self.progress.restart()
             seen, todo = set(), list(selected_tasks or [])
             while todo:
                 name = todo.pop()
@@ -159,18 +139,14 @@ class SizekitReporter(ConsoleReporter):
             super().execute_task(task)
             if not _counts(task):
                 return
-            self._plan(task)
-            now = self.clock()
-            self._running[task.name] = now
-            self._max_parallel = max(self._max_parallel, len(self._running))
+            now = self.progress.start(task.name)
             if self.live:
                 # the task is about to print its own first lines: let the timer redraw
                 self._dirty = True
                 self._hold_until = now + MIN_REDRAW
                 self._start_ticker()
             else:
-                self._emit(f"{self._counter()} {task.name} started "
-                           f"(elapsed {fmt_duration(now - self._start)}, {self._eta(now)})")
+                self._emit(self.progress.started_line(task.name, now))
 
     def add_success(self, task):
         with self._lock:
@@ -214,7 +190,7 @@ class SizekitReporter(ConsoleReporter):
             self._clear()
             super().complete_run()
             self._flush_out()
-            self._emit(self.summary())
+            self._emit(self.progress.summary())
 
     # --- output ---
 
@@ -254,7 +230,7 @@ class SizekitReporter(ConsoleReporter):
                 self._last_draw is not None and now - self._last_draw < MIN_REDRAW)):
             self._dirty = True
             return
-        line = self.status_line(now)
+        line = self.progress.status_line(now)
         width = self._width()
         if len(line) > width:
             line = line[:max(width - 3, 1)] + "..."
@@ -302,80 +278,13 @@ class SizekitReporter(ConsoleReporter):
     # --- bookkeeping ---
 
     def _plan(self, task):
-        if not _counts(task):
-            return
-        self._planned.add(task.name)
-        if basename(task.name) == CELL_BASENAME:
-            self._cells.add(task.name)
+        if _counts(task):
+            self.progress.plan(task.name)
 
     def _finish(self, task, how):
-        if not _counts(task):
-            self._draw()
-            return
-        self._plan(task)
-        now = self.clock()
-        started = self._running.pop(task.name, None)
-        if started is not None and how in ("run", "failed"):
-            self._durations.setdefault(basename(task.name), []).append(now - started)
-        self._finished.setdefault(task.name, how)
+        if _counts(task):
+            self.progress.finish(task.name, how)
         self._draw()
-
-    def _counter(self):
-        if not self._cells and self._planned:
-            done = len(self._finished)
-            return f"[{done}/{len(self._planned)} tasks]"
-        done = sum(1 for name in self._finished if name in self._cells)
-        return f"[{done}/{len(self._cells)} cells]"
-
-    def eta_seconds(self, now=None):
-        """Seconds left (an estimate), or None while there is no data for one.
-
-        Builds left x the average executed build; every other task left x the
-        average of its basename (else of all non-build tasks run so far, else 0
-        while builds dominate); a running task's elapsed time is subtracted; the
-        sum is divided by the most tasks seen running at once.
-        """
-        now = self.clock() if now is None else now
-        left = [name for name in self._planned if name not in self._finished]
-        if not left:
-            return 0.0
-        averages = {kind: sum(d) / len(d) for kind, d in self._durations.items() if d}
-        others = [d for kind, ds in self._durations.items() if kind != BUILD_BASENAME for d in ds]
-        other_average = sum(others) / len(others) if others else None
-        builds_left = any(basename(name) == BUILD_BASENAME for name in left)
-        if builds_left and BUILD_BASENAME not in averages:
-            return None
-        if not builds_left and other_average is None:
-            return None
-        total = 0.0
-        for name in left:
-            average = averages.get(basename(name), other_average) or 0.0
-            started = self._running.get(name)
-            total += max(average - (now - started), 0.0) if started is not None else average
-        return total / max(self._max_parallel, 1)
-
-    def _eta(self, now):
-        eta = self.eta_seconds(now)
-        return "ETA --" if eta is None else f"ETA {fmt_duration(eta)}"
-
-    def status_line(self, now=None):
-        now = self.clock() if now is None else now
-        steps = ", ".join(self._running) or "waiting"
-        # the running names go last: a narrow terminal cuts them, not the numbers
-        return (f"{self._counter()} elapsed {fmt_duration(now - self._start)}"
-                f" | {self._eta(now)} | {steps}")
-
-    def summary(self):
-        outcomes = list(self._finished.values())
-        parts = [f"{outcomes.count('run')} run", f"{outcomes.count('up-to-date')} up to date"]
-        if outcomes.count("failed"):
-            parts.append(f"{outcomes.count('failed')} failed")
-        if outcomes.count("ignored"):
-            parts.append(f"{outcomes.count('ignored')} ignored")
-        if self._running:
-            parts.append(f"{len(self._running)} unfinished")
-        return (f"{self._counter()} finished in {fmt_duration(self.clock() - self._start)}"
-                f" ({', '.join(parts)})")
 
 
 REPORTER = SizekitReporter

@@ -12,7 +12,7 @@ import sys
 from ...utils.fsutil import cleanable
 from ..nodes import OK, plan_nodes, recorded_files
 from . import deciders as d
-from .actions import RUN, TABLES, Job
+from .actions import PROGRESS, RUN, TABLES, Job
 
 ALL, REPORT = "sizes", "size-report"
 
@@ -76,6 +76,7 @@ class Nodes:
         job = Job(node, self.layout)
         for target in nodes:
             target.attributes.sizekit_job = job
+        PROGRESS.declared.extend(nodes)
         self.env.Precious(nodes)   # never deleted before the stage runs: it may keep its record
         self.env.NoCache(nodes)
         if self.cleaning:
