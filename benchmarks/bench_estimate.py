@@ -1,12 +1,12 @@
 """Accuracy and speed of sizekit's UPX size estimate against real `upx` runs, by split part.
 
-    python benchmarks/estimate_corpus.py && python benchmarks/estimate_corpus.py --fresh
+    python benchmarks/estimate_corpus.py                    # once: builds and collects the files
     python benchmarks/estimate_split.py                     # once: the split and the seal
     python benchmarks/bench_estimate.py [--set fit|validation|sealed|all] [--json OUT]
-                                        [--summary OUT] [--runs N] [--upx PATH] [--upx-from OUT]
+                                        [--figures OUT] [--runs N] [--upx PATH] [--upx-from OUT]
     python benchmarks/bench_estimate.py --rows OUT           # the tables of an earlier run
 
-The files are those of benchmarks/estimate_corpus.py's two caches (Rust bin and cdylib builds
+The files are those of benchmarks/estimate_corpus.py's cache (Rust bin and cdylib builds
 for x86_64, armv7 and aarch64; Debian's programs and libraries; the cross packages' ARM
 libraries), each in the part benchmarks/estimate_split.py gave its group
 (benchmarks/estimate_split.json): "fit" (what benchmarks/estimate_fit.py fits the constants
@@ -19,9 +19,9 @@ stripped / unstripped): median and worst |error| of the packed size on the files
 whether the estimate predicted UPX's refusals, and the error of each compressed stream
 against UPX's block for the same bytes (benchmarks/upx_blocks.py); then the speed, as the
 median and range over the files of UPX's time over the estimate's (medians of the runs).
-Goals: median <= 2 % and worst <= 5 % per class on the packed size. `--summary OUT` writes
-those figures as JSON (the README's come from it). `--json OUT` keeps every row, with UPX's
-blocks, loader size and stub, for estimate_fit.py.
+Goals: median <= 2 % and worst <= 5 % per class on the packed size. `--figures OUT`
+(benchmarks/results/estimate.json) writes those figures as JSON (the README's come from it).
+`--json OUT` keeps every row, with UPX's blocks, loader size and stub, for estimate_fit.py.
 """
 import argparse
 import json
@@ -40,7 +40,7 @@ sys.path.insert(0, os.path.join(HERE, ".."))
 sys.path.insert(0, HERE)
 from sizekit.elf import native  # noqa: E402
 from upx_blocks import block_for  # noqa: E402
-from estimate_split import CACHES, model_digest, part_of  # noqa: E402
+from estimate_split import CACHES, model_digest, part_of, read_caches  # noqa: E402
 
 LEVELS = {"best": ["--best"], "lzma": ["--best", "--lzma"]}
 TARGET_MEDIAN, TARGET_WORST = 0.02, 0.05
@@ -313,19 +313,26 @@ def summary(rows, runs):
     return out
 
 
+def readme_table(fig, which="sealed"):
+    """The README's table of one set's figures (fig: summary()), as markdown lines."""
+    lines = ["| class | level | files packed | packed size: median | worst | worst, or | "
+             "streams (blocks) | stream median | stream worst |", "| --- " * 9 + "|"]
+    names = {"exec": "programs", "shlib": "shared libraries"}
+    for c in ("exec", "shlib"):
+        for lv in LEVELS:
+            p, st = fig["sets"][which][lv]["packed"].get(c), fig["sets"][which][lv]["streams"].get(c)
+            if not p or not p["n"]:
+                continue
+            lines.append(f"| {names[c]} | `{' '.join(LEVELS[lv])}` | {p['n']} | {100 * p['median']:.2f}% | "
+                         f"{100 * p['worst']:.1f}% | {100 * p['worst_or']:.1f}% | "
+                         + (f"{st['blocks']} | {100 * st['median']:.2f}% | {100 * st['worst']:.1f}% |"
+                            if st else "0 | - | - |"))
+    return lines
+
+
 def entries_of(caches):
-    """The files of the caches' manifests, once each (by sha256), with their split part."""
-    out, seen = [], set()
-    for cache in caches:
-        manifest = os.path.join(cache, "manifest.json")
-        if not os.path.exists(manifest):
-            raise SystemExit(f"{manifest}: no corpus; run benchmarks/estimate_corpus.py"
-                             + (" --fresh" if "fresh" in cache else "") + " first")
-        with open(manifest) as f:
-            for e in json.load(f):
-                if e["sha256"] not in seen:
-                    seen.add(e["sha256"])
-                    out.append({k: v for k, v in e.items() if k != "set"})
+    """The files of the caches, each with its split part as its set."""
+    out = read_caches(caches)
     parts = part_of(out)
     for e in out:
         e["set"] = parts[e["sha256"]]
@@ -335,10 +342,11 @@ def entries_of(caches):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cache", action="append",
-                    help=f"a corpus folder (repeatable; default both of {', '.join(CACHES)})")
+                    help=f"a corpus folder (repeatable; default {CACHES[0]})")
     ap.add_argument("--upx", default=shutil.which("upx") or "/usr/local/bin/upx")
     ap.add_argument("--json", help="write per-file results here")
-    ap.add_argument("--summary", help="write the summary figures here as JSON")
+    ap.add_argument("--figures", help="write the figures the README quotes here as JSON "
+                                      "(benchmarks/results/estimate.json, for scripts/bench_figures.py)")
     ap.add_argument("--runs", type=int, default=3,
                     help="runs of UPX and of the estimate per file and level (the same for both)")
     ap.add_argument("--set", choices=list(SETS[:3]) + ["all"], default="all")
@@ -405,9 +413,12 @@ def main(argv=None):
         print_streams(rows, which)
         ok &= hit or which == "fit"
     print_speed(rows)
-    if args.summary:
-        with open(args.summary, "w") as f:
-            json.dump(summary(rows, args.runs), f, indent=1)
+    fig = summary(rows, args.runs)
+    if "sealed" in fig["sets"]:
+        print("\nthe README's table of the sealed set:\n" + "\n".join(readme_table(fig)))
+    if args.figures:
+        with open(args.figures, "w") as f:
+            json.dump(fig, f, indent=1)
             f.write("\n")
     if args.fit:
         fit(rows)

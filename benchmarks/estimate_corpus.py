@@ -21,7 +21,7 @@ DIR/manifest.json. Builds are incremental (cargo's own cache), so a rerun is qui
 ~/.cache/sizekit/estimate-fresh): the same crates built as "size" (opt-level s, thin LTO, 16
 codegen units), a build the corpus does not have, and programs and libraries spaced the
 same way over those the corpus did not pick, leaving out any file whose bytes are in it.
-`bench_estimate.py --fresh` then measures it as the set "fresh".
+`estimate_split.py --cache` and `bench_estimate.py --cache` take its folder beside the corpus's.
 """
 import argparse
 import glob

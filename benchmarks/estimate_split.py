@@ -1,9 +1,9 @@
 """Splits the UPX estimate's files into fit, validation and a sealed test set, by group.
 
-    python benchmarks/estimate_split.py [--reseal]   # after estimate_corpus.py (and --fresh)
+    python benchmarks/estimate_split.py [--cache DIR]... [--reseal]   # after estimate_corpus.py
 
-The pool is every file of benchmarks/estimate_corpus.py's two caches (the corpus and its
---fresh set), each file once (by sha256). Files are grouped before they are split, so that
+The pool is every file of benchmarks/estimate_corpus.py's cache (--cache, repeatable, names
+others, such as its --fresh folder), each file once (by sha256). Files are grouped before they are split, so that
 no group has a file on both sides:
 - by build: a stripped file goes with the file it was stripped from (`strip -s` leaves the
   loaded segments byte for byte, and the fit works per UPX block);
@@ -37,13 +37,15 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 SPLIT = os.path.join(HERE, "estimate_split.json")
 SEALED = os.path.join(HERE, "estimate_sealed.json")
-CACHES = (os.path.expanduser("~/.cache/sizekit/estimate-corpus"),
-          os.path.expanduser("~/.cache/sizekit/estimate-fresh"))
+CACHES = (os.path.expanduser("~/.cache/sizekit/estimate-corpus"),)
 PARTS = (("sealed", 1 / 3), ("validation", 1 / 6), ("fit", 1 / 2))
 # crates built from the same dependencies (benchmarks/corpus_crates/*/Cargo.toml)
 CRATE_SOURCE = {"skdepslib": "skdeps"}
 # Debian cross packages are built from these sources
 CROSS_SOURCE = {"cross-toolchain-base": "glibc", "cross-toolchain-base-ports": "glibc"}
+# files dpkg does not know (scripts/install unpacks armhf debs) and no amd64 package names:
+# their Debian source
+STEM_SOURCE = {"libunwind-arm": "libunwind"}
 # estimate_corpus.py's names: a prefix for where the file came from, then its file name
 PREFIX = re.compile(r"^(debian-bin-|debian-lib-|cross-(armv7|aarch64)-|armhf-gst-(bin|lib)-)")
 RUST = re.compile(r"^rust-(?P<crate>.+)-(?P<arch>x86_64|armv7|aarch64)-(?P<variant>[a-z]+)"
@@ -99,15 +101,24 @@ def origin(entry):
         build = f"build:{crate}-{m.group('arch')}-{m.group('variant')}"
         return "rust", [build, f"crate:{CRATE_SOURCE.get(crate, crate)}"]
     keys = [f"name:{stem(PREFIX.sub('', name))}"]
-    if entry.get("debian_source"):
-        keys.append(f"src:{entry['debian_source']}")
+    src = entry.get("debian_source") or STEM_SOURCE.get(stem(PREFIX.sub("", name)))
+    if src:
+        keys.append(f"src:{src}")
     stratum = "debian-x86_64" if entry["arch"] == "x86_64" else "arm"
     return stratum, keys
 
 
+NAMING = ("crate:", "src:", "name:", "build:")  # a group is named by its first key of these kinds
+
+
+def _rank(key):
+    return NAMING.index(key.split(":")[0] + ":"), key
+
+
 def groups(entries):
     """{sha256: (stratum, group name)}: the connected parts of the files' shared keys, each
-    named by its smallest key."""
+    named by its source (the crate or Debian source package) where it has one, in the
+    stratum most of its files are in (the first by name on a tie)."""
     parent = {}
 
     def find(k):
@@ -123,8 +134,12 @@ def groups(entries):
         for k in ks[1:]:
             a, b = find(ks[0]), find(k)
             if a != b:
-                parent[max(a, b)] = min(a, b)
-    return {sha: (stratum, find(ks[0])) for sha, (stratum, ks) in keys.items()}
+                parent[max(a, b, key=_rank)] = min(a, b, key=_rank)
+    votes = {}
+    for stratum, ks in keys.values():
+        votes.setdefault(find(ks[0]), []).append(stratum)
+    strata = {g: min(set(v), key=lambda s: (-v.count(s), s)) for g, v in votes.items()}
+    return {sha: (strata[find(ks[0])], find(ks[0])) for sha, (_, ks) in keys.items()}
 
 
 def split(entries, sealed=()):
@@ -184,24 +199,29 @@ def fit_files(entries, split_doc=None, sealed=None):
     return out
 
 
-def pool(caches=CACHES):
-    """Every file of the caches' manifests, once by sha256, with its Debian source."""
+def read_caches(caches=CACHES):
+    """Every file of the caches' manifests (estimate_corpus.py's), once by sha256; a missing
+    manifest stops with the command that makes it."""
     out, seen = [], set()
     for cache in caches:
         manifest = os.path.join(cache, "manifest.json")
         if not os.path.exists(manifest):
-            raise SystemExit(f"{manifest}: missing; run benchmarks/estimate_corpus.py"
+            raise SystemExit(f"{manifest}: no corpus; run benchmarks/estimate_corpus.py"
                              + (" --fresh" if "fresh" in cache else "") + " first")
         with open(manifest) as f:
             for e in json.load(f):
-                if e["sha256"] in seen:
-                    continue
-                seen.add(e["sha256"])
-                e = dict(e)
-                e.pop("set", None)
-                if not e["name"].startswith("rust-"):
-                    e["debian_source"] = debian_source(e["source"])
-                out.append(e)
+                if e["sha256"] not in seen:
+                    seen.add(e["sha256"])
+                    out.append({k: v for k, v in e.items() if k != "set"})
+    return out
+
+
+def pool(caches=CACHES):
+    """read_caches() with each Debian file's source package."""
+    out = read_caches(caches)
+    for e in out:
+        if not e["name"].startswith("rust-"):
+            e["debian_source"] = debian_source(e["source"])
     return out
 
 
@@ -211,7 +231,7 @@ FIELDS = ("name", "sha256", "bytes", "kind", "arch", "stripped")
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cache", action="append",
-                    help=f"a corpus folder (repeatable; default both of {', '.join(CACHES)})")
+                    help=f"a corpus folder (repeatable; default {CACHES[0]})")
     ap.add_argument("--reseal", action="store_true",
                     help="draw the split again, ignoring the committed sealed files")
     args = ap.parse_args(argv)
