@@ -118,6 +118,39 @@ def test_progress_lines_count_builds_steps_and_cells(tmp_path):
     assert re.match(r"\[builds 1/1, steps 1/1, cells 2/2\] finished in .* up to date\)$", lines[-1]), proc.stderr
 
 
+def test_an_image_depends_on_one_shipped_cell(tmp_path):
+    """env.SizeArtifact is a source like any other: building the image builds that cell's build and
+    strip and nothing else; the copy is rewritten only when its bytes change."""
+    scons_project(tmp_path, SMOKED)
+    image_rule = ('art = env.SizeArtifact("tiny", "%s", "release-stripped")\n'
+                  'env.Command("rootfs/usr/bin/tiny", art, Copy("$TARGET", "$SOURCE"))\n' % HOST)
+    write(tmp_path / "SConstruct", SCONSTRUCT.format(extra="") + image_rule)
+    proc = scons(tmp_path, "rootfs/usr/bin/tiny")
+    assert sorted(ran(proc)) == [f"build:tiny/{HOST}/release", f"post:tiny/{HOST}/release-stripped/strip1"]
+    assert f"sizekit ship:tiny/{HOST}/release-stripped" in proc.stdout
+    shipped = tmp_path / "out" / "ship" / "tiny" / HOST / "release-stripped" / "tiny"
+    image = tmp_path / "rootfs" / "usr" / "bin" / "tiny"
+    assert image.read_bytes() == shipped.read_bytes()
+    assert not os.path.exists(tmp_path / "out" / "results.json")      # no measure, smoke or report ran
+    assert subprocess.run([str(image), "--version"], capture_output=True, text=True).stdout.strip() == "tiny 0.1.0"
+    stamp = shipped.stat().st_mtime_ns
+    assert ran(scons(tmp_path, "rootfs/usr/bin/tiny")) == []            # up to date
+    # A row the image does not use changes: the image is left alone.
+    write(tmp_path / "matrix.yaml", SMOKED + "      - {name: release-z, from: release, cargo: {opt-level: z}}\n")
+    proc = scons(tmp_path, "rootfs/usr/bin/tiny")
+    assert ran(proc) == [] and "sizekit ship" not in proc.stdout and shipped.stat().st_mtime_ns == stamp
+    # A source edit that changes the program: that cell's build and strip run, and the image changes.
+    main = tmp_path / "tiny" / "src" / "main.rs"
+    main.write_text(main.read_text().replace("hello from tiny", "hello from the image"))
+    proc = scons(tmp_path, "rootfs/usr/bin/tiny")
+    assert sorted(ran(proc)) == [f"build:tiny/{HOST}/release", f"post:tiny/{HOST}/release-stripped/strip1"]
+    assert subprocess.run([str(image)], capture_output=True, text=True).stdout.strip() == "hello from the image"
+    # An unknown cell is one clear error.
+    write(tmp_path / "SConstruct", SCONSTRUCT.format(extra="") + 'env.SizeArtifact("tiny", "nowhere", "release")\n')
+    proc = scons(tmp_path, check=False)
+    assert proc.returncode != 0 and "SizeArtifact: no cell tiny/nowhere/release" in proc.stderr
+
+
 def test_cold_build_then_nothing_runs(built):
     results = json.load(open(built / "out" / "results.json"))
     assert [(c["variant"], c["status"], c["smoke"]["ok"]) for c in results["cells"]] == [

@@ -26,6 +26,7 @@ from ..stages.build import run_build
 from ..stages.measure import run_measure
 from ..stages.post import run_post
 from ..stages.reference import run_reference, sources
+from ..stages.ship import artifact_name
 from ..stages.smoke import run_smoke_stage, wants_smoke
 from ..utils.errors import UsageError
 from ..utils.fsutil import read_json
@@ -247,17 +248,9 @@ def plan_nodes(plan) -> list:
             *reference_nodes(plan), report_node(plan)]
 
 
-def artifact_filename(crate, target: str) -> str:
-    """The name cargo gives the crate's artifact on target, which the build and post stages keep."""
-    if crate.kind in ("bin", "example"):
-        return crate.artifact + (".exe" if "windows" in target else "")
-    lib = crate.artifact.replace("-", "_")   # cargo's library file names use underscores
-    return f"lib{lib}.so" if crate.kind == "cdylib" else f"lib{lib}.a"
-
-
 def final_artifact(plan, cell) -> str:
     """Where the cell's final file will be: the last post step's copy, or the build's."""
-    name = artifact_filename(cell.crate, cell.target)
+    name = artifact_name(cell)
     last = cell.last
     return plan.layout.step_artifact(last, name) if cell.steps else plan.layout.build_artifact(last, name)
 

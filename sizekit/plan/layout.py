@@ -66,6 +66,11 @@ class Layout:
     def step_artifact(self, step, filename):
         return safe_join(self.output, "post", step.build.crate.name, step.build.target, step.key, filename)
 
+    def shipped(self, cell, filename):
+        """A copy of the cell's final artifact for a firmware build to depend on: rewritten only when
+        its bytes change, so make's and SCons's timestamps agree with sizekit's content rules."""
+        return safe_join(self.output, "ship", cell.crate.name, cell.target, cell.variant.name, filename)
+
     def reference_dir(self, crate, target):
         return safe_join(self.output, "reference", crate.name, target)
 

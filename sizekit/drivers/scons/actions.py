@@ -16,6 +16,7 @@ import SCons.Script
 
 from ...utils.errors import SizekitError
 from ..failures import disk_message, is_disk_error
+from ...stages.ship import ship
 from ..progress import Progress
 from .deciders import settle
 
@@ -132,4 +133,14 @@ def print_tables(target, source, env):
 
 
 RUN = SCons.Action.Action(run_job, strfunction=show_job)
+
+
+def SHIP(layout, cell):
+    """The action of a SizeArtifact node: ship the cell (stages/ship.py), or fail with why."""
+    def ship_job(target, source, env):
+        _, problem = ship(layout, cell)
+        if problem:
+            raise SCons.Errors.BuildError(node=target[0], errstr=problem, exitstatus=1)
+        return 0
+    return SCons.Action.Action(ship_job, strfunction=lambda target, source, env: f"sizekit ship:{cell.name}")
 TABLES = SCons.Action.Action(print_tables, strfunction=lambda target, source, env: "sizekit size-report")

@@ -12,7 +12,8 @@ import sys
 from ...utils.fsutil import cleanable
 from ..nodes import OK, plan_nodes, recorded_files
 from . import deciders as d
-from .actions import PROGRESS, RUN, TABLES, Job
+from ...stages.ship import artifact_name
+from .actions import PROGRESS, RUN, SHIP, TABLES, Job
 
 ALL, REPORT = "sizes", "size-report"
 
@@ -27,6 +28,8 @@ class Nodes:
         self.all = []
         self.report = []
         self.crates: dict = {name: [] for name in plan.matrix.crates}
+        self.by_output: dict = {}    # an output file -> the SCons nodes declared with it
+        self.shipped: dict = {}      # cell name -> its SizeArtifact node
 
     def what(self, node):
         """How the node's markers are named (a new name would rerun it once)."""
@@ -77,6 +80,8 @@ class Nodes:
         for target in nodes:
             target.attributes.sizekit_job = job
         PROGRESS.declared.extend(nodes)
+        for output in node.outputs:
+            self.by_output[output] = nodes
         self.env.Precious(nodes)   # never deleted before the stage runs: it may keep its record
         self.env.NoCache(nodes)
         if self.cleaning:
@@ -88,6 +93,17 @@ class Nodes:
         if node.kind == "report":
             self.report = nodes
         return nodes
+
+    def ship(self, cell):
+        """The shipped copy of the cell's final artifact, made from its last stage's record."""
+        if cell.name not in self.shipped:
+            record = self.layout.stage_record(cell.last.key)
+            stage = next(n for n in self.by_output[record])
+            dest = self.layout.shipped(cell, artifact_name(cell))
+            self.shipped[cell.name] = self.env.Command(dest, stage, SHIP(self.layout, cell))
+            if self.cleaning:
+                self.env.Clean(self.shipped[cell.name], cleanable(self.layout.output, [dest]))
+        return self.shipped[cell.name]
 
     def aliases(self):
         env = self.env

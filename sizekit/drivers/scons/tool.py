@@ -3,6 +3,7 @@ import optparse
 import os
 import sys
 
+import SCons.Errors
 from SCons.Script import AddOption, GetOption
 
 from ...plan.cells import make_plan
@@ -26,6 +27,7 @@ def generate(env):
     """Add env.SizeMatrix (and --clean-cargo) to a construction environment."""
     _add_options()
     env.AddMethod(size_matrix, "SizeMatrix")
+    env.AddMethod(size_artifact, "SizeArtifact")
     env.AppendUnique(TOOLS=["sizematrix"])
 
 
@@ -57,7 +59,28 @@ def size_matrix(env, matrix="matrix.yaml", output=None, shard=None):
     explain = "explain" in (GetOption("debug") or [])
     nodes = declare(matrix_env, plan, clean_cargo=bool(GetOption(CLEAN_CARGO)), explain=explain,
                     cleaning=bool(GetOption("clean")))
+    DECLARED.append(nodes)
     return nodes.all
+
+
+DECLARED: list = []   # the Nodes of every matrix declared so far, for SizeArtifact
+
+
+def size_artifact(env, crate, target, variant):
+    """The node of one cell's final artifact, shipped (Layout.shipped): a source for any builder.
+
+    The cell must belong to a matrix declared before (env.SizeMatrix). Building it builds that
+    cell's build and post steps and nothing else (no measure, smoke or report), and the file is
+    rewritten only when its bytes change. A cell that has no artifact fails the node with why."""
+    name = f"{crate}/{target}/{variant}"
+    for nodes in reversed(DECLARED):
+        cell = next((c for c in nodes.plan.cells if c.name == name), None)
+        if cell is not None:
+            return nodes.ship(cell)
+    known = [c.name for nodes in DECLARED for c in nodes.plan.cells]
+    raise SCons.Errors.UserError(f"SizeArtifact: no cell {name} in the matrices declared so far"
+                                 + (f" ({', '.join(known[:6])}{', ...' if len(known) > 6 else ''})" if known
+                                    else "; call env.SizeMatrix first"))
 
 
 def load_plan(path, output=None, shard=None):
