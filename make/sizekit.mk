@@ -22,6 +22,29 @@ SIZEKIT_SHARD ?=
 
 .PHONY: sizes size-check size-report
 
+# One cell's final artifact as a file target, for an image or a root file system:
+#
+#   rootfs/usr/bin/server: $(call sizekit_artifact,hello-hyper,armv7-unknown-linux-gnueabihf,everything-upx)
+#   	install -D -m 755 $< $@
+#
+# It expands to OUT/ship/CRATE/TARGET/VARIANT/FILE, which `sizekit ship` makes: that cell's build and
+# post steps only (the same incremental engine as `make sizes`), the copy rewritten only when its
+# bytes change. The rules come from a makefile `sizekit plan --make` writes under the output folder,
+# remade when the matrix changes; after a build, its depfile lists the sources cargo read, so an
+# edit to one of them makes the file out of date (make -q says so). docs/FIRMWARE.md has more.
+SIZEKIT_MAKE_RULES := $(shell $(SIZEKIT) plan '$(SIZEKIT_MATRIX)' --get make_rules)
+ifneq ($(SIZEKIT_MAKE_RULES),)
+$(SIZEKIT_MAKE_RULES): $(SIZEKIT_MATRIX)
+	@mkdir -p $(dir $@)
+	@$(SIZEKIT) plan '$(SIZEKIT_MATRIX)' --make > $@.tmp && mv $@.tmp $@
+-include $(SIZEKIT_MAKE_RULES)
+endif
+# Unknown (or before the rules are made, when make reads this file the first time): a target whose
+# recipe says so, since make expands prerequisites while it reads, before it remakes the rules.
+sizekit_artifact = $(or $(SIZEKIT_SHIP_$(1)__$(2)__$(3)),sizekit-no-cell/$(1)/$(2)/$(3))
+sizekit-no-cell/%:
+	@echo "sizekit_artifact: no cell $* in $(SIZEKIT_MATRIX) (sizekit plan $(SIZEKIT_MATRIX) lists them)" >&2; exit 2
+
 sizes:
 	$(strip $(SIZEKIT) run $(SIZEKIT_MATRIX) $(if $(SIZEKIT_SHARD),--shard $(SIZEKIT_SHARD)) $(SIZEKIT_DOIT_ARGS))
 

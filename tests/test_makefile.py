@@ -100,3 +100,62 @@ def test_size_report_asks_sizekit_plan_for_the_results_path(firmware):
     assert r.returncode == 0, r.stderr
     assert "$(sk plan 'matrix.yaml' --get results_json)" in r.stdout
     assert "from sizekit" not in open(os.path.join(firmware, "..", "..", "make", "sizekit.mk")).read()
+
+
+# ---------------------------------------------------------------- one cell's artifact as a file target
+
+IMAGE_MAKEFILE = """\
+include {root}/make/sizekit.mk
+HOST := {host}
+rootfs/usr/bin/tiny: $(call sizekit_artifact,tiny,$(HOST),release-stripped)
+\tinstall -D -m 755 $< $@
+rootfs/usr/bin/tiny-full: $(call sizekit_artifact,tiny,$(HOST),release)
+\tinstall -D -m 755 $< $@
+rootfs: rootfs/usr/bin/tiny rootfs/usr/bin/tiny-full
+.PHONY: rootfs
+wrong: $(call sizekit_artifact,tiny,$(HOST),no-such-row)
+"""
+IMAGE_MATRIX = """\
+version: 1
+crates:
+  tiny: {path: tiny, artifact: bin:tiny}
+variants:
+  - {name: release}
+  - {name: release-stripped, from: release, post: [strip]}
+  - {name: release-z, from: release, cargo: {opt-level: z}}
+"""
+
+
+def test_a_cell_artifact_is_a_make_target(tmp_path):
+    """$(call sizekit_artifact,...) names a file that `sizekit ship` makes: the cells the rule needs
+    and nothing else, with make -j2; make -q and -n answer as make users expect; a source edit makes
+    exactly those cells again and the installed programs change."""
+    for tool in ("make", "cargo", "strip"):
+        require_tool(tool)
+    host = "x86_64-unknown-linux-gnu"
+    copy_tiny(tmp_path / "tiny")
+    (tmp_path / "matrix.yaml").write_text(IMAGE_MATRIX)
+    (tmp_path / "Makefile").write_text(IMAGE_MAKEFILE.format(root=ROOT, host=host))
+    r = make(str(tmp_path), "-j2", "rootfs")
+    assert r.returncode == 0, r.stdout + r.stderr
+    run = lambda name: subprocess.run([str(tmp_path / "rootfs" / "usr" / "bin" / name)], capture_output=True,  # noqa: E731
+                                      text=True).stdout.strip()
+    assert run("tiny") == run("tiny-full") == "hello from tiny"
+    assert "release-z" not in r.stdout + r.stderr                       # a row no rule needs is not built
+    assert not (tmp_path / "out" / "results.json").exists()              # nor measured or reported
+    shipped = tmp_path / "out" / "ship" / "tiny" / host / "release-stripped" / "tiny"
+    assert (tmp_path / "rootfs" / "usr" / "bin" / "tiny").read_bytes() == shipped.read_bytes()
+    assert make(str(tmp_path), "-q", "rootfs/usr/bin/tiny", "rootfs/usr/bin/tiny-full").returncode == 0
+    n = make(str(tmp_path), "-n", "rootfs/usr/bin/tiny")
+    assert n.returncode == 0 and "up to date" in n.stdout and "sizekit ship" not in n.stdout
+    main = tmp_path / "tiny" / "src" / "main.rs"
+    main.write_text(main.read_text().replace("hello from tiny", "hello from the image"))
+    assert make(str(tmp_path), "-q", "rootfs/usr/bin/tiny").returncode == 1
+    n = make(str(tmp_path), "-n", "rootfs/usr/bin/tiny")
+    assert "sizekit ship" in n.stdout and "install" in n.stdout and run("tiny") == "hello from tiny"   # -n ran nothing
+    r = make(str(tmp_path), "-j2", "rootfs")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert run("tiny") == run("tiny-full") == "hello from the image"
+    assert make(str(tmp_path), "-q", "rootfs/usr/bin/tiny", "rootfs/usr/bin/tiny-full").returncode == 0
+    r = make(str(tmp_path), "wrong")
+    assert r.returncode != 0 and f"sizekit_artifact: no cell tiny/{host}/no-such-row" in r.stderr

@@ -17,6 +17,7 @@ COMMANDS = {
     "report": ("matrix", "register_report", "regenerate the reports from results.json"),
     "doctor": ("matrix", "register_doctor", "list toolchains, targets and tools, and what is missing"),
     "plan": ("plan", "register_plan", "print the plan: cells, builds, nodes and output paths (--json)"),
+    "ship": ("ship", "register_ship", "build the named cells' artifacts and copy each where a firmware build reads it"),
     "sections": ("tools", "_register_sections", "list an ELF's sections with hashes, or compare two ELFs"),
     "estimate": ("tools", "_register_estimate", "estimate the UPX-packed size of a file without running UPX"),
     "bloat": ("bloat", "_register_bloat", "attribute an unstripped ELF's bytes to crates or functions"),

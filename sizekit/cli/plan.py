@@ -10,7 +10,7 @@ from ..plan.shard import owners
 from ..utils.errors import UsageError
 
 FORMAT = 1
-GETS = ("output", "results_json", "snapshot", "reports", "artifacts")
+GETS = ("output", "results_json", "snapshot", "reports", "artifacts", "make_rules")
 
 
 def describe(plan, shards=1) -> dict:
@@ -29,6 +29,7 @@ def describe(plan, shards=1) -> dict:
     return {
         "format": FORMAT, "matrix": plan.matrix.path, "shards": shards,
         "outputs": {"output": layout.output, "results_json": layout.results_json, "snapshot": layout.snapshot,
+                    "make_rules": layout.state("make", "cells.mk"),
                     "reports": layout.report_files(crates), "artifacts": [c["artifact"] for c in cells]},
         "cells": cells, "builds": builds, "nodes": nodes,
     }
@@ -38,7 +39,12 @@ def cmd_plan(args):
     from ..drivers.nodes import load_plan
     if args.shards < 1:
         raise UsageError(f"--shards {args.shards}: give a number of shards of at least 1")
-    data = describe(load_plan(args.matrix, cache=False), args.shards)
+    plan = load_plan(args.matrix, cache=False)
+    if args.make:
+        from .ship import make_rules
+        sys.stdout.write(make_rules(plan, args.matrix))
+        return 0
+    data = describe(plan, args.shards)
     if args.get:
         value = data["outputs"][args.get]
         print("\n".join(value) if isinstance(value, list) else value)
@@ -61,6 +67,8 @@ def register_plan(sub):
     r.add_argument("--json", action="store_true", help="the whole plan as JSON (docs/PLAN.md)")
     r.add_argument("--get", choices=GETS, help="print one output path (a list: one a line), e.g. results_json")
     r.add_argument("--shards", type=int, default=1, metavar="N", help="say which of N shards builds each build")
+    r.add_argument("--make", action="store_true",
+                   help="the makefile make/sizekit.mk includes: each cell's shipped artifact and its rule")
     r.set_defaults(func=cmd_plan)
 
 
