@@ -272,7 +272,7 @@ def test_plan_get_prints_one_path_and_loads_no_driver_native_module_or_zstandard
     run = sizekit("plan", path, "--get", "results_json", cwd=tmp_path)
     assert run.returncode == 0 and run.stdout == str(tmp_path / "out" / "results.json") + "\n", run.stderr
     code = ("import argparse; from sizekit.cli import plan; "
-            f"plan.cmd_plan(argparse.Namespace(matrix={path!r}, shards=1, get=None, json=True))")
+            f"plan.cmd_plan(argparse.Namespace(matrix={path!r}, shards=1, get=None, json=True, make=False))")
     proc = subprocess.run([sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0 and json.loads(proc.stdout)["cells"], proc.stderr
     loaded = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time")}
