@@ -1,26 +1,39 @@
 #!/usr/bin/env python3
-"""Keep the README's measured tables equal to the reports a demo run wrote.
+"""Keep the measured size tables in README.md and docs/*.md equal to a demo run's results.
 
-Every measured table in README.md sits between two markers that name its source:
+The tables need the example matrix built (cargo, qemu, UPX, GStreamer), which the quick test
+suite cannot do. So the results.json of the demo run they quote is stored in
+docs/figures/results.json, and every table is rendered from it by sizekit's own reports:
 
     <!-- figures: out/reports/hello-hyper.md#x86_64-unknown-linux-gnu -->
     | build | ... |
     <!-- /figures -->
 
-The source is a report file and one of its `## ` sections (the text up to the next `## `).
+names a report (as `sizekit report` writes it from that results.json) and one of its `## `
+sections (the text up to the next `## `). The source `results.json#toolchains` is the line
+that names the toolchains the figures were measured with.
 
-    python3 scripts/readme_figures.py --check   # exit 1 and name each block that differs
-    python3 scripts/readme_figures.py --write   # copy the reports' sections into README.md
+    python3 scripts/readme_figures.py --check     # against docs/figures/results.json (the test suite)
+    python3 scripts/readme_figures.py --check --results out/results.json    # against this run (scripts/demo)
+    python3 scripts/readme_figures.py --write --results out/results.json    # take this run's figures
+    python3 scripts/readme_figures.py --write     # render the blocks again from the stored results
 
-scripts/demo runs --check after building, so a run on another machine says whether its
-figures are the README's.
+--write with --results stores that results.json as docs/figures/results.json first.
 """
-import argparse
 import os
 import re
+import shutil
 import sys
+import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sizekit import api  # noqa: E402
+
+import blocks  # noqa: E402
+
+STORED = os.path.join("docs", "figures", "results.json")
 BLOCK = re.compile(r"(<!-- figures: (?P<src>[^#\s]+)#(?P<section>[^>]+?) -->\n)(?P<body>.*?)(<!-- /figures -->)",
                    re.S)
 
@@ -40,55 +53,80 @@ def section_of(text, heading, source):
     return "\n".join(lines[start:end]).strip("\n") + "\n"
 
 
-def render(readme, root):
-    """(new README text, [(source#section, old body, new body)] for the blocks that change)."""
+def toolchains(results):
+    """The toolchains section: each rustc that built a cell, with the crates it built."""
+    seen = {}
+    for c in results["cells"]:
+        tc = c.get("toolchain") or {}
+        if tc.get("rustc") and c["status"] == "ok":
+            key = (tc["rustc"], tc.get("name") or "the default")
+            seen.setdefault(key, []).append(c["crate"])
+    return "".join(f"- {rustc}, toolchain `{name}`: {', '.join(dict.fromkeys(crates))}\n"
+                   for (rustc, name), crates in seen.items())
+
+
+def reports(results_path):
+    """{report file name: text} of the reports sizekit writes from a results.json."""
+    if not os.path.isfile(results_path):
+        raise FiguresError(f"{results_path}: not found; scripts/demo writes out/results.json")
+    try:
+        results = api.load_results(results_path)
+    except api.SizekitError as exc:
+        raise FiguresError(str(exc)) from None
+    with tempfile.TemporaryDirectory(prefix="sk-figures-") as out:
+        written = api.publish(out, results, html=False)
+        texts = {}
+        for path in written:
+            with open(path, encoding="utf-8") as f:
+                texts[os.path.basename(path)] = f.read()
+    texts["results.json"] = "## toolchains\n" + toolchains(results)
+    return texts
+
+
+def render(text, texts, source):
+    """(text with its blocks filled from texts, [(line, what, old body, new body)] that change)."""
     changes = []
 
     def fill(m):
         src, section = m.group("src"), m.group("section")
-        path = os.path.join(root, src)
-        try:
-            with open(path, encoding="utf-8") as f:
-                body = section_of(f.read(), section, src)
-        except FileNotFoundError:
-            raise FiguresError(f"{src}: not found; run scripts/demo first") from None
+        name = os.path.basename(src)
+        if name not in texts:
+            raise FiguresError(f"{src}: {source} has no such report (it gives {', '.join(sorted(texts))})")
+        body = section_of(texts[name], section, src)
         if body != m.group("body"):
-            changes.append((f"{src}#{section}", m.group("body"), body))
+            changes.append((text.count("\n", 0, m.start()) + 1, f"{src}#{section} from {source}", m.group("body"),
+                            body))
         return m.group(1) + body + m.group(5)
 
-    text = BLOCK.sub(fill, readme)
-    if not BLOCK.search(readme):
-        raise FiguresError("README.md has no <!-- figures: ... --> blocks")
-    return text, changes
+    return BLOCK.sub(fill, text), changes
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    mode = ap.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--check", action="store_true", help="exit 1 when a block differs from its report")
-    mode.add_argument("--write", action="store_true", help="rewrite the blocks from the reports")
-    ap.add_argument("--root", default=ROOT, help="the folder holding README.md and out/ (default: the repo)")
+    ap = blocks.parser(__doc__, ROOT, "the results")
+    ap.add_argument("--results", help=f"a run's results.json (default: the stored {STORED}); with --write it "
+                                      f"becomes the stored one")
     args = ap.parse_args(argv)
-    readme_path = os.path.join(args.root, "README.md")
-    with open(readme_path, encoding="utf-8") as f:
-        readme = f.read()
+    stored = os.path.join(args.root, STORED)
+    source = args.results or stored
     try:
-        text, changes = render(readme, args.root)
+        texts = reports(source)
+        if args.write and args.results and os.path.abspath(args.results) != os.path.abspath(stored):
+            os.makedirs(os.path.dirname(stored), exist_ok=True)
+            shutil.copyfile(args.results, stored)
+            print(f"readme_figures: {args.results} stored as {STORED}")
+        drift = blocks.update(args.root, lambda text, name: render(text, texts, args.results or STORED),
+                              args.write, "readme_figures")
     except FiguresError as exc:
         print(f"readme_figures: {exc}", file=sys.stderr)
         return 2
-    if args.write:
-        if changes:
-            with open(readme_path, "w", encoding="utf-8") as f:
-                f.write(text)
-        print(f"readme_figures: {len(changes)} block(s) rewritten")
-        return 0
-    for name, old, new in changes:
-        print(f"readme_figures: README.md differs from {name}:\n--- README\n{old}--- this run\n{new}")
-    if not changes:
-        print("readme_figures: every README table equals this run's reports")
-    return 1 if changes else 0
-
+    if args.results:
+        refresh = (f"this run's figures are not the ones stored (another toolchain or machine may give other "
+                   f"bytes). To take this run's figures: python3 scripts/readme_figures.py --write --results "
+                   f"{args.results}")
+    else:
+        refresh = f"they are not {STORED}'s; render them: python3 scripts/readme_figures.py --write"
+    return blocks.outcome("readme_figures", drift, args.write, f"every table equals {args.results or STORED}",
+                          refresh)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -101,17 +101,17 @@ class _null_context:
         return False
 
 
+def _crate_matrix(folder, rows):
+    """A matrix of one crate `a` (a bare Cargo.toml: nothing here builds it) with these rows."""
+    write(folder / "crate" / "Cargo.toml", '[package]\nname = "a"\nversion = "0.1.0"\n')
+    text = "version: 1\ncrates:\n  a: {path: crate, artifact: bin:a}\nvariants:\n"
+    return write(folder / "matrix.yaml", text + "".join(f"  - {row}\n" for row in rows))
+
+
 def test_matrix_times_the_same_work_on_both_sides(monkeypatch, tmp_path):
     """The debug-info check (strip --strip-debug) of both sides runs after both timed regions."""
     bm = _bench("bench_matrix")
-    write(tmp_path / "crate" / "Cargo.toml", '[package]\nname = "a"\nversion = "0.1.0"\n')
-    matrix = write(tmp_path / "matrix.yaml", """
-        version: 1
-        crates:
-          a: {path: crate, artifact: bin:a}
-        variants:
-          - {name: release}
-    """)
+    matrix = _crate_matrix(tmp_path, ["{name: release}"])
     events = []
 
     def peer(plan, folder):
@@ -147,16 +147,8 @@ def test_matrix_peer_builds_once_per_setting(monkeypatch, tmp_path):
     """The careful human's recipe: one cargo build per distinct setting in one target folder
     (a row that only adds strip reuses its parent's build), then the post steps on copies."""
     bm = _bench("bench_matrix")
-    write(tmp_path / "crate" / "Cargo.toml", '[package]\nname = "a"\nversion = "0.1.0"\n')
-    matrix = write(tmp_path / "matrix.yaml", """
-        version: 1
-        crates:
-          a: {path: crate, artifact: bin:a}
-        variants:
-          - {name: release}
-          - {name: release-stripped, from: release, post: [strip]}
-          - {name: release-lto, from: release, cargo: {lto: fat}}
-    """)
+    matrix = _crate_matrix(tmp_path, ["{name: release}", "{name: release-stripped, from: release, post: [strip]}",
+                                      "{name: release-lto, from: release, cargo: {lto: fat}}"])
     ran = []
 
     class FakeSubprocess:
