@@ -72,12 +72,30 @@ def check(results_file=None, matrix_file=None, strict=False, out=sys.stdout):
 
 
 def cmd_check(args):
+    if args.file or args.budget:
+        return check_files(args)
     if args.max_growth is not None or args.base is not None:
         if args.max_growth is None or args.base is None:
             raise UsageError("--max-growth and --base go together: sizekit check --max-growth 2% --base OLD [NEW]")
         return check_growth(args.base, args.results or "out/results.json", parse_threshold(
             args.max_growth, "--max-growth"), args.cells)
     return check(args.results, args.matrix, strict=args.strict)
+
+
+def check_files(args):
+    """`check --file PATH --budget SIZE`: an image or folder against a budget, with the same table,
+    lines and exit codes as the cells' budgets."""
+    from ..results.budget import file_rows
+    from ..utils.units import parse_size
+    if not args.file or not args.budget:
+        raise UsageError("--file and --budget go together: sizekit check --file rootfs.img --budget 8MiB")
+    try:
+        budget = parse_size(args.budget)
+    except (ValueError, TypeError):
+        raise UsageError(f"--budget {args.budget}: not a size; write 8MiB, 7.5MB or 8388608") from None
+    rows = file_rows(args.file, budget, args.name)
+    sys.stdout.write(check_report(rows, "--budget " + args.budget, ", ".join(args.file)))
+    return exit_status(rows)
 
 
 def check_growth(base, current, limit, patterns=None, out=sys.stdout):
@@ -119,6 +137,11 @@ def register_check(sub):
                         "(4KiB, 1.5%%) against --base; RESULTS may then be a snapshot too")
     p.add_argument("--base", metavar="SNAPSHOT", help="the snapshot (or results.json) of the base branch")
     p.add_argument("--cells", action="append", metavar="GLOB", help="with --max-growth: only cells matching GLOB")
+    p.add_argument("--file", action="append", metavar="PATH",
+                   help="instead of cells: check this file or folder (an image, a root file system) against --budget; "
+                        "repeat for more")
+    p.add_argument("--budget", metavar="SIZE", help="with --file: the most bytes it may hold (8MiB, 7.5MB, 8388608)")
+    p.add_argument("--name", help="with --file: the name its row shows (default: the file's name)")
     p.set_defaults(func=cmd_check)
 
 

@@ -152,6 +152,34 @@ def load_rows(results_file=None, matrix_file=None):
         raise ResultsError(f"{results_file}: unexpected cell contents ({exc!r})") from None
 
 
+def tree_bytes(path):
+    """The bytes of a file, or of every regular file under a folder (each file once however many
+    links it has; symlinks are not followed): what an image or a root file system folder holds."""
+    st = os.lstat(path)
+    if not os.path.isdir(path):
+        return st.st_size
+    seen, total = set(), 0
+    for folder, _, files in os.walk(path):
+        for name in files:
+            fst = os.lstat(os.path.join(folder, name))
+            if os.path.isfile(os.path.join(folder, name)) and not os.path.islink(os.path.join(folder, name)) \
+                    and (fst.st_dev, fst.st_ino) not in seen:
+                seen.add((fst.st_dev, fst.st_ino))
+                total += fst.st_size
+    return total
+
+
+def file_rows(paths, budget, name=None):
+    """One budget row per file or folder (not a cell: an image, a root file system), as check shows them."""
+    rows = []
+    for path in paths:
+        if not os.path.lexists(path):
+            raise UsageError(f"{path}: not found; build it first, or check the path")
+        rows.append(_row(name or os.path.basename(os.path.normpath(path)), "(file)" if not os.path.isdir(path)
+                         else "(folder)", {"status": "ok", "final_bytes": tree_bytes(path)}, path, budget, "--budget"))
+    return rows
+
+
 def exit_status(rows, strict=False):
     """0 when every budgeted row is within budget, 1 when one is over (or, with strict, did not build)."""
     over = any(r["status"] == OVER for r in rows)
