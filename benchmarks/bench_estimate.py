@@ -38,7 +38,7 @@ import zlib
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 sys.path.insert(0, HERE)
-from sizekit.elf import native  # noqa: E402
+from sizekit.elf import engine  # noqa: E402
 from upx_blocks import block_for  # noqa: E402
 from estimate_split import CACHES, model_digest, part_of, read_caches  # noqa: E402
 
@@ -126,13 +126,13 @@ def measure(entry, upx, runs, tmp, prior=None):
             for who in (("upx", "est") if k % 2 == 0 else ("est", "upx")):
                 if who == "est":
                     t0 = time.perf_counter()
-                    est = native.estimate_file(path, lv)
+                    est = engine.estimate_file(path, lv)
                     est_secs.append(time.perf_counter() - t0)
                 elif prior is None:
                     got = run_upx(upx, path, lv, tmp)
                     upx_secs.append(got[1])
                     first = first or got
-        pieces = native.estimate_pieces(data, lv)
+        pieces = engine.estimate_pieces(data, lv)
         lsize = stub = None
         if prior is not None:
             old = prior[lv]
@@ -145,7 +145,7 @@ def measure(entry, upx, runs, tmp, prior=None):
             pieces = with_blocks(pieces, out)
             if out:
                 lsize, stub = loader_of(row, pieces, out)
-        _, why, other = native.estimate_outcome(path, lv)
+        _, why, other = engine.estimate_outcome(path, lv)
         row[lv] = {"upx": packed, "upx_seconds": secs, "upx_error": err, "estimate": est,
                    "estimate_seconds": statistics.median(est_secs), "refusal": why, "other": other,
                    "upx_lsize": lsize, "upx_stub": stub, "pieces": pieces}
@@ -197,7 +197,7 @@ def print_page_edges(rows, which):
                 named.append((r["name"], lv, x))
             elif abs(x["estimate"] - x["upx"]) > TARGET_WORST * x["upx"]:
                 missed.append((r["name"], lv, x))
-    print(f"  near a page edge ({native.EST_BAND_PCT:g}% of the compressed bytes away): "
+    print(f"  near a page edge ({engine.EST_BAND_PCT:g}% of the compressed bytes away): "
           f"{len(named)} estimates also name the other size; UPX gave the estimate in "
           f"{sum(x['upx'] == x['estimate'] for _, _, x in named)}, the other size in "
           f"{sum(x['upx'] == x['other'] for _, _, x in named)}")
@@ -296,7 +296,7 @@ def print_speed(rows):
 def summary(rows, runs):
     """The figures the README quotes, per set and level: packed size and streams by class,
     refusals, page edges and speed."""
-    out = {"date": time.strftime("%Y-%m-%d"), "model": model_digest(), "backend": native.BACKEND,
+    out = {"date": time.strftime("%Y-%m-%d"), "model": model_digest(), "backend": engine.BACKEND,
            "runs": runs, "stream_min_block": STREAM_MIN_BLOCK, "sets": {}}
     for which in sets_of(rows):
         sets = out["sets"][which] = {"files": sum(1 for r in rows if r["set"] == which)}
@@ -386,7 +386,7 @@ def main(argv=None):
             with open(args.upx_from) as f:
                 prior = {r["sha256"]: r for r in json.load(f)}
             print(f"UPX results reused from {args.upx_from} where the file is unchanged")
-        print(f"backend: {native.BACKEND}   upx: {args.upx}   model: {model_digest()}   "
+        print(f"backend: {engine.BACKEND}   upx: {args.upx}   model: {model_digest()}   "
               f"files: {len(entries)}   runs: {args.runs}")
         rows = []
         with tempfile.TemporaryDirectory() as tmp:

@@ -68,7 +68,7 @@ def fit_rows(rows, split_doc=None, sealed=None):
 def fit_points(rows, min_stream):
     """{(arch, method, content): [(r, upx / stream, stream, size)]} over the rows' blocks of
     min_stream+ model bytes (headers and stored blocks left out). Content is the class the
-    estimate priced the piece with (native.estimate_pieces): code (what UPX tries its branch
+    estimate priced the piece with (engine.estimate_pieces): code (what UPX tries its branch
     filter on), thumb (armv7 Thumb-2 code), gap (bytes outside PT_LOADs) or data."""
     points = {}
     for r in rows:

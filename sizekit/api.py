@@ -40,10 +40,10 @@ EXPORTS = {
     "check": ("sizekit.cli.results", "check"),
     "publish": ("sizekit.report.publish", "publish"),
     # single files
-    "estimate": ("sizekit.elf.native", "estimate_outcome"),
-    "read_sections": ("sizekit.elf.native", "read_sections"),
-    "content_hash": ("sizekit.elf.native", "hash_file"),
-    "hash_bytes": ("sizekit.elf.native", "hash_bytes"),
+    "estimate": ("sizekit.elf.engine", "estimate_outcome"),
+    "read_sections": ("sizekit.elf.engine", "read_sections"),
+    "content_hash": ("sizekit.elf.engine", "hash_file"),
+    "hash_bytes": ("sizekit.elf.engine", "hash_bytes"),
     "tools_in_use": ("sizekit.results.collect", "tools_in_use"),
     "attribute": ("sizekit.elf.bloat", "attribute"),
     # what goes wrong

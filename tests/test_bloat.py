@@ -10,7 +10,7 @@ import pytest
 from conftest import DODO, ROOT, copy_tiny, doit, require_tool, skip_no_tool, write
 from sizekit.elf import bloat
 from sizekit.elf import demangle as dm
-from sizekit.elf import native
+from sizekit.elf import engine
 from sizekit.cli.main import main
 from sizekit.utils.errors import ElfError, UsageError
 
@@ -164,7 +164,7 @@ def test_std_grouping():
 # -- attribution on real binaries ---------------------------------------------------------------
 
 def _check_exact(att):
-    sizes = {s.name: s.size for s in native.read_sections(att.path).sections}
+    sizes = {s.name: s.size for s in engine.read_sections(att.path).sections}
     assert set(att.sections) == set(att.section_sizes)
     for sec, crates in att.sections.items():
         assert att.section_sizes[sec] == sizes[sec]

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import skip_no_tool
 
-from sizekit.elf import native
+from sizekit.elf import engine
 from sizekit.elf import pyport
 from sizekit.elf.backends import CBackend
 from sizekit.elf import _native as _cmod  # no skip: the C module is part of the product
@@ -47,7 +47,7 @@ def edge_libs(tmp_path_factory):
 
 
 def _outcomes(libs, level):
-    return [(p, native.estimate_outcome(p, level)) for p in libs]
+    return [(p, engine.estimate_outcome(p, level)) for p in libs]
 
 
 @pytest.mark.parametrize("level", ["best", "lzma"])
@@ -63,7 +63,7 @@ def test_other_size_is_one_page_away(edge_libs, level):
 
 @pytest.mark.parametrize("level", ["best", "lzma"])
 def test_other_size_c_equals_python(edge_libs, level):
-    lv = native.LEVELS[level]
+    lv = engine.LEVELS[level]
     named = [p for p, (_, _, other) in _outcomes(edge_libs, level) if other]
     plain = [p for p, (_, _, other) in _outcomes(edge_libs, level) if not other]
     for p in named[:2] + plain[:1]:
@@ -101,7 +101,7 @@ def test_every_page_step_miss_names_upx_size(tmp_path, level, flags):
         src = tmp_path / "in.so"
         shutil.copyfile(p, src)
         src.chmod(0o755)
-        est, why, other = native.estimate_outcome(src, level)
+        est, why, other = engine.estimate_outcome(src, level)
         out = tmp_path / "packed.so"
         proc = subprocess.run([upx, "-q", "-q", *flags, "-o", str(out), str(src)],
                               capture_output=True)
@@ -128,7 +128,7 @@ def test_cli_and_reports_show_the_other_size(edge_libs):
     doc = json.loads(subprocess.run(run + ["--pieces", "--json"], capture_output=True, text=True,
                                     check=True).stdout)
     assert (doc["estimate_bytes"], doc["other_bytes"]) == (est, other) and doc["pieces"]
-    assert native.estimate_breakdown(p, "best")[3] == other
+    assert engine.estimate_breakdown(p, "best")[3] == other
 
     from sizekit.report import markdown
     from sizekit.utils.units import human

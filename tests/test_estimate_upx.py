@@ -10,10 +10,10 @@ import sys
 import pytest
 from elftools.elf.elffile import ELFFile
 
-from sizekit.elf import native
+from sizekit.elf import engine
 from sizekit.elf import pyport
 from sizekit.elf.backends import CBackend
-from sizekit.elf.native import UPX_REASONS
+from sizekit.elf.engine import UPX_REASONS
 from sizekit.elf.pyport import tables
 from sizekit.elf.pyport.codes import SK_CONTENT_CODE, SK_CONTENT_THUMB, SK_UPX_LOOKUP
 from sizekit.elf.pyport.filters import filter_arm, filter_x86
@@ -31,9 +31,9 @@ ARM64 = "/usr/aarch64-linux-gnu/lib"
 
 @pytest.fixture(params=["c", "python"])
 def backend(request):
-    native.set_backend(request.param)
+    engine.set_backend(request.param)
     yield request.param
-    native.set_backend("c")
+    engine.set_backend("c")
 
 
 @pytest.fixture(scope="session")
@@ -62,11 +62,11 @@ def first_existing(*paths):
 # refusals
 
 def refusal(tmp_path, data):
-    """UPX's reason for refusing these bytes as an executable file, or None (native.estimate_outcome)."""
+    """UPX's reason for refusing these bytes as an executable file, or None (engine.estimate_outcome)."""
     path = tmp_path / f"f{len(os.listdir(tmp_path))}"
     path.write_bytes(data)
     path.chmod(0o755)
-    return native.estimate_outcome(path)[1]
+    return engine.estimate_outcome(path)[1]
 
 
 def test_refusal_reasons_crafted(backend, tmp_path):
@@ -83,7 +83,7 @@ def test_refusal_reasons_crafted(backend, tmp_path):
 
 def test_refusal_shared_library_without_init(backend):
     ld = first_existing(os.path.join(ARMHF, "ld-linux-armhf.so.3"))
-    assert native.estimate_outcome(ld)[1] == \
+    assert engine.estimate_outcome(ld)[1] == \
         'shared library without DT_INIT (UPX: need DT_INIT; try "void _init(void){}")'
 
 
@@ -144,22 +144,22 @@ def test_jni_onload_lookup_agrees_with_upx(tmp_path, style, jni, refused):
     assert ("bad DT_GNU_HASH" in r.stdout + r.stderr) == refused, r.stdout + r.stderr
     assert (r.returncode == 0) == (not refused)
     want = UPX_REASONS[SK_UPX_LOOKUP] if refused else None
-    assert native.estimate_outcome(lib)[1] == want
+    assert engine.estimate_outcome(lib)[1] == want
 
 
 def test_refusal_not_executable_and_ratio(tmp_path, gcc_lib):
     p = tmp_path / "lib.so"
     shutil.copyfile(gcc_lib, p)
     os.chmod(p, 0o644)
-    assert native.estimate_outcome(p)[1] == "file not executable (UPX: file not executable; try 'chmod +x')"
+    assert engine.estimate_outcome(p)[1] == "file not executable (UPX: file not executable; try 'chmod +x')"
     os.chmod(p, 0o755)
-    assert native.estimate_outcome(p)[:2] == (native.estimate_file(p), None)
+    assert engine.estimate_outcome(p)[:2] == (engine.estimate_file(p), None)
     # a file of random bytes in a valid program cannot gain 512 bytes
     rnd = tmp_path / "rnd"
     rnd.write_bytes(build_exec_elf(os.urandom(20_000)))
     rnd.chmod(0o755)
-    assert native.estimate_outcome(rnd)[0] is None
-    assert native.estimate_outcome(rnd)[1].startswith("not compressible enough")
+    assert engine.estimate_outcome(rnd)[0] is None
+    assert engine.estimate_outcome(rnd)[1].startswith("not compressible enough")
 
 
 @pytest.mark.slow
@@ -184,7 +184,7 @@ def test_refusals_agree_with_upx(tmp_path):
                            capture_output=True, text=True)
         if (tmp_path / "out").exists():
             os.unlink(tmp_path / "out")
-        why = native.estimate_outcome(src)[1]
+        why = engine.estimate_outcome(src)[1]
         assert (r.returncode == 0) == (why is None), (path, r.stdout + r.stderr, why)
         if want:
             assert why.startswith(want), why
@@ -201,7 +201,7 @@ def test_shared_library_pieces(backend, gcc_lib):
         xct = min(s["sh_offset"] for s in e.iter_sections() if s["sh_flags"] & 4)
         loads = [s for s in e.iter_segments() if s["p_type"] == "PT_LOAD"]
         rw = [s for s in loads if s["p_flags"] & 2]
-    pieces = native.estimate_pieces(data)
+    pieces = engine.estimate_pieces(data)
     # ld.so reads everything below the first code: UPX keeps the first PT_LOAD's part of it
     # as it is (the rest up to the next PT_LOAD is a gap, compressed like any other)
     copied = [p for p in pieces if p["kind"] == "copied"]
@@ -215,14 +215,14 @@ def test_shared_library_pieces(backend, gcc_lib):
     assert {p["content"] for p in pieces if p["kind"] == "segment"} == {"code"}
     assert {p["content"] for p in pieces if p["kind"] == "gap"} <= {"gap"}
     assert {p["content"] for p in pieces if p["kind"] in ("headers", "copied")} == {"data"}
-    total = native.estimate_packed(data)
+    total = engine.estimate_packed(data)
     assert total >= sum(p["packed"] for p in pieces)
 
 
 def test_program_pieces_cover_the_file(backend):
     with open("/usr/bin/ls", "rb") as f:
         data = f.read()
-    pieces = native.estimate_pieces(data, "lzma")
+    pieces = engine.estimate_pieces(data, "lzma")
     assert sum(p["size"] for p in pieces) == len(data)
     assert [p["kind"] for p in pieces][0] == "headers"
     assert sum(p["filter"] for p in pieces) == 1  # only the code segment is filtered
@@ -243,10 +243,10 @@ def test_arm_branch_filter(backend, machine, cls, bl):
         target = (i * 7919) % 4 * 1000
         words += [0xE1A00000 + (i & 0xF), bl | ((target - len(words)) & 0xFFFFFF)]
     elf = _arm_program(machine, words, cls)
-    pieces = native.estimate_pieces(elf)
+    pieces = engine.estimate_pieces(elf)
     seg = [p for p in pieces if p["kind"] == "segment"][0]
     assert seg["filter"] == 1
-    assert seg["stream"] < 0.8 * native.estimate_stream(elf[seg["offset"]:], "best")
+    assert seg["stream"] < 0.8 * engine.estimate_stream(elf[seg["offset"]:], "best")
 
 
 @pytest.mark.parametrize("level", [1, 2])
@@ -276,7 +276,7 @@ def _big_code_files():
     exe = first_existing("/usr/bin/gpg-agent")
     with open(exe, "rb") as f:
         data = bytearray(f.read())
-    code = next(p for p in native.estimate_pieces(bytes(data)) if p["content"] == "code")
+    code = next(p for p in engine.estimate_pieces(bytes(data)) if p["content"] == "code")
     assert code["size"] >= tables.EST_FILTER_PREFIX_MIN
     for i in range(code["offset"], code["offset"] + code["size"]):
         if data[i] in (0xE8, 0xE9, 0x0F):
@@ -352,7 +352,7 @@ def test_estimate_within_the_claim_on_real_upx(tmp_path):
                 out.unlink()
             subprocess.run([upx, "-q", "-q", *flags, "-o", str(out), str(src)], check=True, capture_output=True)
             real = out.stat().st_size
-            est, why, other = native.estimate_outcome(src, level)
+            est, why, other = engine.estimate_outcome(src, level)
             assert why is None, (path, why)
             err = min(abs(s - real) for s in (est, other or est)) / real
             errors.append((round(100 * err, 2), path, level, est, other, real))
@@ -378,7 +378,7 @@ def test_estimate_close_to_upx(tmp_path):
         subprocess.run([upx, "-q", "-q", *flags, "-o", str(out), str(src)], check=True)
         real = out.stat().st_size
         out.unlink()
-        est = native.estimate_file(src, level)
+        est = engine.estimate_file(src, level)
         assert abs(est - real) <= 0.05 * real, (path, level, est, real)
 
 
@@ -391,8 +391,8 @@ BLOCK_C = ("import sys\n"
            "        if name == 'sizekit.elf._native':\n"
            "            raise ImportError('blocked for the test')\n"
            "sys.meta_path.insert(0, Block())\n"
-           "from sizekit.elf import native\n"
-           "print(native.BACKEND)\n")
+           "from sizekit.elf import engine\n"
+           "print(engine.BACKEND)\n")
 
 
 def test_fallback_to_python_is_loud():
@@ -467,7 +467,7 @@ def test_upx_blocks_reader_finds_each_piece(tmp_path, upx_and_blocks):
     out = tmp_path / "ls.upx"
     subprocess.run([upx, "-q", "-q", "--best", "-o", str(out), str(src)], check=True)
     packed = out.read_bytes()
-    pieces = native.estimate_pieces(src.read_bytes(), "best")
+    pieces = engine.estimate_pieces(src.read_bytes(), "best")
     code = max((p for p in pieces if p["kind"] == "segment"), key=lambda p: p["size"])
     block = upx_blocks.block_for(packed, code["size"])
     assert block is not None and block["unc"] == code["size"]
@@ -502,14 +502,14 @@ def test_small_code_is_stored_like_upx(tmp_path, upx_and_blocks):
         subprocess.run([upx, "-q", "-q", "--best", "-o", str(out), str(exe)], check=True)
         _, layout = est_layout_read(exe.read_bytes())
         code_size = max((s for s in layout.loads if s[4] & 1), key=lambda s: s[1])[1]
-        piece = next(p for p in native.estimate_pieces(exe.read_bytes(), "best")
+        piece = next(p for p in engine.estimate_pieces(exe.read_bytes(), "best")
                      if p["kind"] == "segment" and p["size"] == code_size)
         block = upx_blocks.block_for(out.read_bytes(), code_size)
         model_stored = piece["packed"] - 12 == piece["size"]
         assert model_stored == (block["method"] == "stored"), (n, piece, block)
         seen.add(model_stored)
         real = out.stat().st_size
-        assert abs(native.estimate_file(exe) - real) <= 0.03 * real
+        assert abs(engine.estimate_file(exe) - real) <= 0.03 * real
     assert seen == {True, False}  # one program each side of the rule
 
 
@@ -535,7 +535,7 @@ def test_estimate_structure_against_upx(tmp_path, path, what):
         out = tmp_path / f"out-{level}"
         subprocess.run([upx, "-q", "-q", *flags, "-o", str(out), str(src)], check=True)
         real = out.stat().st_size
-        est = native.estimate_file(src, level)
+        est = engine.estimate_file(src, level)
         assert abs(est - real) <= 0.03 * real, (what, level, est, real)
 
 
@@ -552,8 +552,8 @@ def test_cli_estimate_lists_the_pieces():
     assert sum(p["size"] for p in doc["pieces"]) == doc["bytes"]  # a program's pieces cover it
     assert doc["estimate_bytes"] > sum(p["packed"] for p in doc["pieces"])
     # one run of the model gives both: the same estimate and pieces as the separate calls
-    est, why, pieces, other = native.estimate_breakdown("/usr/bin/hostname")
-    assert (est, why, other) == native.estimate_outcome("/usr/bin/hostname") and why is None
+    est, why, pieces, other = engine.estimate_breakdown("/usr/bin/hostname")
+    assert (est, why, other) == engine.estimate_outcome("/usr/bin/hostname") and why is None
     with open("/usr/bin/hostname", "rb") as f:
-        assert pieces == native.estimate_pieces(f.read())
-    assert native.estimate_breakdown(os.path.join(ARMHF, "ld-linux-armhf.so.3"))[2] is None
+        assert pieces == engine.estimate_pieces(f.read())
+    assert engine.estimate_breakdown(os.path.join(ARMHF, "ld-linux-armhf.so.3"))[2] is None

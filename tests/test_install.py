@@ -29,7 +29,7 @@ def test_plain_install_in_a_fresh_venv_runs_a_matrix_to_the_html_report(tmp_path
                          capture_output=True, text=True, timeout=1200)
     assert pip.returncode == 0, pip.stderr[-3000:]
     python = str(venv / "bin" / "python")
-    probe = subprocess.run([python, "-c", "import sizekit.elf.native as n, sizekit; print(n.BACKEND, sizekit.__file__)"],
+    probe = subprocess.run([python, "-c", "import sizekit.elf.engine as n, sizekit; print(n.BACKEND, sizekit.__file__)"],
                            capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert probe.returncode == 0, probe.stderr
     backend, where = probe.stdout.split()
@@ -63,12 +63,12 @@ def test_without_a_c_compiler_the_install_works_and_the_python_backend_runs(tmp_
                          capture_output=True, text=True, timeout=1200, env=env)
     assert pip.returncode == 0, pip.stderr[-3000:]
     python = str(venv / "bin" / "python")
-    probe = subprocess.run([python, "-c", "import sizekit.elf.native as n; print(n.BACKEND)"],
+    probe = subprocess.run([python, "-c", "import sizekit.elf.engine as n; print(n.BACKEND)"],
                            capture_output=True, text=True, cwd=tmp_path, timeout=120)
     # Without the C module sizekit still runs, and says on stderr that it is the slow backend.
     assert probe.returncode == 0 and probe.stdout.split() == ["python"], probe.stderr
     assert "failed to load" in probe.stderr and "SIZEKIT_BACKEND=python" in probe.stderr
-    quiet = subprocess.run([python, "-c", "import sizekit.elf.native as n; print(n.BACKEND)"],
+    quiet = subprocess.run([python, "-c", "import sizekit.elf.engine as n; print(n.BACKEND)"],
                            capture_output=True, text=True, cwd=tmp_path, timeout=120,
                            env=dict(os.environ, SIZEKIT_BACKEND="python"))
     assert (quiet.returncode, quiet.stdout.split(), quiet.stderr) == (0, ["python"], "")

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import skip_no_package
-from sizekit.elf import native
+from sizekit.elf import engine
 from sizekit.elf import pyport
 from sizekit.elf.backends import CBackend
 from sizekit.utils.errors import ElfError, UsageError
@@ -23,10 +23,10 @@ FAST = settings(max_examples=150, deadline=None,
 
 @pytest.fixture(params=["c", "python"])
 def backend(request):
-    native.set_backend(request.param)
-    assert native.BACKEND == request.param
+    engine.set_backend(request.param)
+    assert engine.BACKEND == request.param
     yield request.param
-    native.set_backend("c")
+    engine.set_backend("c")
 
 
 # ---------------------------------------------------------------------------------------
@@ -121,7 +121,7 @@ KNOWN = [(b"", "8407e1a669c807f6"), (b"a", "bd380baae0641787"), (b"abc", "9dad1b
 
 @pytest.mark.parametrize("data,want", KNOWN)
 def test_hash_known_answers(backend, data, want):
-    assert native.hash_hex(native.hash_bytes(data)) == want
+    assert engine.hash_hex(engine.hash_bytes(data)) == want
 
 
 def test_hash_seed_known_answer():
@@ -131,41 +131,41 @@ def test_hash_seed_known_answer():
 
 def test_hash_accepts_buffers(backend):
     data = bytes(range(100)) * 7
-    h = native.hash_bytes(data)
-    assert native.hash_bytes(bytearray(data)) == h
-    assert native.hash_bytes(memoryview(data)) == h
-    assert native.hash_bytes(memoryview(data * 2)[:len(data)]) == h
+    h = engine.hash_bytes(data)
+    assert engine.hash_bytes(bytearray(data)) == h
+    assert engine.hash_bytes(memoryview(data)) == h
+    assert engine.hash_bytes(memoryview(data * 2)[:len(data)]) == h
     assert 0 <= h < 2**64
     with pytest.raises(TypeError):
-        native.hash_bytes("text")
+        engine.hash_bytes("text")
 
 
 def test_hash_hex_is_16_digits():
-    assert native.hash_hex(0) == "0000000000000000"
-    assert native.hash_hex(2**64 - 1) == "ffffffffffffffff"
-    assert native.hash_hex(0xABC) == "0000000000000abc"
+    assert engine.hash_hex(0) == "0000000000000000"
+    assert engine.hash_hex(2**64 - 1) == "ffffffffffffffff"
+    assert engine.hash_hex(0xABC) == "0000000000000abc"
 
 
 def test_hash_sensitive_to_order_and_length(backend):
     a, b = os.urandom(64), os.urandom(64)
-    assert native.hash_bytes(a + b) != native.hash_bytes(b + a)
-    assert native.hash_bytes(b"ab") != native.hash_bytes(b"ab\0")
-    assert native.hash_bytes(bytes(16)) != native.hash_bytes(bytes(17))
+    assert engine.hash_bytes(a + b) != engine.hash_bytes(b + a)
+    assert engine.hash_bytes(b"ab") != engine.hash_bytes(b"ab\0")
+    assert engine.hash_bytes(bytes(16)) != engine.hash_bytes(bytes(17))
 
 
 def test_hash_file(backend, tmp_path):
     p = tmp_path / "f.bin"
     data = os.urandom(100_003)
     p.write_bytes(data)
-    assert native.hash_file(p) == native.hash_bytes(data)
+    assert engine.hash_file(p) == engine.hash_bytes(data)
     e = tmp_path / "empty"
     e.write_bytes(b"")
-    assert native.hash_file(e) == native.hash_bytes(b"")
+    assert engine.hash_file(e) == engine.hash_bytes(b"")
     with pytest.raises(UsageError) as ei:
-        native.hash_file(tmp_path)
+        engine.hash_file(tmp_path)
     assert str(ei.value) == f"{tmp_path}: is a directory"
     with pytest.raises(UsageError) as ei:
-        native.hash_file(tmp_path / "missing")
+        engine.hash_file(tmp_path / "missing")
     assert str(ei.value) == f"{tmp_path / 'missing'}: no such file"
 
 
@@ -195,7 +195,7 @@ def test_sections_match_pyelftools(backend, hello, which):
     path = hello.get(which, which)
     if path is None:
         skip_no_package("gcc-multilib", "gcc -m32 -c failed; apt-get install gcc-multilib")
-    info = native.read_sections(path)
+    info = engine.read_sections(path)
     want = pyelftools_sections(path)
     assert [(s.name, s.offset, s.size) for s in info.sections] == [
         (n, o, z) for n, _, o, z in want]
@@ -206,9 +206,9 @@ def test_sections_match_pyelftools(backend, hello, which):
         data = f.read()
     for s in info.sections:
         if s.type not in (0, 8) and s.size:
-            assert s.hash == native.hash_bytes(data[s.offset:s.offset + s.size])
+            assert s.hash == engine.hash_bytes(data[s.offset:s.offset + s.size])
         else:
-            assert s.hash == native.hash_bytes(b"")
+            assert s.hash == engine.hash_bytes(b"")
     assert info.endian == "little"
     if which == "obj32":
         assert (info.elfclass, info.machine) == (32, 3)
@@ -217,12 +217,12 @@ def test_sections_match_pyelftools(backend, hello, which):
 
 
 def test_section_fields(backend, hello):
-    info = native.read_sections(hello["exe"])
+    info = engine.read_sections(hello["exe"])
     text = info.get_section(".text")
     assert text is not None and text.type_name == "PROGBITS" and text.alloc
     assert text.flags & 0x4  # SHF_EXECINSTR
     bss = info.get_section(".bss")
-    assert bss.type_name == "NOBITS" and bss.hash == native.hash_bytes(b"")
+    assert bss.type_name == "NOBITS" and bss.hash == engine.hash_bytes(b"")
     assert info.get_section(".nope") is None
     assert info.sections[0].index == 0 and info.sections[0].name == ""
     assert [s.index for s in info.sections] == list(range(len(info.sections)))
@@ -234,7 +234,7 @@ def test_crafted_elf_all_classes_and_byte_orders(backend, tmp_path, cls, endian)
     data = build_elf(cls, endian, machine=20, sections=SAMPLE_SECTIONS)
     p = tmp_path / "crafted"
     p.write_bytes(data)
-    info = native.read_sections(p)
+    info = engine.read_sections(p)
     assert info.elfclass == cls and info.machine == 20
     assert info.endian == ("little" if endian == "<" else "big")
     names = [s.name for s in info.sections]
@@ -242,14 +242,14 @@ def test_crafted_elf_all_classes_and_byte_orders(backend, tmp_path, cls, endian)
     assert [(s.name, s.offset, s.size) for s in info.sections] == \
         [(n, o, s) for n, _, o, s in pyelftools_sections(str(p))]
     text = info.get_section(".text")
-    assert text.hash == native.hash_bytes(SAMPLE_SECTIONS[0][3])
+    assert text.hash == engine.hash_bytes(SAMPLE_SECTIONS[0][3])
     assert info.get_section(".bss").size == 4096
     assert info.get_section(".bss").type_name == "NOBITS"
 
 
 def test_no_section_table_is_an_empty_list(backend):
     data = build_elf(64, "<", sections=SAMPLE_SECTIONS, shoff=0)
-    info = native.parse_sections(data)
+    info = engine.parse_sections(data)
     assert info.sections == [] and info.elfclass == 64
 
 
@@ -259,7 +259,7 @@ def test_extended_section_numbering(backend):
     shoff, = struct.unpack_from("<Q", data, 40)
     struct.pack_into("<Q", data, shoff + 32, 6)   # section 0 sh_size = count
     struct.pack_into("<I", data, shoff + 40, 5)   # section 0 sh_link = name table index
-    info = native.parse_sections(bytes(data))
+    info = engine.parse_sections(bytes(data))
     assert [s.name for s in info.sections][-1] == ".shstrtab"
     assert len(info.sections) == 6
 
@@ -269,7 +269,7 @@ def test_extended_section_numbering(backend):
 
 def _reason(data, path="bad.elf"):
     with pytest.raises(ElfError) as ei:
-        native.parse_sections(data, path)
+        engine.parse_sections(data, path)
     assert ei.value.path == path
     assert str(ei.value) == f"{path}: {ei.value.reason}"
     return ei.value.reason
@@ -337,25 +337,25 @@ def test_lying_section_headers(backend):
     bss = shoff + 3 * 64
     ok = bytearray(data)
     struct.pack_into("<QQ", ok, bss + 24, 2**60, 2**60)
-    assert native.parse_sections(bytes(ok)).get_section(".bss").size == 2**60
+    assert engine.parse_sections(bytes(ok)).get_section(".bss").size == 2**60
 
 
 def test_read_sections_path_errors(backend, tmp_path):
     with pytest.raises(ElfError) as ei:
-        native.read_sections(tmp_path)
+        engine.read_sections(tmp_path)
     assert ei.value.reason == "is a directory" and ei.value.path == str(tmp_path)
     with pytest.raises(ElfError) as ei:
-        native.read_sections(tmp_path / "nope")
+        engine.read_sections(tmp_path / "nope")
     assert ei.value.reason == "no such file"
     e = tmp_path / "empty"
     e.write_bytes(b"")
     with pytest.raises(ElfError) as ei:
-        native.read_sections(e)
+        engine.read_sections(e)
     assert str(ei.value) == f"{e}: empty file"
     t = tmp_path / "text"
     t.write_text("hello\n")
     with pytest.raises(ElfError) as ei:
-        native.read_sections(t)
+        engine.read_sections(t)
     assert str(ei.value) == f"{t}: not an ELF file (bad magic)"
 
 
@@ -439,7 +439,7 @@ def test_truncations_raise(backend, hello):
         exe = f.read()
     for n in (0, 1, 4, 15, 16, 63):
         with pytest.raises(ElfError):
-            native.parse_sections(exe[:n])
+            engine.parse_sections(exe[:n])
     for n in range(64, 4097, 97):
         assert _reason(exe[:n]) == "section header table past end of file"
 
@@ -450,17 +450,17 @@ def test_truncations_raise(backend, hello):
 def test_estimate_levels_and_errors(backend, hello):
     with open(hello["exe"], "rb") as f:
         data = f.read()
-    best = native.estimate_packed(data, "best")
-    lzma = native.estimate_packed(data, "lzma")
+    best = engine.estimate_packed(data, "best")
+    lzma = engine.estimate_packed(data, "lzma")
     assert 0 < best < len(data) + 10_000 and 0 < lzma < len(data) + 10_000
-    assert native.estimate_file(hello["exe"]) == best
-    assert native.estimate_file(hello["exe"], "lzma") == lzma
-    assert native.estimate_packed(b"") == 0
+    assert engine.estimate_file(hello["exe"]) == best
+    assert engine.estimate_file(hello["exe"], "lzma") == lzma
+    assert engine.estimate_packed(b"") == 0
     with pytest.raises(UsageError) as ei:
-        native.estimate_packed(data, "ultra")
+        engine.estimate_packed(data, "ultra")
     assert str(ei.value) == "unknown UPX level 'ultra'; expected one of best, lzma"
     with pytest.raises(UsageError):
-        native.estimate_file(os.path.dirname(hello["exe"]))
+        engine.estimate_file(os.path.dirname(hello["exe"]))
 
 
 def test_estimate_tracks_compressibility(backend):
@@ -468,7 +468,7 @@ def test_estimate_tracks_compressibility(backend):
     zeros = bytes(60_000)
     text = (b"the quick brown fox jumps over the lazy dog %d\n" * 1500)[:60_000]
     for level in ("best", "lzma"):
-        r, z, t = (native.estimate_packed(x, level) for x in (rnd, zeros, text))
+        r, z, t = (engine.estimate_packed(x, level) for x in (rnd, zeros, text))
         assert z < t < r
         assert r > 0.9 * 60_000  # incompressible data barely shrinks
 
@@ -479,7 +479,7 @@ KNOWN_ESTIMATES = {"best": 18_950, "lzma": 15_350}
 @pytest.mark.parametrize("level", ["best", "lzma"])
 def test_estimate_known_answer(backend, level):
     data = bytes((i * i * 7 + (i >> 6)) & 0xFF for i in range(40_000)) + bytes(range(256)) * 40
-    assert native.estimate_packed(data, level) == KNOWN_ESTIMATES[level]
+    assert engine.estimate_packed(data, level) == KNOWN_ESTIMATES[level]
 
 
 @FAST
@@ -536,18 +536,18 @@ def test_estimate_branch_filter(backend, cls, machine, tmp_path):
     elf = build_exec_elf(code, cls, machine)
     buf = bytearray(elf)
     for level in ("best", "lzma"):
-        pieces = native.estimate_pieces(buf, level)
+        pieces = engine.estimate_pieces(buf, level)
         assert bytes(buf) == elf  # the filter works on a copy
         seg = [p for p in pieces if p["kind"] == "segment"]
         assert len(seg) == 1 and seg[0]["filter"] == 1 and seg[0]["size"] == len(code)
         # the same bytes unfiltered cost more: the calls turn into repeats
-        assert seg[0]["stream"] < 0.9 * native.estimate_stream(code, level)
+        assert seg[0]["stream"] < 0.9 * engine.estimate_stream(code, level)
         # without PF_X UPX refuses the file, and the estimate is one plain piece
         noexec = build_exec_elf(code, cls, machine, flags=4)
         (tmp_path / "noexec").write_bytes(noexec)
         (tmp_path / "noexec").chmod(0o755)
-        assert native.estimate_outcome(tmp_path / "noexec")[1].startswith("no executable PT_LOAD")
-        assert [p["kind"] for p in native.estimate_pieces(noexec, level)] == ["segment"]
+        assert engine.estimate_outcome(tmp_path / "noexec")[1].startswith("no executable PT_LOAD")
+        assert [p["kind"] for p in engine.estimate_pieces(noexec, level)] == ["segment"]
 
 
 @pytest.mark.parametrize("level", [1, 2])
@@ -585,12 +585,12 @@ def test_estimate_c_equals_python_real(hello, level):
 # diff
 
 def test_diff_sections(backend):
-    a = native.parse_sections(build_elf(64, "<", sections=SAMPLE_SECTIONS))
+    a = engine.parse_sections(build_elf(64, "<", sections=SAMPLE_SECTIONS))
     changed = [(".text", 1, 6, bytes(range(200)) * 3),
                (".data", 1, 3, b"HELLO\0" * 9),       # same size, new bytes
                (".rodata", 1, 2, b"new" * 10)]        # new section
-    b = native.parse_sections(build_elf(64, "<", sections=changed))
-    rows = native.diff_sections(a, b)
+    b = engine.parse_sections(build_elf(64, "<", sections=changed))
+    rows = engine.diff_sections(a, b)
     assert rows == [(".text", 600, 600, False), (".data", 54, 54, True),
                     (".bss", 4096, None, True), (".comment", 10, None, True),
                     (".shstrtab", 37, 31, True), (".rodata", None, 30, True)]
@@ -600,26 +600,26 @@ def test_backend_env_validation():
     old = os.environ.get("SIZEKIT_BACKEND")
     try:
         with pytest.raises(UsageError):
-            native.set_backend("fortran")
+            engine.set_backend("fortran")
     finally:
-        native.set_backend("c")
+        engine.set_backend("c")
         if old is not None:
             os.environ["SIZEKIT_BACKEND"] = old
 
 
 def test_model_fingerprint_names_the_backend_and_its_files(tmp_path, monkeypatch):
-    c = native.model_fingerprint()
-    assert c.startswith(native.BACKEND + ":") and len(c.split(":")[1]) == 16
+    c = engine.model_fingerprint()
+    assert c.startswith(engine.BACKEND + ":") and len(c.split(":")[1]) == 16
     # Any change to the refusal rules' file is a new model, so every cell re-measures.
-    changed = tmp_path / "native.py"
-    with open(native.__file__, "rb") as f:
+    changed = tmp_path / "engine.py"
+    with open(engine.__file__, "rb") as f:
         changed.write_bytes(f.read() + b"\n# one more line\n")
     with monkeypatch.context() as m:
-        m.setattr(native, "__file__", str(changed))
-        assert native.model_fingerprint() not in (c, None)
-    native.set_backend("python")
+        m.setattr(engine, "__file__", str(changed))
+        assert engine.model_fingerprint() not in (c, None)
+    engine.set_backend("python")
     try:
-        p = native.model_fingerprint()
+        p = engine.model_fingerprint()
     finally:
-        native.set_backend("c")
+        engine.set_backend("c")
     assert p.startswith("python:") and p != c

@@ -276,7 +276,7 @@ def test_plan_get_prints_one_path_and_loads_no_driver_native_module_or_zstandard
     proc = subprocess.run([sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0 and json.loads(proc.stdout)["cells"], proc.stderr
     loaded = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time")}
-    heavy = {m for m in loaded if m.split(".")[0] in ("doit", "SCons", "zstandard") or m == "sizekit.elf.native"}
+    heavy = {m for m in loaded if m.split(".")[0] in ("doit", "SCons", "zstandard") or m == "sizekit.elf.engine"}
     assert not heavy
 
 

@@ -4,7 +4,7 @@ import json
 import os
 import sys
 
-from ..elf import native
+from ..elf import engine
 from ..utils import limits
 from ..utils.errors import ElfError, UsageError
 from ..utils.units import human, parse_size
@@ -17,12 +17,12 @@ def _print_json(obj):
 
 def _section_dict(s):
     return {"index": s.index, "name": s.name, "type": s.type_name, "flags": s.flags, "addr": s.addr,
-            "offset": s.offset, "size": s.size, "alloc": s.alloc, "hash": native.hash_hex(s.hash)}
+            "offset": s.offset, "size": s.size, "alloc": s.alloc, "hash": engine.hash_hex(s.hash)}
 
 
 def cmd_sections(args):
     if len(args.files) == 1:
-        info = native.read_sections(args.files[0])
+        info = engine.read_sections(args.files[0])
         if args.json:
             _print_json({"file": args.files[0], "class": info.elfclass, "endian": info.endian,
                          "machine": info.machine, "sections": [_section_dict(s) for s in info.sections]})
@@ -32,10 +32,10 @@ def cmd_sections(args):
         print(f"{'idx':>3}  {'name':<24} {'type':<14} {'offset':>10} {'size':>10}  hash")
         for s in info.sections:
             print(f"{s.index:>3}  {s.name[:24]:<24} {s.type_name[:14]:<14} {s.offset:>#10x} {s.size:>10}  "
-                  f"{native.hash_hex(s.hash)}")
+                  f"{engine.hash_hex(s.hash)}")
         return 0
-    old, new = (native.read_sections(p) for p in args.files)
-    rows = native.diff_sections(old, new)
+    old, new = (engine.read_sections(p) for p in args.files)
+    rows = engine.diff_sections(old, new)
     changed = [r for r in rows if r[3]]
     if args.json:
         _print_json({"old": args.files[0], "new": args.files[1], "sections": [
@@ -86,10 +86,10 @@ def cmd_estimate(args):
     # the file may come from anyone: a size limit bounds the model's time (it reads every byte)
     limit = _estimate_limit(args)
     if args.pieces:  # one run of the model gives the pieces too
-        estimate, why, pieces, other = native.estimate_breakdown(args.file, args.upx, limit)
+        estimate, why, pieces, other = engine.estimate_breakdown(args.file, args.upx, limit)
         pieces = None if why else _piece_rows(pieces)
     else:
-        (estimate, why, other), pieces = native.estimate_outcome(args.file, args.upx, limit), None
+        (estimate, why, other), pieces = engine.estimate_outcome(args.file, args.upx, limit), None
     size = os.path.getsize(args.file)  # a regular file: the estimate refused anything else
     if args.json:
         doc = {"file": args.file, "bytes": size, "level": args.upx, "estimate_bytes": estimate,
@@ -106,7 +106,7 @@ def cmd_estimate(args):
     ratio = f" ({estimate * 100 / size:.1f}%)" if size else ""
     print(f"{args.file}: {size:,} bytes; upx {flags} estimate {estimate:,} bytes{ratio}, {human(estimate)}")
     if other:
-        print(f"  near a page edge: if the compressed bytes come out {native.EST_BAND_PCT:g}% "
+        print(f"  near a page edge: if the compressed bytes come out {engine.EST_BAND_PCT:g}% "
               f"{'more' if other > estimate else 'fewer'}, UPX gives {other:,} bytes ({human(other)})")
     if pieces is not None:
         print(f"{'kind':<9} {'offset':>10} {'bytes':>10} {'estimate':>10}  what UPX does")
@@ -128,7 +128,7 @@ def _register_estimate(sub):
     p = sub.add_parser("estimate", description="Estimate the UPX-packed size of a file without running UPX "
                                                "(exit 1, with UPX's reason, for a file UPX would refuse).")
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--upx", choices=sorted(native.LEVELS), default="best",
+    p.add_argument("--upx", choices=sorted(engine.LEVELS), default="best",
                    help="best = upx --best, lzma = upx --best --lzma")
     p.add_argument("--pieces", action="store_true",
                    help="list what UPX would do with each part of the file (compare upx --fileinfo)")

@@ -54,15 +54,15 @@ class Deferred:
 
 def content_hash(path: str) -> str:
     """sizekit's 64-bit content hash of a file, as hex (the drivers' "has it changed?")."""
-    from ..elf import native  # loaded only when a file's mtime has moved
-    return native.hash_hex(native.hash_file(path))
+    from ..elf import engine  # loaded only when a file's mtime has moved
+    return engine.hash_hex(engine.hash_file(path))
 
 
 def estimator_fingerprint() -> str:
     """The UPX-size model's digest: a new model re-measures every cell."""
-    from ..elf import native  # loaded only when a driver checks a measurement
+    from ..elf import engine  # loaded only when a driver checks a measurement
     salt = os.environ.get(MODEL_SALT_ENV)
-    return native.model_fingerprint() + (f"+{salt}" if salt else "")
+    return engine.model_fingerprint() + (f"+{salt}" if salt else "")
 
 
 ESTIMATOR = Deferred(estimator_fingerprint, "the UPX-size model's fingerprint (computed when checked)")

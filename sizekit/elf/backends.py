@@ -1,4 +1,4 @@
-"""The two backends behind sizekit.elf.native, and the choice between them.
+"""The two backends behind sizekit.elf.engine, and the choice between them.
 
 ``SIZEKIT_BACKEND=c`` (default) is the cffi module ``sizekit.elf._native``, wrapped by
 CBackend to the signatures of the Python port (``sizekit.elf.pyport``: return codes, no

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import demangle as dm
-from . import native
+from . import engine
 from ..utils import limits
 from ..utils.errors import ElfError
 
@@ -272,7 +272,7 @@ def read_elf(path):
     the headers, .symtab and its string table. Every count is checked against
     sizekit.utils.limits before the bytes it counts are read, and every section's bytes must lie
     inside the file."""
-    fd = native.open_elf(path, None)  # only the headers and symbol table are read: the other limits bound them
+    fd = engine.open_elf(path, None)  # only the headers and symbol table are read: the other limits bound them
     try:
         return _read_elf(path, fd, os.fstat(fd).st_size)
     except OSError as e:
@@ -313,12 +313,12 @@ def _read_elf(path, fd, filesize):
         raise ElfError(path, f"malformed symbol table (.symtab): {symtab['size']:,} bytes in entries of "
                              f"{symtab['entsize']} bytes, not {want}")
     if count - 1 > limits.ELF_SYMBOLS.value:  # entry 0 is the reserved null symbol
-        raise native.over_limit(path, count - 1, limits.ELF_SYMBOLS, "symbols in .symtab")
+        raise engine.over_limit(path, count - 1, limits.ELF_SYMBOLS, "symbols in .symtab")
     if not 0 < symtab["link"] < len(sections):
         raise ElfError(path, f"the symbol table's string table index {symtab['link']} is out of range")
     strsec = sections[symtab["link"]]
     if strsec["size"] > limits.ELF_STRTAB_BYTES.value:
-        raise native.over_limit(path, strsec["size"], limits.ELF_STRTAB_BYTES,
+        raise engine.over_limit(path, strsec["size"], limits.ELF_STRTAB_BYTES,
                                 f"bytes of symbol names ({strsec['name'] or 'its string table'})")
     data = _pread(fd, symtab["size"], symtab["offset"])
     strtab = b"" if strsec["nobits"] else _pread(fd, strsec["size"], strsec["offset"])
@@ -342,7 +342,7 @@ def _section_table(path, fd, filesize, elfclass, e, shoff, shentsize, shnum, shs
     if shstrndx == SHN_XINDEX:
         shstrndx = first[6]
     if shnum > limits.ELF_SECTIONS.value:
-        raise native.over_limit(path, shnum, limits.ELF_SECTIONS, "sections")
+        raise engine.over_limit(path, shnum, limits.ELF_SECTIONS, "sections")
     if shnum == 0:
         return []
     if shnum * shentsize > filesize - shoff:

@@ -1,6 +1,6 @@
 """Content hashes of files, from the native module (or its Python reference)."""
-from . import native
+from . import engine
 
 
 def content_hash_hex(path):
-    return native.hash_hex(native.hash_file(path))
+    return engine.hash_hex(engine.hash_file(path))

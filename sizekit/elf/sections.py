@@ -5,7 +5,7 @@ from elftools.common.exceptions import ELFError
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 
-from . import native
+from . import engine
 from .hashing import content_hash_hex
 from ..utils import limits
 from ..utils.errors import ElfError
@@ -15,7 +15,7 @@ def sections(path):
     """{name: size} of the ELF's sections plus alloc/non-alloc totals, or None for a non-ELF
     (or a FIFO, device or folder, or over limits.ELF_SECTIONS sections: pyelftools is slow)."""
     try:
-        with os.fdopen(native.open_elf(path, None), "rb") as f:
+        with os.fdopen(engine.open_elf(path, None), "rb") as f:
             elf = ELFFile(f)
             if elf.num_sections() > limits.ELF_SECTIONS.value:
                 return None

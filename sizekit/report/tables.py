@@ -162,7 +162,7 @@ def estimate_cell(cell):
 
 def estimate_text(cell, fmt):
     """The estimate in fmt, with " (or ...)" where UPX may land on the other side of a page
-    edge (native.estimate_outcome): a library whose writable segments would move a page."""
+    edge (engine.estimate_outcome): a library whose writable segments would move a page."""
     est, other = cell["upx_estimate_bytes"], cell.get("upx_estimate_other_bytes")
     return fmt(est) + (f" (or {fmt(other)})" if other else "")
 

@@ -49,8 +49,8 @@ def collect(plan):
 
 def tools_in_use():
     """What measured these cells: the estimate's backend (C or its Python copy) and the demangler."""
-    from ..elf import demangle, native   # loaded by the measure stage already
-    return {"native_backend": native.BACKEND, "demangler": demangle.backend_name()}
+    from ..elf import demangle, engine   # loaded by the measure stage already
+    return {"native_backend": engine.BACKEND, "demangler": demangle.backend_name()}
 
 
 def matrix_digest(path):

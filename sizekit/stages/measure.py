@@ -19,7 +19,7 @@ def run_measure(plan, cell):
 
 def measure_cell(plan, cell):
     # The native module and pyelftools load only when a cell is measured.
-    from ..elf import native
+    from ..elf import engine
     from ..elf.bloat import crates_summary
     layout = plan.layout
     stage_records = [records.read(layout, s.key) for s in [cell.build, *cell.steps]]
@@ -46,11 +46,11 @@ def measure_cell(plan, cell):
     upx = next((s for s in cell.variant.post if s.kind == "upx"), None)
     level = upx.estimate_level if upx else "best"
     try:
-        est, why, other = native.estimate_outcome(layout.absolute(unpacked.path), level)
+        est, why, other = engine.estimate_outcome(layout.absolute(unpacked.path), level)
         out["upx_estimate_bytes"] = est
         out["upx_estimate_level"] = level
         if other:
-            # near a page edge: UPX may give this size instead (see native.estimate_outcome)
+            # near a page edge: UPX may give this size instead (see engine.estimate_outcome)
             out["upx_estimate_other_bytes"] = other
         if why:
             out["upx_refusal"] = why  # no number: UPX would not pack this file

@@ -57,7 +57,7 @@ import time
 
 from doit.reporter import ConsoleReporter
 
-from ..progress import Progress, fmt_duration  # noqa: F401 -- fmt_duration: part of this module's API
+from ..progress import Progress
 
 CLEAR = "\r\x1b[2K"
 MIN_REDRAW = 0.1     # seconds between redraws: at most 10 per second

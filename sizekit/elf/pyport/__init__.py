@@ -6,7 +6,7 @@ internal.h and codes.py the enums of sizekit_native.h; tables.py is generated fr
 csrc/tables.json, as csrc/tables.h is. A change to an algorithm is made in both languages.
 
 Each function returns what the C function returns: an error code (0 or a negative
-``SK_ERR_*``) plus its outputs. ``sizekit.elf.native`` turns codes into exceptions for both
+``SK_ERR_*``) plus its outputs. ``sizekit.elf.engine`` turns codes into exceptions for both
 backends, so the two cannot drift in what they raise; it uses this package as its backend
 when ``SIZEKIT_BACKEND=python``.
 """
@@ -21,6 +21,6 @@ __all__ = ["elf_info_read", "elf_sections", "estimate_packed", "estimate_pieces"
 
 
 def source_files():
-    """The port's source files, sorted: the model sizekit.elf.native.model_fingerprint digests."""
+    """The port's source files, sorted: the model sizekit.elf.engine.model_fingerprint digests."""
     here = os.path.dirname(os.path.abspath(__file__))
     return tuple(sorted(os.path.join(here, n) for n in os.listdir(here) if n.endswith(".py")))
