@@ -106,23 +106,30 @@ def runs_in_order(order, runners):
     return {name: runners[name]() for name in order}
 
 
-def bench_cache(args, folder):
+def repeat(args, folder, peer, others, one_round, target, what):
+    """args.repeat rounds of one half, the peer first in even rounds and last in odd ones:
+    (target met, cells whose sizes differ, {rounds, ratio (median and range), target, met})."""
     rounds, differ = [], []
     for k in range(args.repeat):
-        order = alternate(k, "a", ["w", "b"])
+        order = alternate(k, peer, others)
         print(f"round {k + 1} of {args.repeat} ({', '.join(order)})", flush=True)
-        r, bad = cache_round(args, os.path.join(folder, str(k)), order)
+        r, bad = one_round(args, os.path.join(folder, str(k)), order)
         rounds.append(r)
         differ += bad
     ratio = spread(r["ratio"] for r in rounds)
-    ok = ratio["median"] <= CACHE_TARGET
-    print(f"ratio B/A over {args.repeat} rounds: median {ratio['median']:.2f}, range {ratio['min']:.2f}-"
+    ok = ratio["median"] <= target
+    print(f"ratio {what} over {args.repeat} rounds: median {ratio['median']:.2f}, range {ratio['min']:.2f}-"
           f"{ratio['max']:.2f} ({', '.join(f'{r:.2f}' for r in ratio['values'])})  "
-          f"(target <= {CACHE_TARGET:.2f}: {'PASS' if ok else 'FAIL'})", flush=True)
-    figures = {"rounds": rounds, "ratio": ratio, "target": CACHE_TARGET, "met": ok,
-               **{side: spread(r["seconds"][side] for r in rounds) for side in ("a", "w", "b")},
-               "b_hits": sum(r["b_hits"] for r in rounds),
-               "b_compiles": sum(r["b_hits"] + r["b_misses"] for r in rounds)}
+          f"(target <= {target:.2f}: {'PASS' if ok else 'FAIL'})", flush=True)
+    return ok, differ, {"rounds": rounds, "ratio": ratio, "target": target, "met": ok}
+
+
+def bench_cache(args, folder):
+    ok, differ, figures = repeat(args, folder, "a", ["w", "b"], cache_round, CACHE_TARGET, "B/A")
+    rounds = figures["rounds"]
+    figures.update({side: spread(r["seconds"][side] for r in rounds) for side in ("a", "w", "b")})
+    figures.update(b_hits=sum(r["b_hits"] for r in rounds),
+                   b_compiles=sum(r["b_hits"] + r["b_misses"] for r in rounds))
     return ok, differ, figures
 
 
@@ -159,21 +166,10 @@ def cache_round(args, folder, order):
 
 
 def bench_shards(args, folder):
-    rounds, differ = [], []
-    for k in range(args.repeat):
-        order = alternate(k, "whole", ["shard1", "shard2"])
-        print(f"round {k + 1} of {args.repeat} ({', '.join(order)})", flush=True)
-        r, bad = shards_round(args, os.path.join(folder, str(k)), order)
-        rounds.append(r)
-        differ += bad
-    ratio = spread(r["ratio"] for r in rounds)
-    ok = ratio["median"] <= SHARDS_TARGET
-    print(f"ratio slowest shard / whole over {args.repeat} rounds: median {ratio['median']:.2f}, range "
-          f"{ratio['min']:.2f}-{ratio['max']:.2f}  (target <= {SHARDS_TARGET:.2f}: {'PASS' if ok else 'FAIL'})",
-          flush=True)
-    figures = {"rounds": rounds, "ratio": ratio, "target": SHARDS_TARGET, "met": ok,
-               "whole": spread(r["seconds"]["whole"] for r in rounds),
-               "slowest": spread(r["slowest"] for r in rounds)}
+    ok, differ, figures = repeat(args, folder, "whole", ["shard1", "shard2"], shards_round, SHARDS_TARGET,
+                                 "slowest shard / whole")
+    figures.update(whole=spread(r["seconds"]["whole"] for r in figures["rounds"]),
+                   slowest=spread(r["slowest"] for r in figures["rounds"]))
     return ok, differ, figures
 
 

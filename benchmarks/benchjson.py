@@ -35,7 +35,8 @@ def _version(argv):
 def machine():
     """Where the figures were measured: enough to tell another machine's figures apart."""
     return {"cpus": os.cpu_count(), "system": f"{platform.system()} {platform.machine()}",
-            "python": platform.python_version(), "rustc": _version(["rustc", "-V"])}
+            "python": platform.python_version(), "rustc": _version(["rustc", "-V"]),
+            "load_average": list(os.getloadavg())}   # at the end of the run: was the machine shared?
 
 
 def write(path, benchmark, settings, figures):

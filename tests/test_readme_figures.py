@@ -59,7 +59,9 @@ def test_every_benchmark_result_is_quoted_and_names_its_settings():
     quoted = "".join(m.group("template") for text in _documents().values() for m in bf.BLOCK.finditer(text))
     for name, figures in data.items():
         assert f"{{{name}." in quoted, f"benchmarks/results/{name}.json is quoted nowhere"
-        assert figures["settings"] and figures["date"] and figures["machine"]["cpus"]
+        assert figures["date"]
+        if "benchmark" in figures:   # written by benchmarks/benchjson.py (the estimate writes its own)
+            assert figures["settings"] and figures["machine"]["cpus"]
 
 
 def test_check_finds_the_drift_and_write_takes_the_run(tmp_path, capsys):
