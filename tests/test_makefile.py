@@ -7,10 +7,11 @@ import os
 import shutil
 import subprocess
 import sys
+import textwrap
 
 import pytest
 
-from conftest import ROOT, copy_tiny, require_tool
+from conftest import ROOT, TWO_ROWS, copy_tiny, require_tool
 
 # Builds real crates with cargo (and strip, UPX, qemu): deselect with -m "not slow".
 pytestmark = pytest.mark.slow
@@ -115,15 +116,7 @@ rootfs: rootfs/usr/bin/tiny rootfs/usr/bin/tiny-full
 .PHONY: rootfs
 wrong: $(call sizekit_artifact,tiny,$(HOST),no-such-row)
 """
-IMAGE_MATRIX = """\
-version: 1
-crates:
-  tiny: {path: tiny, artifact: bin:tiny}
-variants:
-  - {name: release}
-  - {name: release-stripped, from: release, post: [strip]}
-  - {name: release-z, from: release, cargo: {opt-level: z}}
-"""
+IMAGE_MATRIX = textwrap.dedent(TWO_ROWS) + "  - {name: release-z, from: release, cargo: {opt-level: z}}\n"
 
 
 def test_a_cell_artifact_is_a_make_target(tmp_path):
