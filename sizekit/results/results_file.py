@@ -155,14 +155,20 @@ def _check_cell(path, cell, where):
                 _check(path, counts, LANGUAGE, f"{where}.build.cache.languages.{lang}")
 
 
+def json_values(text):
+    """How many JSON values a text (str or bytes) holds at most, counted before it is parsed: every
+    value but the first follows a comma or opens a list or object."""
+    comma, bracket, brace = (b",", b"[", b"{") if isinstance(text, (bytes, bytearray)) else (",", "[", "{")
+    return text.count(comma) + text.count(bracket) + text.count(brace)
+
+
 def _parse(path):
     try:
         text = read_text(path, MAX_RESULTS_BYTES, "a results.json")
     except FileProblem as exc:
         raise ResultsError(exc.message(path, missing="not found; run doit first to build the matrix",
                                        directory="is a directory; pass the results.json file")) from None
-    values = text.count(",") + text.count("[") + text.count("{")
-    if values > MAX_RESULTS_VALUES:
+    if json_values(text) > MAX_RESULTS_VALUES:
         raise ResultsError(f"{path}: holds more than {MAX_RESULTS_VALUES:,} values, the limit for a "
                            f"results.json (about 7,000 cells); check that this is the right file")
     try:

@@ -47,10 +47,10 @@ LEVEL = 9                      # ~3x faster to write than 19, within a few % of 
 
 @dataclass
 class Snapshot:
-    """A loaded snapshot: results.json's dict, one SymbolTable per artifact, and where it came from."""
+    """A snapshot: results.json's dict, one symbol table per artifact, and where it came from."""
 
     results: dict
-    tables: list = field(default_factory=list)        # per artifact: a SymbolTable, or a ColumnTable when loaded
+    tables: list = field(default_factory=list)        # per artifact: a ColumnTable (taken or loaded), or a SymbolTable
     artifacts: list = field(default_factory=list)     # header entry per artifact (path, bytes, error)
     cell_artifacts: list = field(default_factory=list)
     skipped: list = field(default_factory=list)       # artifacts that could not be read, with why
@@ -60,17 +60,12 @@ class Snapshot:
     path: Optional[str] = None
 
     def table_of(self, index):
-        """The SymbolTable of results["cells"][index], or None."""
+        """The symbol table of results["cells"][index], or None."""
         a = self.cell_artifacts[index] if index < len(self.cell_artifacts) else None
         return None if a is None else self.tables[a]
 
 
 # ---------------------------------------------------------------- reading
-
-def _values(raw):
-    """How many JSON values the text raw holds, at most: counted from its bytes, before parsing."""
-    return raw.count(b",") + raw.count(b"[") + raw.count(b"{")
-
 
 
 def is_snapshot_bytes(data):
@@ -198,7 +193,7 @@ def _decode(stream, path, symbols=True):
 
 def _header(raw, path):
     """The header's JSON, its values counted before json builds them (as a results.json's are)."""
-    if _values(raw) > limits.RESULTS_VALUES.value:
+    if rformat.json_values(raw) > limits.RESULTS_VALUES.value:
         raise _bad(path, f"its header holds more than {limits.RESULTS_VALUES.value:,} JSON values, the limit "
                          "for the results.json inside")
     try:

@@ -13,7 +13,8 @@ from ..utils import limits
 from ..utils.errors import ResultsError
 from ..utils.fsutil import atomic_write_bytes
 from .columns import NAME_IS_RAW, ColumnTable, Interner
-from .snapshot import FORMAT, LEVEL, MAGIC, VERSION, _values
+from .results_file import json_values
+from .snapshot import FORMAT, LEVEL, MAGIC, VERSION
 
 
 def encode(snap, path="the snapshot"):
@@ -51,7 +52,7 @@ def encode(snap, path="the snapshot"):
 def _check_writable(path, head, nstr, sbytes, nsym):
     """What the reader checks of a snapshot's sizes, before it is written."""
     for value, limit, what in ((len(head), limits.SNAPSHOT_HEADER, "bytes of header"),
-                               (_values(head), limits.RESULTS_VALUES, "JSON values in its header"),
+                               (json_values(head), limits.RESULTS_VALUES, "JSON values in its header"),
                                (nstr, limits.SNAPSHOT_STRINGS, "strings"),
                                (sbytes, limits.SNAPSHOT_STRING_BYTES, "bytes of strings"),
                                (nsym, limits.SNAPSHOT_SYMBOLS, "symbols"),

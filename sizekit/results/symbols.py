@@ -6,6 +6,9 @@ the `crates` of the cell in results.json. Unlike bloat's `functions`, each symbo
 (mangled) name beside the demangled one, because the diff matches on the raw name first.
 Bytes no symbol covers (alignment padding, anonymous constants) are kept per section as
 `unknown`: the diff shows them as one overhead row.
+
+read_raw is where a snapshot starts (sizekit.results.pooling demangles into one pool for all
+artifacts); read_symbols is one file's table on its own, demangled.
 """
 import os
 from dataclasses import dataclass, field

@@ -1,4 +1,4 @@
-"""Progress for a doit run of the matrix: cells done / total, running steps, elapsed, ETA.
+"""Progress for a doit run of the matrix: builds, steps and cells done, running steps, elapsed, ETA.
 
 Wire it in a dodo.py (or in the config that ``sizekit.tasks.matrix_tasks`` returns)::
 
@@ -8,19 +8,14 @@ Wire it in a dodo.py (or in the config that ``sizekit.tasks.matrix_tasks`` retur
 doit takes a reporter *class* only from DOIT_CONFIG (``--reporter`` on the command
 line accepts names of built-in or plugin reporters). ``REPORTER`` is the same class.
 
-What it shows
-  * cells done / total: a cell is one ``measure:`` task; it is done when doit has
-    run it, found it up to date, or failed it. The total is every measure task the
-    selected tasks depend on (doit's implicit file_dep -> target deps included).
+What it shows (the words and the ETA are sizekit.drivers.progress's, which the SCons driver
+prints too)
+  * builds, steps and cells done of those planned ("[builds 1/6, steps 0/4, cells 0/8]"): a
+    ``build:``, ``post:`` or ``measure:`` task is done when doit has run it, found it up to
+    date, or failed it. The plan is every task the selected tasks depend on (doit's implicit
+    file_dep -> target deps included), and tasks doit creates late join it.
   * the running step(s): names of the tasks executing now (two or more with -n N).
-  * elapsed time since the run started, and an ETA: average duration of the build
-    tasks executed so far x builds still to do (the time a running build has
-    already spent is subtracted), plus the same per basename for the other tasks
-    (a basename with no sample yet uses the average of all non-build tasks run so
-    far, or 0 while builds are left), divided by the most tasks seen running at
-    once. "ETA --" until a build has finished (with no builds left: until some
-    other task has). It is an estimate: builds that turn out to be up to date
-    make it drop.
+  * elapsed time since the run started, and an ETA from the work left (drivers/progress.py).
 
 Two modes
   * live: stdout and stderr are terminals and CI is not set. A single status line
