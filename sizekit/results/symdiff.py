@@ -16,7 +16,6 @@ as the 64-bit hash of the loose name, worked out once per distinct string and po
 rows a report shows become dicts: per crate and kind at most LISTED rows over the threshold,
 largest first; the others are folded into one count and byte sum, as rows under it are.
 """
-import heapq
 import re
 
 import numpy as np
@@ -336,36 +335,39 @@ def _kinds(old, new, passes, gone, born, lookups):
 
 
 def _listed(rows, limit):
-    """Positions of the rows to list, per crate: at most LISTED over the threshold, by size of the
-    change, then name, then their order before. Only names that can decide the cut are decoded."""
+    """{crate number: [(position, name)]}: per crate, at most LISTED rows over the threshold, by size
+    of the change, then name, then their order before. Only names that can decide a crate's cut
+    are decoded, all of one kind's at once."""
     keep = np.flatnonzero(np.abs(rows.delta) >= limit)
     if not len(keep):
         return {}
     absd = np.abs(rows.delta[keep])
-    order = keep[np.lexsort((rows.tiebreak[keep], -absd, rows.crate[keep]))]
+    sort = np.lexsort((rows.tiebreak[keep], -absd, rows.crate[keep]))
+    order, absd = keep[sort], absd[sort]
     crates = rows.crate[order]
-    starts = np.flatnonzero(np.concatenate(([True], crates[1:] != crates[:-1])))
+    first = np.concatenate(([True], crates[1:] != crates[:-1]))
+    starts = np.flatnonzero(first)
     ends = np.append(starts[1:], len(order))
-    out = {}
-    for start, end in zip(starts.tolist(), ends.tolist()):
-        out[int(crates[start])] = _top(rows, order[start:end])
+    # A crate's cut is the size of its LISTED-th largest change: rows as large as that may tie it.
+    cut = absd[np.minimum(starts + LISTED - 1, ends - 1)]
+    group = np.cumsum(first) - 1
+    order = order[absd >= cut[group]]
+    names = rows.side.pool.texts(rows.side.names_at(rows.row[order]))
+    keyed = sorted(zip(rows.crate[order].tolist(), (-np.abs(rows.delta[order])).tolist(), names,
+                       rows.tiebreak[order].tolist(), order.tolist()))
+    out: dict = {}
+    for crate, _, name, _, row in keyed:
+        chosen = out.setdefault(crate, [])
+        if len(chosen) < LISTED:
+            chosen.append((row, name))
     return out
 
 
-def _top(rows, group):
-    """The LISTED first rows of one crate's group (already by size of change, then tiebreak), by
-    size of change, then name, then tiebreak. Names are decoded only down to the cut's size."""
-    absd = np.abs(rows.delta[group])
-    if len(group) > LISTED:
-        group = group[absd >= absd[LISTED - 1]]
-        absd = np.abs(rows.delta[group])
-    names = rows.side.pool.texts(rows.side.names_at(rows.row[group]))
-    keyed = zip((-absd).tolist(), names, rows.tiebreak[group].tolist(), group.tolist())
-    return [(row, name) for _, name, _, row in heapq.nsmallest(LISTED, keyed)]
-
-
-def _row_dicts(rows, chosen):
-    """The JSON rows of the chosen (position, name) pairs."""
+def _row_dicts(rows, listed):
+    """{crate number: its JSON rows} of the chosen (position, name) pairs of one kind."""
+    chosen = [pair for pairs in listed.values() for pair in pairs]
+    if not chosen:
+        return {}
     pos = np.asarray([p for p, _ in chosen], np.int64)
     pool = rows.side.pool
     codes = rows.side.section_codes[rows.row[pos]]
@@ -375,12 +377,16 @@ def _row_dicts(rows, chosen):
     old = rows.old[pos].tolist() if rows.old is not None else [None] * len(pos)
     new = rows.new[pos].tolist() if rows.new is not None else [None] * len(pos)
     how = rows.how[pos].tolist() if rows.how is not None else [0] * len(pos)
-    out = []
+    made = []
     for (_, name), section, a, b, h in zip(chosen, sections, old, new, how):
         row = {"name": name, "section": section, "old": a, "new": b, "delta": (b or 0) - (a or 0)}
         if h:
             row["match"] = PASSES[h]
-        out.append(row)
+        made.append(row)
+    out, at = {}, 0
+    for crate, pairs in listed.items():
+        out[crate] = made[at:at + len(pairs)]
+        at += len(pairs)
     return out
 
 
@@ -422,6 +428,7 @@ def diff_tables(old, new, threshold=None, whole=None):
     before, after = old.crate_sums(), new.crate_sums()
     listed = {kind: _listed(rows, limit) for kind, rows in kinds.items()}
     folded = {kind: _folded(rows, listed[kind], len(names)) for kind, rows in kinds.items()}
+    made = {kind: _row_dicts(rows, listed[kind]) for kind, rows in kinds.items()}
     present = sorted(set().union(*(np.unique(rows.crate).tolist() for rows in kinds.values())))
     out = []
     for k in present:
@@ -434,8 +441,7 @@ def diff_tables(old, new, threshold=None, whole=None):
                 count, delta = folded[kind][k]
                 entry["folded"][kind] = {"count": count, "delta": delta}
         for kind in KINDS:
-            chosen = listed[kind].get(k)
-            entry[kind] = _row_dicts(kinds[kind], chosen) if chosen else []
+            entry[kind] = made[kind].get(k, [])
         out.append(entry)
     out.sort(key=lambda e: (-abs(e["delta"]), e["crate"]))
     oa, ob = old.overhead, new.overhead
