@@ -1,6 +1,6 @@
 """The cffi module itself built with SIZEKIT_SANITIZE=address, driven from Python on hostile bytes.
 
-Every input goes through every exported function, the estimate through sizekit's own
+Every input goes through every exported function (also read as a string table of names), the estimate through sizekit's own
 wrapper (sizekit.elf.backends.CBackend: estimate_packed, estimate_pieces, upx_check) as
 the measure stage calls it. Inputs: truncations and header mutations of /bin/true and
 /usr/bin/ls (150 KB, so matches reach far offsets), and every 50th input /usr/bin/gpg-agent
@@ -59,6 +59,26 @@ DRIVER = textwrap.dedent("""
         rc, pieces, total, _ = backend.estimate_pieces(bytes(data), 2 - (i >> 1) % 2)
         assert rc == (0 if data else -2) and (total > 0) == bool(data)
         assert backend.upx_check(bytes(data))[0] == 0
+        # The bytes as a string table: names at any offset, the last one without a NUL.
+        import numpy as np
+        offs = np.array([rng.randrange(len(data) + 1) for _ in range(rng.randrange(40))], np.uint64)
+        sizes = np.array([rng.randrange(3) for _ in range(len(offs))], np.uint64)
+        rc, hashes, lens, _ = backend.name_hashes(bytes(data), offs, i)
+        assert rc == 0 and all(int(o) + int(n) <= len(data) for o, n in zip(offs, lens))
+        rc, order, _ = backend.name_order(bytes(data), offs, sizes)
+        assert rc == 0 and sorted(order.tolist()) == list(range(len(offs)))
+        if len(offs):
+            bad = offs.copy()
+            bad[-1] = len(data) + 1
+            assert backend.name_hashes(bytes(data), bad, 0)[0] == -12
+            assert backend.name_order(bytes(data), bad, sizes)[0] == -12
+        cap = 1 << rng.randrange(1, 8)
+        keys, vals = np.zeros(cap, np.uint64), np.zeros(cap, np.uint32)
+        k = hashes[:cap // 4 * 3]
+        rc, used = backend.index_put(keys, vals, cap, 0, k, np.arange(len(k), dtype=np.uint32))
+        assert rc == 0 and used == len(set(k.tolist()))
+        rc, got = backend.index_get(keys, vals, cap, hashes)
+        assert rc == 0 and all(g >= 0 for g in got[:len(k)].tolist())
         count += 1
     print(count)
 """)

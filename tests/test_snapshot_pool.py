@@ -11,6 +11,7 @@ from sizekit.elf import demangle as dm
 from sizekit.results import snapshot as sn
 from sizekit.results.snapshot_write import encode
 from sizekit.results.pooling import SnapshotPool
+from sizekit.elf.strtab import Names
 from sizekit.results.symbols import RawSymbols
 from sizekit.utils import limits
 from sizekit.utils.errors import ResultsError, SizekitError
@@ -20,7 +21,7 @@ RESULTS = {"version": 1, "cells": []}
 
 def raw(names, sizes=None, covered=(".text", ".rodata")):
     sizes = sizes or [100 - i for i in range(len(names))]
-    return RawSymbols(raw=list(names), section=np.arange(len(names)) % len(covered), size=np.asarray(sizes),
+    return RawSymbols(raw=Names.of_strings(list(names)), section=np.arange(len(names)) % len(covered), size=np.asarray(sizes),
                       covered=list(covered), sections={c: 1000 for c in covered}, unknown={covered[0]: 7})
 
 

@@ -18,7 +18,7 @@ import sys
 
 import pytest
 
-from bounded import SNAPSHOT_SECONDS, SUPPORTED_MB, assert_bounded, run_sizekit
+from bounded import SUPPORTED_MB, SUPPORTED_SECONDS, assert_bounded, run_sizekit
 from sizekit.elf import bloat
 from sizekit.elf import demangle as dm
 from sizekit.results.symbols import read_symbols
@@ -327,18 +327,19 @@ save(os.path.join(out, "results.json"), results(cells))
 
 @pytest.mark.slow
 def test_supported_size_snapshot(tmp_path):
-    """Taking a snapshot from ELF files at 7,000 cells and 20 builds of 50,000 symbols (1M symbols)
-    whose names are drawn from 100,000, as builds of related crates share them. Unlike reading a
-    snapshot, taking one reads every ELF symbol table and demangles every new name: ~2 s and
-    170 MB here, held to SNAPSHOT_SECONDS (the README says so); 2M symbols take ~2.8 s."""
-    files, n = 20, 50_000
+    """Taking a snapshot from ELF files at the supported size: 7,000 cells and 40 builds of 50,000
+    symbols (2M symbols) whose names are drawn from 100,000, as builds of related crates share
+    them. Unlike reading a snapshot, taking one reads every ELF symbol table and demangles every
+    new name; names are hashed, looked up and ordered from the string tables' bytes in the native
+    module (sizekit.elf.strtab), so it is held to the same bound as every other command."""
+    files, n = 40, 50_000
     subprocess.run([sys.executable, "-c", SUPPORTED.format(tests=os.path.dirname(__file__), out=str(tmp_path / "out"),
                                                            files=files, n=n)], check=True)
     run = run_sizekit("snapshot", "out", "-o", "s.zst", cwd=tmp_path)
     assert run.status == 0, run.stderr
     assert f"7000 cells, {files} artifacts, {files * n:,} symbols" in run.stderr, run.stderr
     print(f"snapshot, supported size: {run.seconds:.2f} s CPU, {run.megabytes:.0f} MB")
-    assert_bounded(run, SNAPSHOT_SECONDS, SUPPORTED_MB)
+    assert_bounded(run, SUPPORTED_SECONDS, SUPPORTED_MB)
 
 
 @pytest.mark.slow

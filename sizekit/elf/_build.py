@@ -6,7 +6,7 @@ from cffi import FFI
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CSRC = os.path.join(os.path.dirname(os.path.dirname(HERE)), "csrc")
-# hash.c, elf.c, lz.c, price.c, filters.c, layout.c, upx.c: one file per job, sharing
+# hash.c, elf.c, lz.c, price.c, filters.c, layout.c, upx.c, names.c: one file per job, sharing
 # internal.h and the generated tables.h (scripts/gen_tables).
 SOURCES = sorted(glob.glob(os.path.join(CSRC, "*.c")))
 
@@ -27,10 +27,10 @@ SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-o
     if os.environ.get("SIZEKIT_SANITIZE") == "address" else []
 
 ffibuilder = FFI()
-ffibuilder.cdef(_cdef_text(_read("sizekit_native.h")))
+ffibuilder.cdef(_cdef_text(_read("sizekit_native.h")) + _cdef_text(_read("names.h")))
 ffibuilder.set_source(
     "sizekit.elf._native",
-    '#include "sizekit_native.h"',
+    '#include "sizekit_native.h"\n#include "names.h"',
     sources=SOURCES,
     include_dirs=[CSRC],
     extra_compile_args=["-O3", "-std=c99", "-Wall", "-Wextra"] + SANITIZE,

@@ -35,6 +35,43 @@ class CBackend:
         return {k: getattr(info, k) for k in ("elfclass", "endian", "machine", "type",
                                                "shoff", "shnum", "shentsize", "shstrndx")}
 
+    def _u64(self, array):
+        return self.ffi.from_buffer("uint64_t[]", array) if len(array) else self.ffi.NULL
+
+    def name_hashes(self, data, offs, seed):
+        """offs: a contiguous uint64 numpy array; hashes and lengths come back as such arrays."""
+        import numpy as np  # lazy: only the snapshot and diff commands ask
+        hashes, lens = np.empty(len(offs), np.uint64), np.empty(len(offs), np.uint64)
+        bad = self.ffi.new("size_t *")
+        rc = self.lib.sk_name_hashes(self._buf(data), len(data), self._u64(offs), len(offs), seed,
+                                     self._u64(hashes), self._u64(lens), bad)
+        return rc, hashes, lens, bad[0]
+
+    def name_order(self, data, offs, sizes):
+        """offs, sizes: contiguous uint64 numpy arrays; the order comes back as one."""
+        import numpy as np
+        order = np.empty(len(offs), np.uint64)
+        bad = self.ffi.new("size_t *")
+        rc = self.lib.sk_name_order(self._buf(data), len(data), self._u64(offs), self._u64(sizes),
+                                    len(offs), self._u64(order), bad)
+        return rc, order, bad[0]
+
+    def index_put(self, keys, vals, cap, used, k, v):
+        """keys, vals: the table's uint64 and uint32 numpy arrays (changed in place); k, v: numpy arrays."""
+        count = self.ffi.new("size_t *", used)
+        rc = self.lib.sk_index_put(self.ffi.from_buffer("uint64_t[]", keys), self.ffi.from_buffer("uint32_t[]", vals),
+                                   cap, count, self._u64(k),
+                                   self.ffi.from_buffer("uint32_t[]", v) if len(v) else self.ffi.NULL, len(k))
+        return rc, count[0]
+
+    def index_get(self, keys, vals, cap, k):
+        import numpy as np
+        out = np.empty(len(k), np.int64)
+        rc = self.lib.sk_index_get(self.ffi.from_buffer("uint64_t[]", keys), self.ffi.from_buffer("uint32_t[]", vals),
+                                   cap, self._u64(k), len(k),
+                                   self.ffi.from_buffer("int64_t[]", out) if len(k) else self.ffi.NULL)
+        return rc, out
+
     def elf_info_read(self, data):
         info = self.ffi.new("sk_elf_info *")
         rc = self.lib.sk_elf_info_read(self._buf(data), len(data), info)

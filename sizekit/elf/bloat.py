@@ -23,6 +23,7 @@ import numpy as np
 
 from . import demangle as dm
 from . import engine
+from .strtab import Names
 from ..utils import limits
 from ..utils.errors import ElfError
 
@@ -67,7 +68,7 @@ class Attribution:
 
 
 class Symbols:
-    """Symbols as parallel columns, in .symtab order: names (a list of str), and numpy arrays
+    """Symbols as parallel columns, in .symtab order: names (a strtab.Names), and numpy arrays
     value (uint64; object, holding Python ints, if a TLS symbol's value passed 2^64), size
     (uint64) and shndx (int64)."""
 
@@ -85,7 +86,7 @@ class Symbols:
 
     def take(self, index):
         """The symbols at index (an integer array), in its order."""
-        return Symbols(pick(self.names, index), self.value[index], self.size[index], self.shndx[index])
+        return Symbols(self.names.take(index), self.value[index], self.size[index], self.shndx[index])
 
 
 def sized_symbols(elf):
@@ -197,7 +198,7 @@ def owned_bytes(syms, covered, split_std=False, cache=None):
     """owned() as rows: yields (section, raw name, display name, crate, bytes) in its order;
     names are described (demangled, given a crate) once each, through cache (demangle.describe_each)."""
     index, where, nbytes = owned(syms, covered)
-    raw = pick(syms.names, index)
+    raw = syms.names.take(index).texts()
     described = dm.describe_each(raw, split_std, cache)
     for r, (name, crate), pos, n in zip(raw, described, where.tolist(), nbytes.tolist()):
         yield covered[pos], r, name, crate, n
@@ -437,24 +438,7 @@ def _symbols(path, data, strtab, dtype, sections, tls_base, filesize):
 
 
 def _names(strtab, offsets):
-    """The NUL-terminated string at each offset of strtab (to its end if none), decoded as UTF-8
-    with U+FFFD for bad bytes. An ASCII table is decoded once and split at its NULs; a name that
-    starts inside another (a linker's shared suffix) or a table with other bytes, one at a time."""
-    nuls = np.flatnonzero(np.frombuffer(strtab, np.uint8) == 0)
-    starts = np.concatenate(([0], nuls + 1))  # where each piece of split("\0") begins
-    at = np.searchsorted(starts, offsets)
-    if strtab.isascii():
-        pieces = strtab.decode("ascii").split("\0")
-        exact = at < len(starts)
-        exact[exact] = starts[at[exact]] == offsets[exact]
-        names = pick(pieces, np.where(exact, at, 0))
-        for i in np.flatnonzero(~exact).tolist():
-            names[i] = _name_at(strtab, int(offsets[i]))
-        return names
-    stops = np.append(nuls, len(strtab))[np.searchsorted(nuls, offsets)]
-    return [strtab[a:b].decode("utf-8", "replace") for a, b in zip(offsets.tolist(), stops.tolist())]
-
-
-def _name_at(strtab, offset):
-    stop = strtab.find(b"\0", offset)
-    return strtab[offset:stop if stop >= 0 else len(strtab)].decode("utf-8", "replace")
+    """The NUL-terminated name at each offset of strtab (to its end if none; an offset past the
+    table is the empty name), as a strtab.Names: decoded as UTF-8 with U+FFFD for bad bytes, and
+    only when asked."""
+    return Names.from_strtab(strtab, offsets)

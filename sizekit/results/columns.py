@@ -11,6 +11,8 @@ from collections import defaultdict
 
 import numpy as np
 
+from ..elf.strtab import Names
+
 NAME_IS_RAW = 0xFFFFFFFF       # in the name column: the name is the raw name (as on disk)
 
 
@@ -112,20 +114,21 @@ class Pool:
         return distinct, lut[column]
 
     def raw_names(self):
-        """(indices of the strings that are some symbol's raw name, Python's hash of their UTF-8 bytes).
+        """(indices of the strings that are some symbol's raw name, the hash of their UTF-8 bytes).
         Every string counts when the pool does not know (a list's). Not kept: at the limits the
         hashes of two pools are ~50 MB, and a diff needs them once per pair of pools."""
         ids = self.raw_ids if self.raw_ids is not None else np.arange(len(self), dtype=np.int32)
         return ids, self.hashes(ids)
 
-    def hashes(self, ids, piece=1 << 15):
-        """Python's hash of the UTF-8 bytes of the strings at ids, a piece at a time (the slices and
-        their offsets as Python objects would be tens of MB at once)."""
-        out = np.empty(len(ids), np.int64)
-        for at in range(0, len(ids), piece):
-            part = ids[at:at + piece]
-            out[at:at + len(part)] = np.fromiter(map(hash, self.encoded(part)), np.int64, len(part))
-        return out
+    def hashes(self, ids):
+        """The 64-bit hash (sizekit.elf.strtab's, seeded per process) of the UTF-8 bytes of the
+        strings at ids, as int64, worked out in the native module from the pool's bytes."""
+        if self.strings is not None and self.data == b"" and self.strings:
+            # A list's pool (a snapshot just taken): its bytes, made once.
+            names = Names.of_strings(self.strings)
+            self.data, self.ends = names.table, np.append(names.offsets[1:] - 1, len(names.table) - 1)
+        starts = np.where(ids > 0, self.ends[np.maximum(ids, 1) - 1].astype(np.int64) + 1, 0) if len(ids) else ids
+        return Names(self.data, starts).hashes()[0].view(np.int64)
 
     def lengths(self, ids):
         """The UTF-8 byte length of the strings at ids."""

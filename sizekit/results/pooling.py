@@ -17,6 +17,7 @@ import operator
 import numpy as np
 
 from ..elf import demangle as dm
+from ..elf.strtab import HashIndex
 from ..utils import limits
 from ..utils.errors import SizekitError
 from .columns import NAME_IS_RAW, ColumnTable, Interner, Pool
@@ -36,6 +37,9 @@ class SnapshotPool:
         self.name_of = np.zeros(0, np.uint32)
         self.crate_of = np.zeros(0, np.uint32)
         self.is_raw = np.zeros(0, bool)
+        # The raw names seen, by hash: rows are looked up by the hash of their bytes in the string
+        # table (both in C), not as Python strings.
+        self.raw_index = HashIndex()
         self.parts = []                            # per artifact: (raw ids, section ids, sizes, RawSymbols)
         self.demangler = dm.backend_name()
 
@@ -46,11 +50,12 @@ class SnapshotPool:
                    "symbols an artifact")
         self._fits(self.symbols + n, limits.SNAPSHOT_SYMBOLS.value, f"{n:,} symbols",
                    limits.SNAPSHOT_SYMBOLS, "symbols")
-        found = self.interner.find(got.raw)      # each row's string index, -1 for a string not seen
-        known = found >= 0
-        known[known] = self.is_raw[found[known]]
-        fresh = list(dict.fromkeys(itertools.compress(got.raw, ~known)))
-        del known
+        hashes, _ = got.raw.hashes()
+        found = self.raw_index.get(hashes)            # each row's string index, -1 for a raw name not seen
+        unseen = np.flatnonzero(found < 0)
+        # The distinct new names, in order of their first row: decoded, the only ones that are.
+        firsts = unseen[np.sort(np.unique(hashes[unseen], return_index=True)[1])]
+        fresh = got.raw.take(firsts).texts()
         # No snapshot holds more strings than SNAPSHOT_STRINGS, so no more raw names than that are
         # demangled for one, kept or not: what bounds the work when artifacts keep being refused.
         self._fits(self.demangled + len(fresh), limits.SNAPSHOT_STRINGS.value,
@@ -74,15 +79,17 @@ class SnapshotPool:
         self.name_of[fresh_ids] = name_ids
         self.crate_of[fresh_ids] = crate_ids
         self.is_raw[fresh_ids] = True
-        # Only rows whose string was not seen are looked up again: the rest have their index.
-        unseen = found < 0
-        found[unseen] = self.interner.ids(list(itertools.compress(got.raw, unseen)))
+        self.raw_index.put(hashes[firsts], fresh_ids)
+        # Only rows whose name was not seen are looked up again: the rest have their index.
+        found[unseen] = self.raw_index.get(hashes[unseen])
         raw_ids = found.astype(np.uint32)
-        del found, unseen
+        del found, unseen, hashes, firsts
         section_ids = self.interner.ids(got.covered)[got.section]
         self.string_bytes += added
         self.symbols += n
-        self.parts.append((raw_ids, section_ids, np.asarray(got.size, np.int64), got.sections, got.unknown))
+        # Sizes as a snapshot stores them, u32 (no symbol of an ELF within the limits is larger).
+        sizes = np.minimum(np.asarray(got.size, np.uint64), np.uint64(0xFFFFFFFF)).astype(np.uint32)
+        self.parts.append((raw_ids, section_ids, sizes, got.sections, got.unknown))
 
     @staticmethod
     def _fits(value, top, what, limit, unit):

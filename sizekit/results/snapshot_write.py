@@ -20,7 +20,7 @@ from .snapshot import FORMAT, LEVEL, MAGIC, VERSION
 def encode(snap, path="the snapshot"):
     """The snapshot as the bytes of one zstd frame. Raises ResultsError naming path when the
     reader would refuse it (a limit of sizekit.utils.limits): sizekit writes only what it reads."""
-    strings, cols = gather(snap.tables)
+    strings, columns = gather(snap.tables)
     artifacts = []
     start = 0
     for table, meta in zip(snap.tables, snap.artifacts):
@@ -39,13 +39,14 @@ def encode(snap, path="the snapshot"):
     _check_writable(path, head, len(strings), len(pool), start)
     # Compressed piece by piece into one frame that declares its size: the payload is never
     # joined in memory.
-    pieces = [MAGIC, struct.pack("<I", len(head)), head, pool, *(c.astype("<u4", copy=False) for c in cols)]
+    pieces = [MAGIC, struct.pack("<I", len(head)), head, pool]
     out = io.BytesIO()
     compressor = zstandard.ZstdCompressor(level=LEVEL, write_content_size=True, threads=0)
-    with compressor.stream_writer(out, size=sum(p.nbytes if hasattr(p, "nbytes") else len(p) for p in pieces),
-                                  closefd=False) as writer:
+    with compressor.stream_writer(out, size=sum(map(len, pieces)) + 20 * start, closefd=False) as writer:
         for piece in pieces:
             writer.write(piece)
+        for part in columns():
+            writer.write(np.ascontiguousarray(part, "<u4").tobytes())   # one table's part: small
     return out.getvalue()
 
 
@@ -65,15 +66,16 @@ def _check_writable(path, head, nstr, sbytes, nsym):
 
 
 def gather(tables):
-    """(the pool's strings, [raw, name, crate, section, size] as u32 arrays) of the tables written
-    together: the ColumnTables of one pool of strings (SnapshotPool's) as they are, any others
-    numbered into a pool of their own."""
+    """(the pool's strings, a function yielding the columns raw, name, crate, section and size in
+    turn, each table's part of a column as a u32 array) of the tables written together: the
+    ColumnTables of one pool of strings (SnapshotPool's) as they are, any others numbered into a
+    pool of their own. The parts are made as the writer streams them, so no column is whole."""
     pools = {id(t.pool) for t in tables if isinstance(t, ColumnTable)}
     if tables and len(pools) == 1 and all(isinstance(t, ColumnTable) for t in tables) \
             and tables[0].pool.strings is not None:
-        joined = [np.concatenate(c).astype(np.uint32) if c else np.zeros(0, np.uint32) for c in zip(*(
-            (t.raw_ids, t._name, t.crate_ids, t.section_ids, np.minimum(t.sizes, 0xFFFFFFFF)) for t in tables))]
-        return tables[0].pool.strings, joined or [np.zeros(0, np.uint32)] * 5
+        columns = (lambda t: t.raw_ids, lambda t: t._name, lambda t: t.crate_ids, lambda t: t.section_ids,
+                   lambda t: _u32(t.sizes))
+        return tables[0].pool.strings, lambda: (column(t) for column in columns for t in tables)
     interner = Interner()
     cols: list = [[] for _ in range(5)]
     for t in tables:
@@ -83,8 +85,16 @@ def gather(tables):
         cols[1].append(np.where(same, NAME_IS_RAW, interner.ids(name)).astype(np.uint32))
         cols[2].append(interner.ids(list(t.crate)))
         cols[3].append(interner.ids(list(t.section)))
-        cols[4].append(np.minimum(np.asarray(list(t.size), np.int64), 0xFFFFFFFF).astype(np.uint32))
-    return interner.strings(), [np.concatenate(c) if c else np.zeros(0, np.uint32) for c in cols]
+        cols[4].append(_u32(np.asarray(list(t.size), np.int64)))
+    return interner.strings(), lambda: (part for col in cols for part in col)
+
+
+def _u32(sizes):
+    """Sizes as the u32 a snapshot stores (a larger one, which no ELF within the limits has, is clipped)."""
+    sizes = np.asarray(sizes)
+    if sizes.dtype == np.uint32:
+        return sizes
+    return np.minimum(sizes, 0xFFFFFFFF).astype(np.uint32)
 
 
 def write_snapshot(path, snap):

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..elf import bloat
 from ..elf import demangle as dm
+from ..elf.strtab import Names
 
 
 @dataclass
@@ -52,7 +53,7 @@ class RawSymbols:
     """One artifact's symbols before demangling, largest first: what read_symbols and a snapshot's
     pool (sizekit.results.pooling) both start from."""
 
-    raw: list            # the name in .symtab of each row
+    raw: Names           # the name in .symtab of each row (bytes in the string table until asked)
     section: np.ndarray  # each row's index into covered
     size: np.ndarray     # each row's bytes
     covered: list        # the covered section names, in file order
@@ -71,7 +72,7 @@ def read_raw(path):
     del elf["symbols"]
     covered = bloat.default_sections(elf, syms)
     index, where, nbytes = bloat.owned(syms, covered)
-    raw = bloat.pick(syms.names, index)
+    raw = syms.names.take(index)
     del syms, index
     unknown = {}
     for pos, s in enumerate(covered):
@@ -79,8 +80,8 @@ def read_raw(path):
         if s["size"] - got:
             unknown[s["name"]] = s["size"] - got
     # Largest first, then by raw name; equal keys keep owned()'s order (a stable sort).
-    order = _by_size_then_name(raw, nbytes)
-    return RawSymbols(raw=bloat.pick(raw, order), section=where[order], size=nbytes[order],
+    order = raw.order(nbytes)
+    return RawSymbols(raw=raw.take(order), section=where[order], size=nbytes[order],
                       covered=[s["name"] for s in covered], sections={s["name"]: s["size"] for s in covered},
                       unknown=unknown)
 
@@ -89,7 +90,7 @@ def read_symbols(path, split_std=False, cache=None):
     """The SymbolTable of the ELF at path (errors as read_raw's). cache: a dict shared by several
     files, so each distinct name is demangled once (see demangle.describe_each)."""
     got = read_raw(path)
-    table = SymbolTable(raw=got.raw, sections=got.sections, unknown=got.unknown, demangler=dm.backend_name())
+    table = SymbolTable(raw=got.raw.texts(), sections=got.sections, unknown=got.unknown, demangler=dm.backend_name())
     described = dm.describe_each(table.raw, split_std, cache)
     table.name = [p[0] for p in described]
     table.crate = [p[1] for p in described]
@@ -97,12 +98,3 @@ def read_symbols(path, split_std=False, cache=None):
     table.section = bloat.pick(got.covered, got.section)
     table.size = got.size.tolist()
     return table
-
-
-def _by_size_then_name(raw, nbytes):
-    """The order of rows by (-bytes, raw name), stable, as an integer array."""
-    if not len(raw):
-        return np.zeros(0, np.int64)
-    rank = np.empty(len(raw), np.int64)
-    rank[sorted(range(len(raw)), key=raw.__getitem__)] = np.arange(len(raw))
-    return np.lexsort((rank, ~nbytes.astype(np.uint64)))

@@ -383,10 +383,10 @@ def _row_dicts(rows, listed):
         if h:
             row["match"] = PASSES[h]
         made.append(row)
-    out, at = {}, 0
+    out, first = {}, 0
     for crate, pairs in listed.items():
-        out[crate] = made[at:at + len(pairs)]
-        at += len(pairs)
+        out[crate] = made[first:first + len(pairs)]
+        first += len(pairs)
     return out
 
 
