@@ -204,59 +204,6 @@ def hash_file(path) -> int:
         return _impl.hash64(buf, 0)
 
 
-def name_hashes(data, offsets, seed):
-    """(hashes, lengths) of the names at offsets (a uint64 array) in the string table data, as
-    uint64 arrays: a name runs from its offset to the next NUL (or the end), its hash is
-    hash_bytes' with seed. An offset past the table is a ValueError (callers clip them)."""
-    import numpy as np  # lazy: only the snapshot and diff commands ask
-    offsets = np.ascontiguousarray(offsets, np.uint64)
-    if BACKEND == "c":
-        rc, hashes, lengths, bad = _impl.name_hashes(_as_buffer(data), offsets, seed & 0xFFFFFFFFFFFFFFFF)
-    else:
-        rc, hashes, lengths, bad = _impl.name_hashes(_as_buffer(data), offsets.tolist(), seed & 0xFFFFFFFFFFFFFFFF)
-        hashes, lengths = np.asarray(hashes, np.uint64), np.asarray(lengths, np.uint64)
-    if rc != 0:
-        raise ValueError(f"name offset {int(offsets[bad])} is past the string table's {len(data)} bytes")
-    return hashes, lengths
-
-
-def name_order(data, offsets, sizes):
-    """The rows of names at offsets in the string table data, by size (largest first), then name
-    bytes (a name before any it is a prefix of), then row: an int64 array."""
-    import numpy as np
-    offsets = np.ascontiguousarray(offsets, np.uint64)
-    sizes = np.ascontiguousarray(sizes, np.uint64)
-    if BACKEND == "c":
-        rc, order, bad = _impl.name_order(_as_buffer(data), offsets, sizes)
-    else:
-        rc, order, bad = _impl.name_order(_as_buffer(data), offsets.tolist(), sizes.tolist())
-    if rc != 0:
-        raise ValueError(f"name offset {int(offsets[bad])} is past the string table's {len(data)} bytes")
-    return np.asarray(order, np.int64)
-
-
-def index_put(keys, vals, cap, used, k, v):
-    """Put the pairs (k[i], v[i]) into the hash table keys/vals of cap slots with used filled
-    (changed in place; see sizekit.elf.strtab.HashIndex); returns how many are filled now."""
-    import numpy as np
-    k, v = np.ascontiguousarray(k, np.uint64), np.ascontiguousarray(v, np.uint32)
-    rc, used = _impl.index_put(keys, vals, cap, used, k, v) if BACKEND == "c" else \
-        _impl.index_put(keys, vals, cap, used, k.tolist(), v.tolist())
-    if rc != 0:
-        raise ValueError(f"hash table of {cap} slots, {used} filled: cannot put {len(k)} more (code {rc})")
-    return used
-
-
-def index_get(keys, vals, cap, k):
-    """The value of each key of k in the hash table keys/vals, or -1: an int64 array."""
-    import numpy as np
-    k = np.ascontiguousarray(k, np.uint64)
-    rc, out = _impl.index_get(keys, vals, cap, k) if BACKEND == "c" else _impl.index_get(keys, vals, cap, k.tolist())
-    if rc != 0:
-        raise ValueError(f"not a hash table of {cap} slots (code {rc})")
-    return np.asarray(out, np.int64)
-
-
 def hash_hex(value: int) -> str:
     """16 lowercase hex digits."""
     return format(value & 0xFFFFFFFFFFFFFFFF, "016x")

@@ -3,7 +3,8 @@
 A row's name is the UTF-8 bytes from its offset to the next NUL (or the table's end). Taking a
 snapshot reads a million names; as Python strings they cost more than everything else it does
 (decoding, sorting, looking each up). A Names keeps the table's bytes and the offsets, hashes
-and orders them in the native module (sizekit.elf.engine), and decodes only the rows asked for.
+and orders them in the native module (csrc/names.c, through sizekit.elf.engine's backend), and
+decodes only the rows asked for.
 """
 import os
 
@@ -14,6 +15,60 @@ from . import engine
 # Names are keyed by a 64-bit hash seeded afresh in each process, so no file can aim two names at
 # one key; by chance, two of a snapshot's 2M names share one about once in 10^7 runs.
 SEED = int.from_bytes(os.urandom(8), "little")
+_M64 = (1 << 64) - 1
+
+
+# The native module's name functions (csrc/names.c) over either backend, as numpy arrays: the C one
+# writes into the arrays, the Python port (SIZEKIT_BACKEND=python) takes and gives lists.
+
+def name_hashes(data, offsets, seed):
+    """(hashes, lengths) of the names at offsets (a uint64 array) in the string table data, as
+    uint64 arrays: a name runs from its offset to the next NUL (or the end), its hash is
+    hash_bytes' with seed. An offset past the table is a ValueError (callers clip them)."""
+    offsets = np.ascontiguousarray(offsets, np.uint64)
+    if engine.BACKEND == "c":
+        rc, hashes, lengths, bad = engine._impl.name_hashes(engine._as_buffer(data), offsets, seed & _M64)
+    else:
+        rc, hashes, lengths, bad = engine._impl.name_hashes(engine._as_buffer(data), offsets.tolist(), seed & _M64)
+        hashes, lengths = np.asarray(hashes, np.uint64), np.asarray(lengths, np.uint64)
+    if rc != 0:
+        raise ValueError(f"name offset {int(offsets[bad])} is past the string table's {len(data)} bytes")
+    return hashes, lengths
+
+
+def name_order(data, offsets, sizes):
+    """The rows of names at offsets in the string table data, by size (largest first), then name
+    bytes (a name before any it is a prefix of), then row: an int64 array."""
+    offsets = np.ascontiguousarray(offsets, np.uint64)
+    sizes = np.ascontiguousarray(sizes, np.uint64)
+    if engine.BACKEND == "c":
+        rc, order, bad = engine._impl.name_order(engine._as_buffer(data), offsets, sizes)
+    else:
+        rc, order, bad = engine._impl.name_order(engine._as_buffer(data), offsets.tolist(), sizes.tolist())
+    if rc != 0:
+        raise ValueError(f"name offset {int(offsets[bad])} is past the string table's {len(data)} bytes")
+    return np.asarray(order, np.int64)
+
+
+def index_put(keys, vals, cap, used, k, v):
+    """Put the pairs (k[i], v[i]) into the hash table keys/vals of cap slots with used filled
+    (changed in place; see HashIndex); returns how many are filled now."""
+    k, v = np.ascontiguousarray(k, np.uint64), np.ascontiguousarray(v, np.uint32)
+    rc, used = engine._impl.index_put(keys, vals, cap, used, k, v) if engine.BACKEND == "c" else \
+        engine._impl.index_put(keys, vals, cap, used, k.tolist(), v.tolist())
+    if rc != 0:
+        raise ValueError(f"hash table of {cap} slots, {used} filled: cannot put {len(k)} more (code {rc})")
+    return used
+
+
+def index_get(keys, vals, cap, k):
+    """The value of each key of k in the hash table keys/vals, or -1: an int64 array."""
+    k = np.ascontiguousarray(k, np.uint64)
+    rc, out = engine._impl.index_get(keys, vals, cap, k) if engine.BACKEND == "c" else \
+        engine._impl.index_get(keys, vals, cap, k.tolist())
+    if rc != 0:
+        raise ValueError(f"not a hash table of {cap} slots (code {rc})")
+    return np.asarray(out, np.int64)
 
 
 class Names:
@@ -70,12 +125,12 @@ class Names:
         return Names(self.table, self.offsets[index])
 
     def hashes(self, seed=SEED):
-        """(hash, byte length) of each name, as uint64 arrays (engine.name_hashes)."""
-        return engine.name_hashes(self.table, self.offsets, seed)
+        """(hash, byte length) of each name, as uint64 arrays (name_hashes)."""
+        return name_hashes(self.table, self.offsets, seed)
 
     def order(self, sizes):
-        """The rows by size (largest first), then name, then row (engine.name_order)."""
-        return engine.name_order(self.table, self.offsets, sizes)
+        """The rows by size (largest first), then name, then row (name_order)."""
+        return name_order(self.table, self.offsets, sizes)
 
 
 class HashIndex:
@@ -94,15 +149,15 @@ class HashIndex:
         """Add (or replace) each key's value."""
         while (self.used + len(keys)) > len(self.keys) // 4 * 3:
             self._grow()
-        self.used = engine.index_put(self.keys, self.vals, len(self.keys), self.used, keys, values)
+        self.used = index_put(self.keys, self.vals, len(self.keys), self.used, keys, values)
 
     def get(self, keys):
         """Each key's value, or -1 (an int64 array)."""
-        return engine.index_get(self.keys, self.vals, len(self.keys), keys)
+        return index_get(self.keys, self.vals, len(self.keys), keys)
 
     def _grow(self):
         live = np.flatnonzero(self.vals)
         keys, values = self.keys[live], self.vals[live] - 1
         cap = 2 * len(self.keys)
         self.keys, self.vals, self.used = np.zeros(cap, np.uint64), np.zeros(cap, np.uint32), 0
-        self.used = engine.index_put(self.keys, self.vals, cap, 0, keys, values)
+        self.used = index_put(self.keys, self.vals, cap, 0, keys, values)

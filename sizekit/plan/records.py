@@ -16,6 +16,7 @@ from typing import ClassVar, Optional
 
 from ..utils.errors import UsageError
 from ..utils.fsutil import read_json, write_json_if_changed
+from ..utils.jsontypes import TYPE_NAMES
 
 
 class RecordError(UsageError):
@@ -39,16 +40,12 @@ def _accepts(hint, value):
     return type(value) is base
 
 
-_JSON_NAMES = {str: "a string", int: "a whole number", float: "a number", bool: "true or false",
-               dict: "an object", list: "a list", type(None): "null"}
-
-
 def _json_type_name(hint):
-    return _JSON_NAMES.get(typing.get_origin(hint) or hint, str(hint))
+    return TYPE_NAMES.get(typing.get_origin(hint) or hint, str(hint))
 
 
 def _json_type(value):
-    return _JSON_NAMES.get(type(value), type(value).__name__)
+    return TYPE_NAMES.get(type(value), type(value).__name__)
 
 
 @dataclass

@@ -11,6 +11,7 @@ import re
 
 from ..utils import limits
 from ..utils.errors import ResultsError
+from ..utils.jsontypes import TYPE_NAMES
 from ..utils.names import crate_name_problem
 from ..utils.fsutil import atomic_write_text
 from ..utils.safeio import FileProblem, read_text
@@ -33,8 +34,7 @@ class BYTES:
 
 
 STR, SIZE, OBJ = (str,), (BYTES,), (dict,)
-NAMES = {str: "a string", BYTES: "a byte count", bool: "true or false", list: "a list", dict: "an object",
-         NULL: "null"}
+NAMES = {**TYPE_NAMES, BYTES: "a byte count"}
 
 
 
