@@ -177,3 +177,13 @@ def test_bench_check_names_the_block_and_write_fills_it(tmp_path, capsys):
     assert bf.main(["--write", "--root", str(tmp_path)]) == 0
     assert (tmp_path / "README.md").read_text() == "# x\n\n" + block.replace("0.30", "0.21")
     assert bf.main(["--check", "--root", str(tmp_path)]) == 0
+
+
+def test_the_estimate_band_the_readme_names_is_the_models():
+    """The README names EST_BAND's value in prose: it is the one csrc/tables.json holds."""
+    from sizekit.elf.pyport.tables import EST_BAND
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+        text = " ".join(f.read().split())
+    found = re.search(r"`EST_BAND` in `csrc/tables\.json`, (\d+) per mille: (\d+(?:\.\d+)?)%", text)
+    assert found, "the README no longer names EST_BAND's value where this test looks"
+    assert int(found.group(1)) == EST_BAND and float(found.group(2)) == EST_BAND / 10
