@@ -51,8 +51,8 @@ SYMBOL_NAME_BYTES = Limit(64 * KiB, "bytes", "snapshot", "one symbol name")
 
 # ---- ELF files (sizekit.elf): sections, bloat, estimate, snapshot's symbols
 ELF_BYTES = Limit(256 * MiB, "bytes", "ELF file", "file size for `sizekit sections` (its pages are read: memory)")
-ESTIMATE_BYTES = Limit(8 * MiB, "bytes", "ELF file", "file size for `sizekit estimate` (the model reads every byte, "
-                                                      "up to 0.5 s a MiB; `--max-bytes` raises it)")
+ESTIMATE_BYTES = Limit(8 * MiB, "bytes", "ELF file", "file size for `sizekit estimate` (the model reads every byte: "
+                                                      "time follows size; `--max-bytes` raises it)")
 ELF_SECTIONS = Limit(65_536, "count", "ELF file", "sections")
 ELF_SYMBOLS = Limit(500_000, "count", "ELF file", "symbols in .symtab (each is demangled: `bloat` of 500,000 "
                                                   "stays in the 10 s and 500 MB bound; librustc_driver.so has 165,000)")
