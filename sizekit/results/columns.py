@@ -16,6 +16,15 @@ from ..elf.strtab import Names
 NAME_IS_RAW = 0xFFFFFFFF       # in the name column: the name is the raw name (as on disk)
 
 
+def u32_sizes(sizes):
+    """Symbol sizes as the u32 column a snapshot stores (a larger one, which no ELF within the
+    limits has, is clipped): what a snapshot's pool keeps and its writer writes."""
+    sizes = np.asarray(sizes)
+    if sizes.dtype == np.uint32:
+        return sizes
+    return np.minimum(sizes, 0xFFFFFFFF).astype(np.uint32)
+
+
 class Interner:
     """Strings numbered 0, 1, 2, ... in order of first use, each step in C (a defaultdict whose
     factory counts, driven by map): the one place sizekit gives strings pool indices."""
@@ -34,10 +43,6 @@ class Interner:
     def ids(self, strings):
         """The index of each string (a sized iterable), numbering the new ones, as a u32 array."""
         return np.fromiter(map(self.index.__getitem__, strings), np.uint32, len(strings))
-
-    def find(self, strings):
-        """The index of each string, or -1 where it has none (nothing is numbered), as int64."""
-        return np.fromiter(map(self.index.get, strings, itertools.repeat(-1)), np.int64, len(strings))
 
     def new(self, strings):
         """The distinct strings of an iterable that have no index yet, in order of first use."""
@@ -127,8 +132,7 @@ class Pool:
             # A list's pool (a snapshot just taken): its bytes, made once.
             names = Names.of_strings(self.strings)
             self.data, self.ends = names.table, np.append(names.offsets[1:] - 1, len(names.table) - 1)
-        starts = np.where(ids > 0, self.ends[np.maximum(ids, 1) - 1].astype(np.int64) + 1, 0) if len(ids) else ids
-        return Names(self.data, starts).hashes()[0].view(np.int64)
+        return Names(self.data, self._span_arrays(ids)[0]).hashes()[0].view(np.int64)
 
     def lengths(self, ids):
         """The UTF-8 byte length of the strings at ids."""

@@ -20,7 +20,7 @@ from ..elf import demangle as dm
 from ..elf.strtab import HashIndex
 from ..utils import limits
 from ..utils.errors import SizekitError
-from .columns import NAME_IS_RAW, ColumnTable, Interner, Pool
+from .columns import NAME_IS_RAW, ColumnTable, Interner, Pool, u32_sizes
 
 
 class SnapshotPool:
@@ -87,9 +87,7 @@ class SnapshotPool:
         section_ids = self.interner.ids(got.covered)[got.section]
         self.string_bytes += added
         self.symbols += n
-        # Sizes as a snapshot stores them, u32 (no symbol of an ELF within the limits is larger).
-        sizes = np.minimum(np.asarray(got.size, np.uint64), np.uint64(0xFFFFFFFF)).astype(np.uint32)
-        self.parts.append((raw_ids, section_ids, sizes, got.sections, got.unknown))
+        self.parts.append((raw_ids, section_ids, u32_sizes(got.size), got.sections, got.unknown))
 
     @staticmethod
     def _fits(value, top, what, limit, unit):

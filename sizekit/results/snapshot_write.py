@@ -12,7 +12,7 @@ import zstandard
 from ..utils import limits
 from ..utils.errors import ResultsError
 from ..utils.fsutil import atomic_write_bytes
-from .columns import NAME_IS_RAW, ColumnTable, Interner
+from .columns import NAME_IS_RAW, ColumnTable, Interner, u32_sizes
 from .results_file import json_values
 from .snapshot import FORMAT, LEVEL, MAGIC, VERSION
 
@@ -74,7 +74,7 @@ def gather(tables):
     if tables and len(pools) == 1 and all(isinstance(t, ColumnTable) for t in tables) \
             and tables[0].pool.strings is not None:
         columns = (lambda t: t.raw_ids, lambda t: t._name, lambda t: t.crate_ids, lambda t: t.section_ids,
-                   lambda t: _u32(t.sizes))
+                   lambda t: u32_sizes(t.sizes))
         return tables[0].pool.strings, lambda: (column(t) for column in columns for t in tables)
     interner = Interner()
     cols: list = [[] for _ in range(5)]
@@ -85,16 +85,8 @@ def gather(tables):
         cols[1].append(np.where(same, NAME_IS_RAW, interner.ids(name)).astype(np.uint32))
         cols[2].append(interner.ids(list(t.crate)))
         cols[3].append(interner.ids(list(t.section)))
-        cols[4].append(_u32(np.asarray(list(t.size), np.int64)))
+        cols[4].append(u32_sizes(np.asarray(list(t.size), np.int64)))
     return interner.strings(), lambda: (part for col in cols for part in col)
-
-
-def _u32(sizes):
-    """Sizes as the u32 a snapshot stores (a larger one, which no ELF within the limits has, is clipped)."""
-    sizes = np.asarray(sizes)
-    if sizes.dtype == np.uint32:
-        return sizes
-    return np.minimum(sizes, 0xFFFFFFFF).astype(np.uint32)
 
 
 def write_snapshot(path, snap):
