@@ -1,7 +1,9 @@
-"""make/sizekit.mk through examples/firmware: real builds of the tiny crate with cargo.
+"""make/sizekit.mk through examples/firmware's Makefile: real builds of the tiny crate with cargo.
 
 The example is copied into tmp_path with the same layout (make/, examples/firmware/,
-tests/fixtures/tiny/), so its relative paths hold and nothing is written into the repo.
+tests/fixtures/tiny/), so its relative paths hold and nothing is written into the repo. Its
+matrix.yaml (the image's armv7 server, tests/test_firmware_image.py) is replaced by the firmware's
+host tool, tiny, so these tests of the fragment build in seconds; matrix-tight.yaml is the example's.
 """
 import os
 import shutil
@@ -26,7 +28,25 @@ def firmware(tmp_path_factory):
     shutil.copytree(os.path.join(ROOT, "examples", "firmware"), root / "examples" / "firmware",
                     ignore=shutil.ignore_patterns("out"))
     copy_tiny(root / "tests" / "fixtures" / "tiny")
+    (root / "examples" / "firmware" / "matrix.yaml").write_text(TOOL_MATRIX)
     return str(root / "examples" / "firmware")
+
+
+# The firmware's Rust tool, built release and release-stripped; the stripped one ships.
+TOOL_MATRIX = """\
+version: 1
+output: out
+baseline: release
+crates:
+  tiny:
+    path: ../../tests/fixtures/tiny
+    artifact: bin:tiny
+    smoke: {args: [--version], expect: "tiny 0.1.0"}
+    budget: 2MiB
+variants:
+  - {name: release, profile: release}
+  - {name: release-stripped, from: release, post: [strip]}
+"""
 
 
 def make(folder, *args):

@@ -1,4 +1,5 @@
-/* The firmware image itself: a tiny C main loop (stands in for the real thing). */
+/* The firmware's own C program, /usr/bin/firmware in the image: a tiny main loop standing in
+ * for the board's real one (cross-compiled for armv7 beside the Rust server). */
 #include <stdio.h>
 
 static unsigned blink(unsigned ticks)
