@@ -11,7 +11,8 @@ in even runs, the reverse in odd ones), so neither gets a warmer page cache. Med
 ranges of --runs runs are printed and written with --json. Targets: the whole no-op doit
 <= 1 s, and <= 0.25x the cargo no-ops.
 
-The SCons driver is timed beside doit: `scons` with an SConstruct that declares the same
+The SCons driver is timed beside doit, once the two drivers' results.json are shown to hold the
+same cells and references field by field (paths read relative to each output folder): `scons` with an SConstruct that declares the same
 matrix with output= its own folder (out/scons-bench/out), so doit's state in out/ is not
 touched. When that folder is not built yet, the first SCons run builds the whole matrix
 there (as long as a cold doit build). Target: the whole no-op scons <= 2 s.
@@ -61,6 +62,35 @@ def scons_argv(matrix):
 
 def scons_ran(stdout):
     return [l for l in stdout.splitlines() if l.startswith("sizekit ")]
+
+
+def _relative(value, output):
+    """A record with every path under `output` written relative to it, so two output folders compare."""
+    if isinstance(value, dict):
+        return {k: _relative(v, output) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_relative(v, output) for v in value]
+    if isinstance(value, str):
+        for prefix in (output, os.path.relpath(output, ROOT)):
+            if value.startswith(prefix + "/"):
+                return "OUT/" + value[len(prefix) + 1:]
+    return value
+
+
+def cells_differ(doit_results, doit_output, scons_results, scons_output):
+    """Field by field, the cells and references of two results.json files of one matrix; the differences."""
+    a, b = (api.load_results(p) for p in (doit_results, scons_results))
+    problems = []
+    for part in ("cells", "references"):
+        left = {(r["crate"], r["target"], r.get("variant", r.get("name"))): _relative(r, doit_output) for r in a[part]}
+        right = {(r["crate"], r["target"], r.get("variant", r.get("name"))): _relative(r, scons_output) for r in b[part]}
+        problems += [f"{part}: {'/'.join(k)} only under {'doit' if k in left else 'scons'}" for k in set(left) ^ set(right)]
+        for key in sorted(set(left) & set(right)):
+            for field in sorted(set(left[key]) | set(right[key])):
+                if left[key].get(field) != right[key].get(field):
+                    problems.append(f"{part}: {'/'.join(key)}: {field}: doit {left[key].get(field)!r:.80} "
+                                    f"scons {right[key].get(field)!r:.80}")
+    return len(a["cells"]), problems
 
 
 def scons_ready(argv):
@@ -115,6 +145,16 @@ def main(argv=None):
         print("scons is not installed (pip install scons): timing doit and cargo only")
     elif scons is not None and not scons_ready(scons):
         return 1
+
+    if scons is not None:
+        count, problems = cells_differ(os.path.join(ROOT, "out", "results.json"), os.path.join(ROOT, "out"),
+                                       os.path.join(SCONS_DIR, "out", "results.json"), os.path.join(SCONS_DIR, "out"))
+        print(f"parity: {count} cells and the references under doit and scons, field by field: "
+              f"{'the same' if not problems else f'{len(problems)} differ'}")
+        for line in problems[:20]:
+            print("  " + line)
+        if problems:
+            return 1
 
     def noop_scons():
         out = subprocess.run(scons, cwd=ROOT, capture_output=True, text=True)
