@@ -5,6 +5,7 @@
 #   make sizes         build, shrink and measure every cell of $(SIZEKIT_MATRIX) (doit, incremental)
 #   make size-check    sizes, then fail when a crate is over its budget (`sizekit check`)
 #   make size-report   sizes, then print the markdown report of each crate
+#   make size-snapshot sizes, then a snapshot of them (and of $(SIZEKIT_FILES)) for `sizekit diff`
 #
 # Override on the command line or before the include, e.g.
 #   make size-check SIZEKIT_MATRIX=matrix-tight.yaml SIZEKIT_DOIT_ARGS="-n 2"
@@ -19,8 +20,12 @@ SIZEKIT_RESULTS ?=
 SIZEKIT_DOIT_ARGS ?=
 # K/N builds only shard K of N (one CI machine of N); merge the shards with `sizekit merge`.
 SIZEKIT_SHARD ?=
+# size-snapshot: the file it writes (empty: size-snapshot.sksnap.zst in the output folder), and the
+# files or folders that are not cells to measure with it, as NAME=PATH (a firmware image, say).
+SIZEKIT_SNAPSHOT ?=
+SIZEKIT_FILES ?=
 
-.PHONY: sizes size-check size-report
+.PHONY: sizes size-check size-report size-snapshot
 
 # One cell's final artifact as a file target, for an image or a root file system:
 #
@@ -51,12 +56,22 @@ sizes:
 size-check: sizes
 	$(strip $(SIZEKIT) check --matrix $(SIZEKIT_MATRIX) $(SIZEKIT_RESULTS))
 
-# `sizekit report` rewrites the reports from results.json and prints their paths. The results'
-# path comes from `sizekit plan`, the plan as data (docs/PLAN.md: --json for all of it).
-size-report: sizes
-	@results='$(SIZEKIT_RESULTS)'; \
+# The shell that sets $results to results.json's path: SIZEKIT_RESULTS, else from `sizekit plan`,
+# the plan as data (docs/PLAN.md: --json for all of it).
+sizekit_results = results='$(SIZEKIT_RESULTS)'; \
 	if [ -z "$$results" ]; then \
 		results=$$($(SIZEKIT) plan '$(SIZEKIT_MATRIX)' --get results_json) || exit 2; \
-	fi; \
+	fi
+
+# `sizekit report` rewrites the reports from results.json and prints their paths.
+size-report: sizes
+	@$(sizekit_results); \
 	files=$$($(SIZEKIT) report "$$results") || exit $$?; \
 	for f in $$files; do case "$$f" in *.md) cat "$$f"; echo;; esac; done
+
+# A snapshot of the cells and their symbols, with the bytes of each SIZEKIT_FILES entry, so that
+# `sizekit diff OLD NEW` shows an image growing or shrinking beside the cells.
+size-snapshot: sizes
+	@$(sizekit_results); \
+	snapshot='$(SIZEKIT_SNAPSHOT)'; snapshot=$${snapshot:-$$(dirname "$$results")/size-snapshot.sksnap.zst}; \
+	$(SIZEKIT) snapshot "$$results" -o "$$snapshot" $(foreach f,$(SIZEKIT_FILES),--file '$(f)') && echo "$$snapshot"

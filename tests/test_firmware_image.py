@@ -7,6 +7,7 @@ is written into the repo. Their matrix ships hello-hyper; these tests swap in te
 tiny-server (std only, answers HTTP the same way) through the same matrix file, so each build
 takes seconds. test_real_example builds the example as it is, hello-hyper and all.
 """
+import json
 import os
 import re
 import shutil
@@ -168,6 +169,32 @@ def test_make_source_edit_rebuilds_the_image_cells_and_a_matrix_edit_elsewhere_d
                                        "post:server/armv7-unknown-linux-gnueabihf/small-stripped/strip1"], r.stdout
     assert image.read_bytes() != before
     assert "answered 'Hello, world! (firmware 2)'" in r.stdout
+
+
+def test_the_image_bytes_go_into_snapshots_and_the_diff(repo, tmp_path):
+    """make size-snapshot: every cell and the image's bytes; sizekit diff shows the image moving."""
+    fw = repo / "examples" / "firmware"
+    image = fw / "out" / "firmware.squashfs"
+    r = make(fw, "size-snapshot", f"SIZEKIT_SNAPSHOT={tmp_path / 'old.zst'}")
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    old_bytes = image.stat().st_size
+    # Text that compresses badly, so the image (whose size squashfs rounds to 4 KiB) grows.
+    edit_greeting(repo, "Hello, world! " + os.urandom(12_000).hex())
+    r = make(fw, "size-snapshot", f"SIZEKIT_SNAPSHOT={tmp_path / 'new.zst'}")
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    new_bytes = image.stat().st_size
+    assert new_bytes != old_bytes
+    diff = subprocess.run([sys.executable, "-m", "sizekit", "diff", "--format", "json", str(tmp_path / "old.zst"),
+                           str(tmp_path / "new.zst")], capture_output=True, text=True, cwd=str(fw))
+    assert diff.returncode == 0, diff.stderr
+    data = json.loads(diff.stdout)
+    assert data["files"] == [{"name": "firmware", "old_bytes": old_bytes, "new_bytes": new_bytes,
+                              "delta_bytes": new_bytes - old_bytes, "change": "grew" if new_bytes > old_bytes
+                              else "shrank"}]
+    assert {c["variant"] for c in data["cells"]} == {"release", "small", "small-stripped", "everything-upx"}
+    md = subprocess.run([sys.executable, "-m", "sizekit", "diff", str(tmp_path / "old.zst"), str(tmp_path / "new.zst")],
+                        capture_output=True, text=True, cwd=str(fw)).stdout
+    assert f"| `firmware` | {old_bytes:,} | {new_bytes:,} |" in md
 
 
 def test_make_clean_removes_what_the_example_wrote(repo):

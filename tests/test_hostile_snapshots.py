@@ -288,6 +288,13 @@ def test_git_date_of_the_wrong_type_is_refused_by_history(tmp_path, good, value,
     ("git", [1], "its header's git is not an object"),
     ("strings", -1, "its header's strings is not a whole number"),
     ("symbols", True, "its header's symbols is not a whole number"),
+    ("files", {"a": 1}, "its header's files is not a list"),
+    ("files", [{"name": "image"}], "its header's files[0] is not an object of name and bytes"),
+    ("files", [{"name": "image", "bytes": -1}], "its header's files[0].bytes is not a byte count"),
+    ("files", [{"name": 5, "bytes": 1}], "its header's files[0].name is not a string"),
+    ("files", [{"name": "a", "bytes": 1}, {"name": "a", "bytes": 2}], "its header's files[1].name is given twice"),
+    ("files", [{"name": f"f{i}", "bytes": 1} for i in range(LIMIT["SNAPSHOT_FILES"] + 1)],
+     f"{LIMIT['SNAPSHOT_FILES'] + 1:,} files, over the limit"),
 ])
 def test_header_fields_of_the_wrong_type_are_refused(tmp_path, good, field, value, words):
     bad = one_symbol(tmp_path / "bad.zst", **{field: value})

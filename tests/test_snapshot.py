@@ -344,3 +344,55 @@ def test_a_bomb_is_refused_by_what_it_decompresses_to(monkeypatch):
     claim = zstandard.ZstdCompressor().compress(b"\0" * (2 << 20))
     with pytest.raises(sn.ResultsError, match=r"its frame claims 2,097,152 bytes, over the limit of 1 MiB"):
         sn.decode(claim, "claim")
+
+
+# ---------------------------------------------------------------- files beside the cells (a firmware image)
+
+def test_files_round_trip_and_diff(tmp_path):
+    old = snapshot([cell("release", 10000)], [])
+    old.files = [{"name": "firmware", "bytes": 790_528}, {"name": "rootfs", "bytes": 1_400_000}]
+    new = snapshot([cell("release", 10000)], [], rev="2222222")
+    new.files = [{"name": "firmware", "bytes": 794_624}, {"name": "initramfs", "bytes": 4096}]
+    paths = []
+    for name, snap in (("old", old), ("new", new)):
+        paths.append(tmp_path / f"{name}.zst")
+        write_snapshot(str(paths[-1]), snap)
+    assert sn.load_snapshot(str(paths[0])).files == old.files
+    assert sn.load_snapshot(str(paths[1]), symbols=False).files == new.files
+    data = json.loads(run("diff", "--format", "json", *paths).stdout)
+    assert data["files"] == [
+        {"name": "firmware", "old_bytes": 790_528, "new_bytes": 794_624, "delta_bytes": 4096, "change": "grew"},
+        {"name": "initramfs", "old_bytes": None, "new_bytes": 4096, "delta_bytes": None, "change": "added"},
+        {"name": "rootfs", "old_bytes": 1_400_000, "new_bytes": None, "delta_bytes": None, "change": "removed"}]
+    md = run("diff", *paths).stdout
+    assert "### Files" in md and "| `firmware` | 790,528 | 794,624 | +4,096 B (+4.0K) (+0.5%) | grew |" in md
+    assert "| `rootfs` | 1,400,000 | - | - | removed |" in md
+    # Without files on either side, the comment has no such section.
+    assert "### Files" not in comment_markdown(compare(snapshot([cell("release", 1)], []),
+                                                       snapshot([cell("release", 2)], [])))
+
+
+def test_snapshot_file_option(tmp_path):
+    """`sizekit snapshot --file NAME=PATH`: a file's bytes, or a folder's regular files once each."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "results.json").write_text(json.dumps({"version": 1, "matrix": "matrix.yaml", "baseline": "release",
+                                                   "cells": [cell("release", 10)]}))
+    image = tmp_path / "firmware.img"
+    image.write_bytes(b"x" * 5000)
+    rootfs = tmp_path / "rootfs"
+    (rootfs / "bin").mkdir(parents=True)
+    (rootfs / "bin" / "server").write_bytes(b"y" * 300)
+    os.link(rootfs / "bin" / "server", rootfs / "bin" / "server-link")     # counted once
+    os.symlink("server", rootfs / "bin" / "alias")                          # not followed
+    r = run("snapshot", out, "-o", tmp_path / "s.zst", "--file", f"firmware={image}", "--file", f"rootfs={rootfs}")
+    assert r.returncode == 0, r.stderr
+    assert "firmware 4.9K, rootfs 300B" in r.stderr
+    assert sn.load_snapshot(str(tmp_path / "s.zst")).files == [{"name": "firmware", "bytes": 5000},
+                                                               {"name": "rootfs", "bytes": 300}]
+    for spec, words in ((f"{image}", "expected NAME=PATH"), (f"a/b={image}", "the name 'a/b' may only use"),
+                        (f"x={tmp_path / 'none'}", "not found; build it first"),
+                        (f"x={image}&x={image}", "the name 'x' is given twice")):
+        r = run("snapshot", out, "-o", tmp_path / "bad.zst", *[a for s in spec.split("&") for a in ("--file", s)])
+        assert r.returncode == 2 and words in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert not (tmp_path / "bad.zst").exists()

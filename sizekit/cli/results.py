@@ -43,7 +43,8 @@ def cmd_diff(args):
     symbols = any(s.tables for s in (old, new))
     # JSON of two results.json files with no new option keeps the form scripts already parse;
     # markdown is always the PR comment (verdicts, the cells that moved, details folded).
-    classic = args.format == "json" and not symbols and args.threshold is None and not args.cells
+    classic = args.format == "json" and not symbols and args.threshold is None and not args.cells \
+        and not any(s.files for s in (old, new))
     try:
         # markdown shows the symbols of the cells that fit the comment: work out only those
         lazy = "lazy" if args.format == "markdown" else True

@@ -14,11 +14,12 @@ from ..utils.units import human
 
 def cmd_snapshot(args):
     check_output_file(args.output, "snapshot")
-    snap = snapshot_of(args.source)
+    snap = snapshot_of(args.source, args.files)
     nbytes = write_snapshot(args.output, snap)
     symbols = sum(len(t) for t in snap.tables)
+    files = "".join(f", {f['name']} {human(f['bytes'])}" for f in snap.files)
     print(f"sizekit: {args.output}: {len(snap.results['cells'])} cells, "
-          f"{len(snap.tables)} artifacts, {symbols:,} symbols, {human(nbytes)}", file=sys.stderr)
+          f"{len(snap.tables)} artifacts, {symbols:,} symbols{files}, {human(nbytes)}", file=sys.stderr)
     for meta in snap.skipped:
         print(f"sizekit: note: no symbols for {meta['path']}: {meta['error']}", file=sys.stderr)
     return 0
@@ -46,6 +47,9 @@ def register_snapshot(sub):
                                                "`sizekit diff`, `check --base`, `report --base` and `history` read it.")
     p.add_argument("source", metavar="OUT_DIR_OR_RESULTS_JSON", help="the matrix's output folder or its results.json")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="snapshot file to write")
+    p.add_argument("--file", dest="files", action="append", default=[], metavar="NAME=PATH",
+                   help="also record the bytes of this file or folder (a firmware image, a root file system; "
+                        "a folder counts each regular file once), so `sizekit diff` shows it growing or shrinking")
     p.set_defaults(func=cmd_snapshot)
 
 

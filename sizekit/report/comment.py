@@ -92,6 +92,18 @@ def symbols_table(entry):
     return table
 
 
+def files_table(files):
+    """The files measured beside the cells (a firmware image), before and after."""
+    table = Table("files", columns(("file", "name"), ("before", "bytes"), ("after", "bytes"), ("delta", "bytes"),
+                                   "change"))
+    for f in files:
+        old, new, delta = f["old_bytes"], f["new_bytes"], f["delta_bytes"]
+        table.add([Cell("", code=short(f["name"], 80)), Cell(count(old) if old is not None else "-", old),
+                   Cell(count(new) if new is not None else "-", new),
+                   Cell(_delta_text(delta, old) if delta is not None else "-", delta), Cell(f["change"])])
+    return table
+
+
 def _title(c):
     return f"{c['crate']} · {c['target']} · {c['variant']}"
 
@@ -178,5 +190,8 @@ def comment_markdown(diff, title="Binary size diff", limit=None):
     # their fields, not `c not in detail`, a list scan per cell (minutes at 20,000 cells).
     detail = [c for c in diff["cells"] if c.get("over_threshold") or c["change"] == "changed status"]
     detail += [c for c in diff["cells"] if not c.get("over_threshold") and c["change"] in ("grew", "shrank")]
-    first = [lambda: "\n".join(head + verdict_lines(diff.get("verdicts") or [], not zero)), over_block, all_block]
+    first = [lambda: "\n".join(head + verdict_lines(diff.get("verdicts") or [], not zero))]
+    if diff.get("files"):
+        first.append(lambda: "### Files\n\n" + table_markdown(files_table(diff["files"])))
+    first += [over_block, all_block]
     return fit_blocks(_Blocks(first, detail), limit)

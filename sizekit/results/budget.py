@@ -21,6 +21,7 @@ from ..utils.errors import ResultsError, SizekitError, UsageError
 from ..config.load import load_matrix
 from ..config.matrix import suggest
 from ..plan.layout import Layout
+from ..utils.fsutil import tree_bytes
 from .cells import ok_bytes
 from .results_file import load_results
 
@@ -150,23 +151,6 @@ def load_rows(results_file=None, matrix_file=None):
         return matrix, results_file, budget_rows(matrix, results)
     except (KeyError, TypeError) as exc:
         raise ResultsError(f"{results_file}: unexpected cell contents ({exc!r})") from None
-
-
-def tree_bytes(path):
-    """The bytes of a file, or of every regular file under a folder (each file once however many
-    links it has; symlinks are not followed): what an image or a root file system folder holds."""
-    st = os.lstat(path)
-    if not os.path.isdir(path):
-        return st.st_size
-    seen, total = set(), 0
-    for folder, _, files in os.walk(path):
-        for name in files:
-            fst = os.lstat(os.path.join(folder, name))
-            if os.path.isfile(os.path.join(folder, name)) and not os.path.islink(os.path.join(folder, name)) \
-                    and (fst.st_dev, fst.st_ino) not in seen:
-                seen.add((fst.st_dev, fst.st_ino))
-                total += fst.st_size
-    return total
 
 
 def file_rows(paths, budget, name=None):

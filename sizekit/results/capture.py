@@ -13,7 +13,9 @@ import subprocess
 
 from ..plan.layout import Layout
 from ..utils import limits
-from ..utils.errors import SizekitError
+from ..utils.errors import SizekitError, UsageError
+from ..utils.fsutil import tree_bytes
+from ..utils.names import NAME_RE
 from .cells import build_path
 from .results_file import load_results
 from .snapshot import Snapshot
@@ -120,7 +122,32 @@ def take_snapshot(results, results_path, root=None, git=True):
     return snap
 
 
-def snapshot_of(path):
-    """Load OUT_DIR's or a results.json's results and snapshot them."""
+def measure_files(specs):
+    """[{"name", "bytes"}] of `--file NAME=PATH` specs (a file or folder that is not a cell: a
+    firmware image, a root file system), measured as `sizekit check --file` measures them. The
+    paths come from the command line, not from results.json. Raises UsageError naming a bad one."""
+    out: list = []
+    for spec in specs:
+        name, sep, path = spec.partition("=")
+        if not sep or not name or not path:
+            raise UsageError(f"--file {spec}: expected NAME=PATH, e.g. --file firmware=out/firmware.squashfs")
+        if not NAME_RE.match(name) or ".." in name or len(name) > limits.NAME_CHARS.value:
+            raise UsageError(f"--file {spec}: the name {name!r} may only use letters, digits, '.', '_', '+' and '-'")
+        if any(f["name"] == name for f in out):
+            raise UsageError(f"--file {spec}: the name {name!r} is given twice")
+        if not os.path.lexists(path):
+            raise UsageError(f"--file {spec}: {path}: not found; build it first, or check the path")
+        out.append({"name": name, "bytes": tree_bytes(path)})
+    if len(out) > limits.SNAPSHOT_FILES.value:
+        raise UsageError(f"--file: {len(out):,} files, over the limit of {limits.value_text(limits.SNAPSHOT_FILES)}")
+    return out
+
+
+def snapshot_of(path, files=()):
+    """Load OUT_DIR's or a results.json's results and snapshot them, with the files measured
+    beside them (measure_files: checked before anything is read)."""
+    measured = measure_files(files)
     rpath = results_file(path)
-    return take_snapshot(load_results(rpath), rpath)
+    snap = take_snapshot(load_results(rpath), rpath)
+    snap.files = measured
+    return snap

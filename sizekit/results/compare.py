@@ -71,8 +71,24 @@ def compare(old, new, threshold=None, patterns=None, symbols=True):
             c["symbols"] = diff_tables(a, b, threshold, whole=c["old_bytes"])
     diff["threshold"] = threshold.to_json()
     diff["verdicts"] = verdicts(diff["cells"])
+    diff["files"] = files_diff(old.files, new.files)
     diff["revisions"] = {"old": old.git, "new": new.git}
     return diff
+
+
+def files_diff(old, new):
+    """The files measured beside the cells (a firmware image: `sizekit snapshot --file`), old against
+    new by name: the new side's order, then the names only the old side has."""
+    before = {f["name"]: f["bytes"] for f in old}
+    after = {f["name"]: f["bytes"] for f in new}
+    out = []
+    for name in [*after, *(n for n in before if n not in after)]:
+        a, b = before.get(name), after.get(name)
+        delta = b - a if a is not None and b is not None else None
+        change = ("added" if a is None else "removed" if b is None else
+                  "grew" if delta > 0 else "shrank" if delta < 0 else "unchanged")
+        out.append({"name": name, "old_bytes": a, "new_bytes": b, "delta_bytes": delta, "change": change})
+    return out
 
 
 def growth_over(diff, limit):

@@ -54,6 +54,7 @@ class Snapshot:
     artifacts: list = field(default_factory=list)     # header entry per artifact (path, bytes, error)
     cell_artifacts: list = field(default_factory=list)
     skipped: list = field(default_factory=list)       # artifacts that could not be read, with why
+    files: list = field(default_factory=list)         # {"name", "bytes"} of files that are not cells (an image)
     git: Optional[dict] = None
     created: Optional[str] = None
     source: Optional[str] = None
@@ -328,7 +329,30 @@ def _results_only(header, path):
     return Snapshot(results=results, git=_git(header.get("git"), path),
                     created=_text(header.get("created"), "created", path) or "",
                     source=_text(header.get("source"), "source", path) or "", path=path,
-                    cell_artifacts=[None] * len(results["cells"]))
+                    cell_artifacts=[None] * len(results["cells"]), files=_files(header.get("files"), path))
+
+
+def _files(files, path):
+    """The files measured beside the cells (`sizekit snapshot --file NAME=PATH`): named byte counts,
+    each name once. A snapshot written before they existed has none."""
+    if files is None:
+        return []
+    if not isinstance(files, list):
+        raise _bad(path, "its header's files is not a list")
+    if len(files) > limits.SNAPSHOT_FILES.value:
+        raise _over(path, len(files), "files", limits.SNAPSHOT_FILES)
+    out, seen = [], set()
+    for k, entry in enumerate(files):
+        if not isinstance(entry, dict) or set(entry) != {"name", "bytes"}:
+            raise _bad(path, f"its header's files[{k}] is not an object of name and bytes")
+        name = _text(entry["name"], f"files[{k}].name", path, limits.NAME_CHARS)
+        if not name or name in seen:
+            raise _bad(path, f"its header's files[{k}].name is {'empty' if not name else 'given twice'}")
+        if not _is_int(entry["bytes"], limits.SIZE_MAX.value + 1):
+            raise _bad(path, f"its header's files[{k}].bytes is not a byte count")
+        seen.add(name)
+        out.append({"name": name, "bytes": entry["bytes"]})
+    return out
 
 
 def _snapshot(header, pool, cols, path):

@@ -33,7 +33,7 @@ def encode(snap, path="the snapshot"):
         raise ResultsError(f"{path}: not written: a symbol name holds a lone UTF-16 surrogate") from None
     header = {"format": FORMAT, "version": VERSION, "created": snap.created, "source": snap.source,
               "git": snap.git, "results": snap.results, "artifacts": artifacts,
-              "cell_artifacts": snap.cell_artifacts, "skipped": snap.skipped,
+              "cell_artifacts": snap.cell_artifacts, "skipped": snap.skipped, "files": snap.files,
               "strings": len(strings), "string_bytes": len(pool), "symbols": start}
     head = json.dumps(header, separators=(",", ":")).encode("utf-8")
     _check_writable(path, head, len(strings), len(pool), start)

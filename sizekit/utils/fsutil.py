@@ -160,3 +160,20 @@ def cleanable(output, paths):
     (see remove_inside). A folder among them is sizekit's own; removing it whole unlinks the
     symlinks inside it and never follows them."""
     return [p for p in paths if _reachable(output, p) and os.path.lexists(p)]
+
+
+def tree_bytes(path):
+    """The bytes of a file, or of every regular file under a folder (each file once however many
+    links it has; symlinks are not followed): what an image or a root file system folder holds."""
+    st = os.lstat(path)
+    if not os.path.isdir(path):
+        return st.st_size
+    seen, total = set(), 0
+    for folder, _, files in os.walk(path):
+        for name in files:
+            fst = os.lstat(os.path.join(folder, name))
+            if os.path.isfile(os.path.join(folder, name)) and not os.path.islink(os.path.join(folder, name)) \
+                    and (fst.st_dev, fst.st_ino) not in seen:
+                seen.add((fst.st_dev, fst.st_ino))
+                total += fst.st_size
+    return total

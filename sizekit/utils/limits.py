@@ -42,6 +42,7 @@ SNAPSHOT_BYTES = Limit(64 * MiB, "bytes", "snapshot", "file size (compressed)")
 SNAPSHOT_PAYLOAD = Limit(96 * MiB, "bytes", "snapshot", "decompressed size, checked while decompressing")
 SNAPSHOT_HEADER = Limit(32 * MiB, "bytes", "snapshot", "header (the embedded results.json and artifact list)")
 SNAPSHOT_ARTIFACTS = Limit(4_000, "count", "snapshot", "artifacts (unstripped builds) read for one snapshot")
+SNAPSHOT_FILES = Limit(1_000, "count", "snapshot", "files measured beside the cells (images, root file systems)")
 SNAPSHOT_SYMBOLS = Limit(2_000_000, "count", "snapshot", "symbols in all artifacts together")
 ARTIFACT_SYMBOLS = Limit(500_000, "count", "snapshot", "symbols of one artifact")
 SNAPSHOT_STRINGS = Limit(1_000_000, "count", "snapshot", "strings in the string pool (so also the names "
