@@ -1,6 +1,7 @@
-"""Per-crate attribution: sizekit.bloat against the `nm -S --size-sort FILE | c++filt` pipeline.
+"""Per-crate attribution: sizekit.bloat against the `nm -S --size-sort FILE | c++filt` pipeline, and against cargo-bloat.
 
     python benchmarks/bench_bloat.py [--runs 5] [--json PATH] [FILE]
+    python benchmarks/bench_bloat.py --cargo-bloat [CRATE_DIR ...] [--runs 5] [--json PATH]
 
 FILE defaults to the largest out/build/hello-hyper/x86_64-unknown-linux-gnu/*/hello-hyper (the
 example's unstripped dev build). The peer is what a careful human runs with the tools a Rust
@@ -14,9 +15,17 @@ median of N runs, after one warm-up run each.
 Targets: sizekit faster than the pipeline, and on .text each of the top crates within 2% of the
 pipeline's bytes. The pipeline has no [Unknown] (it never sees gaps), and it counts aliased
 symbols twice, where sizekit counts each byte once.
+
+With --cargo-bloat the peer is cargo-bloat itself (`cargo install cargo-bloat`; scripts/install
+does), the seed's tool: in each crate folder (default examples/hello-hyper) `cargo bloat --release
+--crates -n 0 --message-format json` builds the crate its own way, and `sizekit bloat --text-only`
+reads the very file it measured (cargo's own artifact path). Per crate both tools' .text bytes and
+the difference are printed, and the median time of each over alternating runs (cargo-bloat's
+includes cargo's no-op build check, which is what users run). Target: every crate within 2%.
 """
 import argparse
 import glob
+import json
 import os
 import re
 import statistics
@@ -125,6 +134,100 @@ def sizekit_text_crates(path):
     return att, {c: b for c, b in att.sections.get(".text", {}).items() if c != UNKNOWN}
 
 
+def cargo_bloat_crates(crate_dir):
+    """(cargo-bloat's {crate: .text bytes}, its .text total, the file it measured) for a crate folder."""
+    lib = "--lib" if 'crate-type = ["cdylib"]' in open(os.path.join(crate_dir, "Cargo.toml")).read() else None
+    argv = ["cargo", "bloat", "--release", "--crates", "-n", "0", "--message-format", "json", *filter(None, [lib])]
+    out = subprocess.run(argv, cwd=crate_dir, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed in {crate_dir}:\n{out.stderr[-1500:]}")
+    data = json.loads(out.stdout)
+    built = subprocess.run(["cargo", "build", "--release", "--message-format", "json", *filter(None, [lib])],
+                           cwd=crate_dir, capture_output=True, text=True, check=True)
+    files = [f for line in built.stdout.splitlines() if line.startswith("{")
+             for m in [json.loads(line)] if m.get("reason") == "compiler-artifact"
+             and os.path.realpath(os.path.dirname(m["manifest_path"])) == os.path.realpath(crate_dir)
+             for f in ([m["executable"]] if m.get("executable") else [p for p in m["filenames"] if p.endswith(".so")])]
+    return {c["name"]: c["size"] for c in data["crates"]}, data["text-section-size"], files[-1], argv
+
+
+def std_rlibs(crate_dir):
+    """The crate names of the rlibs in the toolchain's std folder for the host: cargo-bloat folds
+    every one of them into "std" unless the crate depends on it by name."""
+    sysroot = subprocess.run(["rustc", "--print", "sysroot"], cwd=crate_dir, capture_output=True, text=True,
+                             check=True).stdout.strip()
+    host = re.search(r"^host: (\S+)", subprocess.run(["rustc", "-vV"], cwd=crate_dir, capture_output=True,
+                                                      text=True, check=True).stdout, re.M).group(1)
+    names = set()
+    for rlib in glob.glob(os.path.join(sysroot, "lib", "rustlib", host, "lib", "lib*.rlib")):
+        names.add(re.sub(r"-[0-9a-f]+$", "", os.path.basename(rlib)[3:-5]))
+    return names
+
+
+def cargo_bloat_view(sizekit_crates, cargo_bloat_crates, std_names):
+    """Both tables under cargo-bloat's names, and what was renamed: sizekit's [C/C++] (symbols of no
+    Rust crate) is cargo-bloat's [Unknown]; sizekit's [Unknown] (bytes no symbol covers) is not in
+    cargo-bloat's table; a crate of the toolchain's std folder that the program does not depend on by
+    name is std for cargo-bloat (memchr, hashbrown, ...); cargo-bloat's __rustc (the runtime's v0
+    symbols) is std for sizekit."""
+    ours, notes = {}, []
+    for crate, nbytes in sizekit_crates.items():
+        if crate == UNKNOWN:
+            continue
+        name = "[Unknown]" if crate == NON_RUST else crate
+        if crate in std_names and crate != "std" and crate not in cargo_bloat_crates:
+            notes.append(f"sizekit's {crate} ({nbytes:,} bytes) counted as std, as cargo-bloat does")
+            name = "std"
+        ours[name] = ours.get(name, 0) + nbytes
+    theirs = dict(cargo_bloat_crates)
+    if "__rustc" in theirs:
+        notes.append(f"cargo-bloat's __rustc ({theirs['__rustc']:,} bytes) counted as std, as sizekit does")
+        theirs["std"] = theirs.get("std", 0) + theirs.pop("__rustc")
+    return ours, theirs, notes
+
+
+def compare_cargo_bloat(crate_dirs, runs, top):
+    """Per crate folder: both tools' .text bytes per crate, the worst difference, and the timings."""
+    rows = []
+    for crate_dir in crate_dirs:
+        theirs, text_total, path, argv = cargo_bloat_crates(crate_dir)
+        att = api.attribute(path, sections=[".text"])
+        ours, theirs, notes = cargo_bloat_view(att.crates, theirs, std_rlibs(crate_dir))
+        gaps = att.crates.get(UNKNOWN, 0)
+        times_sk, times_cb = [], []
+        for i in range(runs):
+            pair = [(times_sk, lambda: api.attribute(path, sections=[".text"])),
+                    (times_cb, lambda: subprocess.run(argv, cwd=crate_dir, capture_output=True, check=True))]
+            for times, fn in (pair if i % 2 == 0 else pair[::-1]):
+                t0 = time.perf_counter()
+                fn()
+                times.append(time.perf_counter() - t0)
+        names = sorted(set(ours) | set(theirs), key=lambda c: -max(ours.get(c, 0), theirs.get(c, 0)))
+        print(f"\n{os.path.relpath(path, ROOT)} (built by cargo-bloat in {os.path.relpath(crate_dir, ROOT)}): "
+              f".text {text_total:,} bytes (sizekit {att.section_sizes.get('.text', 0):,})")
+        print(f"{'crate':<24} {'sizekit':>12} {'cargo-bloat':>12} {'diff':>8}")
+        worst, worst_crate = 0.0, None
+        for i, c in enumerate(names):
+            a, b = ours.get(c, 0), theirs.get(c, 0)
+            pct = (a - b) * 100 / b if b else (0.0 if not a else float("inf"))
+            if i < top and abs(pct) > worst:
+                worst, worst_crate = abs(pct), c
+            if i < top or abs(pct) > 2:
+                print(f"{c:<24} {a:>12,} {b:>12,} {pct:>+7.2f}%")
+        print(f"{'gaps (sizekit [Unknown])':<24} {gaps:>12,} {'-':>12}")
+        for note in notes:
+            print("  " + note)
+        sk, cb = statistics.median(times_sk), statistics.median(times_cb)
+        print(f"time: sizekit bloat --text-only {sk * 1000:.1f} ms, cargo bloat {cb * 1000:.1f} ms "
+              f"(medians of {runs}, alternating): cargo-bloat/sizekit {cb / sk:.1f}x")
+        rows.append({"crate_dir": os.path.relpath(crate_dir, ROOT), "file": os.path.relpath(path, ROOT),
+                     "text_bytes": text_total, "sizekit_text_bytes": att.section_sizes.get(".text", 0),
+                     "crates": {c: {"sizekit": ours.get(c, 0), "cargo_bloat": theirs.get(c, 0)} for c in names[:top]},
+                     "worst_pct": worst, "worst_crate": worst_crate, "sizekit_seconds": sk, "cargo_bloat_seconds": cb,
+                     "speedup": cb / sk})
+    return rows
+
+
 def median_time(fn, runs):
     fn()
     times = []
@@ -141,7 +244,22 @@ def main(argv=None):
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--top", type=int, default=10, help="crates compared (largest on .text)")
     ap.add_argument("--json", help="write the settings and figures here (benchmarks/results/bloat.json is the README's)")
+    ap.add_argument("--cargo-bloat", nargs="*", metavar="CRATE_DIR",
+                    help="compare with cargo-bloat on these crate folders (default: examples/hello-hyper)")
     args = ap.parse_args(argv)
+    if args.cargo_bloat is not None:
+        dirs = [os.path.abspath(d) for d in args.cargo_bloat] or [os.path.join(ROOT, "examples", "hello-hyper")]
+        rows = compare_cargo_bloat(dirs, args.runs, args.top)
+        close = all(r["worst_pct"] <= 2.0 for r in rows)
+        print(f"\nagreement on .text: {'PASS' if close else 'FAIL'} (worst top-crate difference "
+              f"{max(r['worst_pct'] for r in rows):.2f}%, limit 2%)")
+        if args.json:
+            benchjson.write(args.json, "bench_bloat_cargo_bloat", {"runs": args.runs, "top": args.top,
+                                                                   "cargo_bloat": subprocess.run(
+                                                                       ["cargo", "bloat", "--version"], capture_output=True,
+                                                                       text=True).stdout.strip()},
+                            {"crates": rows, "targets": {"worst_pct": 2.0}, "met": close})
+        return 0 if close else 1
     path = args.file or default_file()
     if path is None:
         print("no FILE given and no out/build/hello-hyper/x86_64-unknown-linux-gnu/*/hello-hyper; "

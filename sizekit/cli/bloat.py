@@ -12,7 +12,7 @@ from ..utils.units import count, human, percent, share_text
 def cmd_bloat(args):
     if args.n < 1:
         raise UsageError(f"-n must be at least 1, not {args.n}")
-    att = attribute(args.file, split_std=args.split_std)
+    att = attribute(args.file, split_std=args.split_std, sections=[".text"] if args.text_only else None)
     if args.json:
         json.dump(att.to_json(functions=args.n if args.functions else None), sys.stdout, indent=1)
         sys.stdout.write("\n")
@@ -78,6 +78,9 @@ def _register_bloat(sub):
     p.add_argument("--split-std", action="store_true", help="show std, core, alloc, ... separately")
     p.add_argument("--json", action="store_true",
                    help="JSON: every crate and section; with --functions also the N largest symbols")
+    p.add_argument("--text-only", action="store_true",
+                   help="count .text alone, as cargo-bloat does (by default .rodata, .data and the other "
+                        "allocated sections a crate's symbols own are counted too)")
     p.add_argument("-n", type=int, default=20, metavar="N", help="rows to show (default 20)")
     p.set_defaults(func=cmd_bloat)
 
