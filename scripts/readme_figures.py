@@ -19,6 +19,11 @@ that names the toolchains the figures were measured with.
     python3 scripts/readme_figures.py --write     # render the blocks again from the stored results
 
 --write with --results stores that results.json as docs/figures/results.json first.
+
+The seeds' matrix (seeds/matrix.yaml, scripts/seeds) has its own stored run,
+docs/figures/seeds.json: a block whose source lies under seeds/out/ (or names
+docs/figures/seeds.json#toolchains) is rendered from it, and `--results seeds/out/results.json`
+checks or takes that run's figures, leaving the other blocks to their stored run.
 """
 import os
 import re
@@ -34,6 +39,16 @@ from sizekit import api  # noqa: E402
 import blocks  # noqa: E402
 
 STORED = os.path.join("docs", "figures", "results.json")
+# Each matrix's output folder with the stored run its blocks are rendered from.
+RUNS = {"out": STORED, os.path.join("seeds", "out"): os.path.join("docs", "figures", "seeds.json")}
+
+
+def run_of(src):
+    """The output folder whose run a block's source names (the longest that matches)."""
+    for folder in sorted(RUNS, key=len, reverse=True):
+        if src.startswith(folder + "/") or src == RUNS[folder]:
+            return folder
+    return "out"
 BLOCK = re.compile(r"(<!-- figures: (?P<src>[^#\s]+)#(?P<section>[^>]+?) -->\n)(?P<body>.*?)(<!-- /figures -->)",
                    re.S)
 
@@ -83,13 +98,16 @@ def reports(results_path):
     return texts
 
 
-def render(text, texts, source):
-    """(text with its blocks filled from texts, [(line, what, old body, new body)] that change)."""
+def render(text, texts_of, sources):
+    """(text with its blocks filled from each run's reports, [(line, what, old body, new body)] that
+    change); texts_of(folder) gives a run's {report name: text}, sources[folder] its file."""
     changes = []
 
     def fill(m):
         src, section = m.group("src"), m.group("section")
         name = os.path.basename(src)
+        folder = run_of(src)
+        texts, source = texts_of(folder), sources[folder]
         if name not in texts:
             raise FiguresError(f"{src}: {source} has no such report (it gives {', '.join(sorted(texts))})")
         body = section_of(texts[name], section, src)
@@ -106,15 +124,29 @@ def main(argv=None):
     ap.add_argument("--results", help=f"a run's results.json (default: the stored {STORED}); with --write it "
                                       f"becomes the stored one")
     args = ap.parse_args(argv)
-    stored = os.path.join(args.root, STORED)
-    source = args.results or stored
+    sources = dict(RUNS)
+    run = None
+    if args.results:
+        run = os.path.relpath(os.path.dirname(os.path.abspath(args.results)), args.root)
+        if run not in RUNS:
+            run = "out"     # a run's results.json copied elsewhere: the example matrix's
+        sources[run] = args.results
+    stored = os.path.join(args.root, RUNS[run or "out"])
+    cache: dict = {}
+
+    def texts_of(folder):
+        if folder not in cache:
+            path = sources[folder]
+            cache[folder] = reports(path if os.path.isabs(path) or path == args.results else os.path.join(args.root, path))
+        return cache[folder]
+
     try:
-        texts = reports(source)
         if args.write and args.results and os.path.abspath(args.results) != os.path.abspath(stored):
+            texts_of(run)   # refuse a run that does not load before storing it
             os.makedirs(os.path.dirname(stored), exist_ok=True)
             shutil.copyfile(args.results, stored)
-            print(f"readme_figures: {args.results} stored as {STORED}")
-        drift = blocks.update(args.root, lambda text, name: render(text, texts, args.results or STORED),
+            print(f"readme_figures: {args.results} stored as {RUNS[run]}")
+        drift = blocks.update(args.root, lambda text, name: render(text, texts_of, sources),
                               args.write, "readme_figures")
     except FiguresError as exc:
         print(f"readme_figures: {exc}", file=sys.stderr)
@@ -124,9 +156,10 @@ def main(argv=None):
                    f"bytes). To take this run's figures: python3 scripts/readme_figures.py --write --results "
                    f"{args.results}")
     else:
-        refresh = f"they are not {STORED}'s; render them: python3 scripts/readme_figures.py --write"
-    return blocks.outcome("readme_figures", drift, args.write, f"every table equals {args.results or STORED}",
-                          refresh)
+        refresh = f"they are not the stored runs' ({', '.join(RUNS.values())}); render them: " \
+                  "python3 scripts/readme_figures.py --write"
+    return blocks.outcome("readme_figures", drift, args.write,
+                          f"every table equals {args.results or ' and '.join(RUNS.values())}", refresh)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -86,8 +86,32 @@ def test_check_against_the_stored_results_says_how_to_render(tmp_path, capsys):
     os.makedirs(tmp_path / "docs" / "figures")
     shutil.copyfile(GOLDEN, tmp_path / "docs" / "figures" / "results.json")
     assert rf.main(["--check", "--root", str(tmp_path)]) == 1
-    assert "1 block(s) differ; they are not docs/figures/results.json's; render them: " \
-           "python3 scripts/readme_figures.py --write" in capsys.readouterr().out
+    assert "1 block(s) differ; they are not the stored runs' (docs/figures/results.json, docs/figures/seeds.json); " \
+           "render them: python3 scripts/readme_figures.py --write" in capsys.readouterr().out
+
+
+def test_a_seeds_block_is_rendered_from_the_seeds_run(tmp_path, capsys):
+    """Blocks under seeds/out/ come from docs/figures/seeds.json, the others from results.json, and
+    --results seeds/out/results.json checks and takes only the seeds' blocks."""
+    write(tmp_path / "README.md", README + README.replace("out/reports/app.md", "seeds/out/reports/app.md")
+          .replace("# demo", "# seeds"))
+    os.makedirs(tmp_path / "docs" / "figures")
+    shutil.copyfile(GOLDEN, tmp_path / "docs" / "figures" / "results.json")
+    assert rf.main(["--write", "--root", str(tmp_path)]) == 2     # no seeds run stored yet: said, not a traceback
+    assert "docs/figures/seeds.json: not found" in capsys.readouterr().err
+    os.makedirs(tmp_path / "seeds" / "out")
+    seeds = json.load(open(GOLDEN))
+    seeds["cells"] = [c for c in seeds["cells"] if c["variant"] != "release-stripped"]
+    with open(tmp_path / "seeds" / "out" / "results.json", "w") as f:
+        json.dump(seeds, f)
+    run = str(tmp_path / "seeds" / "out" / "results.json")
+    assert rf.main(["--write", "--results", run, "--root", str(tmp_path)]) == 0
+    assert os.path.isfile(tmp_path / "docs" / "figures" / "seeds.json")
+    text = (tmp_path / "README.md").read_text()
+    main_block, seeds_block = text.split("# seeds")
+    assert "| release-stripped |" in main_block and "| release-stripped |" not in seeds_block
+    assert rf.main(["--check", "--root", str(tmp_path)]) == 0
+    assert rf.main(["--check", "--results", run, "--root", str(tmp_path)]) == 0
 
 
 def test_toolchains_line_names_each_rustc(tmp_path):
