@@ -33,6 +33,24 @@ TWO_ROWS = """
       - {name: release-stripped, from: release, post: [strip]}
 """
 
+# A firmware's Rust tool (the tiny fixture beside the firmware examples, ../../tests/fixtures/tiny),
+# built release and release-stripped, the stripped one under a 2 MiB budget: what the firmware
+# examples' size targets are tested with, in seconds.
+FIRMWARE_TOOL_MATRIX = """\
+version: 1
+output: {output}
+baseline: release
+crates:
+  tiny:
+    path: ../../tests/fixtures/tiny
+    artifact: bin:tiny
+    smoke: {{args: [--version], expect: "tiny 0.1.0"}}
+    budget: 2MiB
+variants:
+  - {{name: release, profile: release}}
+  - {{name: release-stripped, from: release, post: [strip]}}
+"""
+
 DODO = "from sizekit.tasks import matrix_tasks\nglobals().update(matrix_tasks('matrix.yaml'))\n"
 
 

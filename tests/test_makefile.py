@@ -13,7 +13,7 @@ import textwrap
 
 import pytest
 
-from conftest import ROOT, TWO_ROWS, copy_tiny, require_tool
+from conftest import FIRMWARE_TOOL_MATRIX, ROOT, TWO_ROWS, copy_tiny, require_tool
 
 # Builds real crates with cargo (and strip, UPX, qemu): deselect with -m "not slow".
 pytestmark = pytest.mark.slow
@@ -28,25 +28,9 @@ def firmware(tmp_path_factory):
     shutil.copytree(os.path.join(ROOT, "examples", "firmware"), root / "examples" / "firmware",
                     ignore=shutil.ignore_patterns("out"))
     copy_tiny(root / "tests" / "fixtures" / "tiny")
-    (root / "examples" / "firmware" / "matrix.yaml").write_text(TOOL_MATRIX)
+    (root / "examples" / "firmware" / "matrix.yaml").write_text(FIRMWARE_TOOL_MATRIX.format(output="out"))
     return str(root / "examples" / "firmware")
 
-
-# The firmware's Rust tool, built release and release-stripped; the stripped one ships.
-TOOL_MATRIX = """\
-version: 1
-output: out
-baseline: release
-crates:
-  tiny:
-    path: ../../tests/fixtures/tiny
-    artifact: bin:tiny
-    smoke: {args: [--version], expect: "tiny 0.1.0"}
-    budget: 2MiB
-variants:
-  - {name: release, profile: release}
-  - {name: release-stripped, from: release, post: [strip]}
-"""
 
 
 def make(folder, *args):

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, TWO_ROWS, copy_tiny, doit, require_tool, tiny_project, write
+from conftest import FIRMWARE_TOOL_MATRIX, ROOT, TWO_ROWS, copy_tiny, doit, require_tool, tiny_project, write
 
 # Builds real crates with cargo (and strip): deselect with -m "not slow".
 pytestmark = pytest.mark.slow
@@ -388,19 +388,7 @@ def firmware(tmp_path):
     copy_tiny(tmp_path / "tests" / "fixtures" / "tiny")
     # The firmware's host tool instead of the image's armv7 server (tests/test_firmware_image.py
     # builds the image): the size targets of the SConstruct, in seconds.
-    write(tmp_path / "examples" / "firmware-scons" / "tool.yaml", """
-        version: 1
-        output: out/tool
-        crates:
-          tiny:
-            path: ../../tests/fixtures/tiny
-            artifact: bin:tiny
-            smoke: {args: [--version], expect: "tiny 0.1.0"}
-            budget: 2MiB
-        variants:
-          - {name: release, profile: release}
-          - {name: release-stripped, from: release, post: [strip]}
-    """)
+    (tmp_path / "examples" / "firmware-scons" / "tool.yaml").write_text(FIRMWARE_TOOL_MATRIX.format(output="out/tool"))
     return tmp_path / "examples" / "firmware-scons"
 
 
