@@ -84,9 +84,12 @@ def files_diff(old, new):
     out = []
     for name in [*after, *(n for n in before if n not in after)]:
         a, b = before.get(name), after.get(name)
-        delta = b - a if a is not None and b is not None else None
-        change = ("added" if a is None else "removed" if b is None else
-                  "grew" if delta > 0 else "shrank" if delta < 0 else "unchanged")
+        delta = None
+        if a is None or b is None:
+            change = "added" if a is None else "removed"
+        else:
+            delta = b - a
+            change = "grew" if delta > 0 else "shrank" if delta < 0 else "unchanged"
         out.append({"name": name, "old_bytes": a, "new_bytes": b, "delta_bytes": delta, "change": change})
     return out
 
