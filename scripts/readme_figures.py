@@ -105,8 +105,8 @@ def render(text, texts_of, sources):
 
     def fill(m):
         src, section = m.group("src"), m.group("section")
-        name = os.path.basename(src)
         folder = run_of(src)
+        name = "results.json" if src == RUNS[folder] else os.path.basename(src)
         texts, source = texts_of(folder), sources[folder]
         if name not in texts:
             raise FiguresError(f"{src}: {source} has no such report (it gives {', '.join(sorted(texts))})")
