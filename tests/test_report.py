@@ -75,6 +75,18 @@ def test_all_crates_table_matches_golden():
     assert crates_markdown(results) == golden("crates.md")
 
 
+def test_a_crate_without_the_baseline_row_shows_its_last_row_with_a_stripped_twin():
+    """Published plugins built only with the final settings still get a line, named by their row."""
+    from sizekit.report.markdown import crates_markdown
+    results = load_results(os.path.join(GOLDEN, "results_crates.json"))
+    built, stripped = [c for c in results["cells"] if c["crate"] == "http-ureq"]
+    plugin = [dict(built, crate="plugin", variant="final"), dict(stripped, crate="plugin", variant="final-stripped")]
+    text = crates_markdown({**results, "cells": results["cells"] + plugin})
+    assert f"| plugin `final` | {built['final_bytes']:,} | " in text
+    assert text.count(f"| {stripped['final_bytes']:,} |") == 2          # http-ureq's line and the plugin's
+    assert "| http-ureq | " in text                                       # the baseline's crates as before
+
+
 def test_multi_crate_results_also_write_crates_md(tmp_path):
     results = load_results(os.path.join(GOLDEN, "results_crates.json"))
     paths = write_reports(str(tmp_path), results)

@@ -294,21 +294,31 @@ def overhead_table(results, cells, refs):
 
 
 def all_crates_tables(results):
-    """The seed's all-plugins table per target: each crate's baseline row, as built and stripped."""
-    base = [c for c in results["cells"] if c["variant"] == results["baseline"]]
+    """The seed's all-plugins table per target: each crate's baseline row, as built and stripped. A
+    crate the baseline row does not cover shows its last row that has a stripped twin instead, named
+    beside the crate."""
+    baseline = results["baseline"]
     # Each crate and target's cells once, so the table is linear in the cells.
     by_group: dict = {}
     for c in results["cells"]:
         by_group.setdefault((c["crate"], c["target"]), []).append(c)
+    shown = []
+    for cells in by_group.values():
+        base = next((c for c in cells if c["variant"] == baseline), None)
+        if base is None:
+            base = next((c for c in reversed(cells) if stripped_of(cells, c) not in (None, c)), None)
+        if base is not None:
+            shown.append(base)
     out = []
-    for target in dict.fromkeys(c["target"] for c in base):
+    for target in dict.fromkeys(c["target"] for c in shown):
         table = Table("all-crates", columns(("crate", "name"), ("size", "bytes"), ("human", "size"),
                                             ("stripped", "bytes"), ("stripped human", "size")))
-        for c in (c for c in base if c["target"] == target):
+        for c in (c for c in shown if c["target"] == target):
             stripped = stripped_of(by_group[(c["crate"], c["target"])], c)
             size = c["final_bytes"] if c["status"] == "ok" else None
             ssize = stripped["final_bytes"] if stripped and stripped["status"] == "ok" else None
-            table.add([Cell(c["crate"]), Cell(count(size), size) if size else Cell(c["status"]),
+            name = Cell(c["crate"], code=None if c["variant"] == baseline else c["variant"])
+            table.add([name, Cell(count(size), size) if size else Cell(c["status"]),
                        Cell(human(size), size), Cell(count(ssize), ssize) if ssize else Cell("-"),
                        Cell(human(ssize), ssize)])
         out.append((target, table))
