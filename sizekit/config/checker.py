@@ -1,7 +1,7 @@
 """The validator's toolkit: collect every problem with its file, line and key path."""
 import difflib
 
-from ..utils.names import NAME_RE
+from ..utils.names import is_plain_name
 from .yamlsafe import format_path
 
 
@@ -81,7 +81,7 @@ class Checker:
         if not isinstance(value, str) or not value:
             self.err(path, f"{what} name must be a non-empty string, got {typename(value)}")
             return False
-        if not NAME_RE.match(value) or ".." in value:
+        if not is_plain_name(value):
             self.err(path, f"{what} name {value!r} may only use letters, digits, '.', '_', '+' and '-' "
                            f"(no '/', '..', spaces or shell characters); rename it")
             return False

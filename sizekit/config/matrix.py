@@ -10,7 +10,7 @@ import string
 from ..utils.errors import MatrixError
 from ..utils.units import parse_size
 from . import schema
-from ..utils.names import NAME_RE, RESERVED_CRATES
+from ..utils.names import RESERVED_CRATES, is_plain_name
 from .checker import Checker, suggest, typename
 from .model import Cache, Crate, Matrix, Target, Toolchain
 from .variants import resolve_variants
@@ -187,7 +187,7 @@ def _crates(c, raw, root, toolchains, targets, host):
             if kind not in schema.ARTIFACT_KINDS or not art:
                 c.err(p + ("artifact",), f"expected <kind>:<name> with kind one of "
                                          f"{', '.join(schema.ARTIFACT_KINDS)} (e.g. bin:hello), got {spec['artifact']!r}")
-            elif not NAME_RE.match(art) or ".." in art:
+            elif not is_plain_name(art):
                 c.err(p + ("artifact",), f"artifact name {art!r} may only use letters, digits, '.', '_', '+' and '-'")
             else:
                 crate.kind, crate.artifact = kind, art
@@ -345,7 +345,7 @@ def _reference(c, raw, path, root):
         if not os.path.isfile(os.path.join(out["make"], "Makefile")):
             c.err(path + ("make",), f"no Makefile in {spec['make']!r} (looked in {out['make']}); fix the path")
     if "artifact" in spec and c.string(spec["artifact"], path + ("artifact",)):
-        if not NAME_RE.match(spec["artifact"]) or ".." in spec["artifact"]:
+        if not is_plain_name(spec["artifact"]):
             c.err(path + ("artifact",), f"artifact {spec['artifact']!r} must be a plain file name")
         out["artifact"] = spec["artifact"]
     return out

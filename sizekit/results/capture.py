@@ -15,7 +15,7 @@ from ..plan.layout import Layout
 from ..utils import limits
 from ..utils.errors import SizekitError, UsageError
 from ..utils.fsutil import tree_bytes
-from ..utils.names import NAME_RE
+from ..utils.names import is_plain_name
 from .cells import build_path
 from .results_file import load_results
 from .snapshot import Snapshot
@@ -131,7 +131,7 @@ def measure_files(specs):
         name, sep, path = spec.partition("=")
         if not sep or not name or not path:
             raise UsageError(f"--file {spec}: expected NAME=PATH, e.g. --file firmware=out/firmware.squashfs")
-        if not NAME_RE.match(name) or ".." in name or len(name) > limits.NAME_CHARS.value:
+        if not is_plain_name(name) or len(name) > limits.NAME_CHARS.value:
             raise UsageError(f"--file {spec}: the name {name!r} may only use letters, digits, '.', '_', '+' and '-'")
         if any(f["name"] == name for f in out):
             raise UsageError(f"--file {spec}: the name {name!r} is given twice")

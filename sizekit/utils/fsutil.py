@@ -171,9 +171,8 @@ def tree_bytes(path):
     seen, total = set(), 0
     for folder, _, files in os.walk(path):
         for name in files:
-            fst = os.lstat(os.path.join(folder, name))
-            if os.path.isfile(os.path.join(folder, name)) and not os.path.islink(os.path.join(folder, name)) \
-                    and (fst.st_dev, fst.st_ino) not in seen:
+            fst = os.lstat(os.path.join(folder, name))     # one stat: a symlink is not S_ISREG
+            if stat.S_ISREG(fst.st_mode) and (fst.st_dev, fst.st_ino) not in seen:
                 seen.add((fst.st_dev, fst.st_ino))
                 total += fst.st_size
     return total
