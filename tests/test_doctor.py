@@ -64,5 +64,31 @@ def test_doctor_debian_toolchain_with_sysroot(tmp_path):
     assert "  debian: rustc 1.63" in out
     assert ("    targets with std: aarch64-unknown-linux-gnu, armv7-unknown-linux-gnueabihf, "
             "x86_64-unknown-linux-gnu") in out
-    assert ("    rust-src: no (build-std needs it; fix: toolchain 'debian' is not a rustup toolchain; "
-            "use a rustup nightly with rust-src for build-std)") in out
+    # scripts/install puts std's sources for -Z build-std, with a pinned Cargo.lock, in the sysroot.
+    assert f"    rust-src: yes ({sysroot}/lib/rustlib/src/rust, with its Cargo.lock)\n" in out
+
+
+def test_doctor_rust_src_in_a_sysroot_needs_its_lockfile(tmp_path):
+    """std's sources in a toolchain's sysroot count only with the Cargo.lock cargo's build-std reads:
+    in rust/ (std 1.63's layout) or in rust/library/ (later releases)."""
+    if not os.path.exists("/usr/bin/rustc"):
+        skip_no_file("/usr/bin/rustc")
+    sysroot = tmp_path / "sysroot"
+    rust = sysroot / "lib" / "rustlib" / "src" / "rust"
+    (rust / "library" / "std").mkdir(parents=True)
+    (rust / "library" / "std" / "Cargo.toml").write_text("[package]\nname = 'std'\n")
+    text = f"""
+        version: 1
+        toolchains:
+          deb: {{cargo: /usr/bin/cargo, rustc: /usr/bin/rustc, sysroot: {sysroot}}}
+        crates:
+          tiny: {{path: {ROOT}/tests/fixtures/tiny}}
+        variants: [{{name: release}}]
+    """
+    out = doctor(tmp_path, text).stdout
+    assert (f"    rust-src: no (build-std needs it; fix: put std's sources and their Cargo.lock in "
+            f"{sysroot}/lib/rustlib/src/rust (scripts/install does it for Debian's rustc: its rust-src "
+            f"package and a pinned lockfile))") in out
+    for folder in (rust, rust / "library"):
+        (folder / "Cargo.lock").write_text("version = 3\n")
+        assert f"    rust-src: yes ({folder}, with its Cargo.lock)" in doctor(tmp_path, text).stdout

@@ -29,7 +29,8 @@ def fake_toolchains(**extra):
              "debian": ToolchainInfo(name="debian", **{**base, "cargo": "/usr/bin/cargo", "rustc": "/usr/bin/rustc",
                                                        "cargo_version": "cargo 1.65.0",
                                                        "targets": [HOST, "armv7-unknown-linux-gnueabihf"]},
-                                     sysroot="/sys/root")}
+                                     sysroot="/sys/root", rust_src=extra.get("debian_src") is not None,
+                                     rust_src_root=extra.get("debian_src"))}
     return infos
 
 
@@ -40,21 +41,30 @@ def plan_for(path, **extra):
 
 def test_example_matrix_shares_builds():
     plan = plan_for(os.path.join(ROOT, "matrix.yaml"))
-    # hello-hyper: the 12 Tiny Rocket rows on stable; hello-hyper-arm: 5 rows x 2 targets on Debian's;
+    # hello-hyper: the 12 Tiny Rocket rows on stable; hello-hyper-arm: 6 rows x 2 targets on Debian's;
     # gst-rsidentity: 9 rows x 2 targets (7 cargo builds each); the two HTTP clients: 5 rows each.
-    assert len(plan.cells) == 22 + 9 * 2 + 5 + 5
+    assert len(plan.cells) == 12 + 6 * 2 + 9 * 2 + 5 + 5
     assert len([b for b in plan.builds if b.crate.name == "hello-hyper"]) == 8
     assert len([b for b in plan.builds if b.crate.name == "gst-rsidentity"]) == 7 * 2
-    assert len(plan.builds) == 12 + 7 * 2 + 2 * 2
+    assert len(plan.builds) == 8 + 2 * 2 + 7 * 2 + 3 * 2
     names = {b.name: b.variants for b in plan.builds}
     assert names["hello-hyper/x86_64-unknown-linux-gnu/all-above"] == ["all-above", "all-stripped", "everything-upx"]
     # all-stripped and everything-upx share the strip of the all-above build.
     strips = [s for s in plan.steps if s.kind == "strip" and s.build.variants[0] == "all-above"
               and s.build.crate.name == "hello-hyper"]
     assert len(strips) == 1 and strips[0].variants == ["all-stripped", "everything-upx"]
-    build_std = [b for b in plan.builds if b.variants == ["build-std"]][0]
-    assert build_std.problem == ("rust-src is not installed for toolchain 'nightly', which build-std needs; "
-                                 "fix: rustup component add rust-src --toolchain nightly")
+    # The build-std rows run on Debian's rustc (RUSTC_BOOTSTRAP=1), with std's sources from its sysroot.
+    build_std = [b for b in plan.builds if b.variants == ["build-std"]]
+    assert {(b.crate.name, b.target, b.toolchain) for b in build_std} == {
+        ("hello-hyper", HOST, "debian"), ("hello-hyper-arm", HOST, "debian"),
+        ("hello-hyper-arm", "armv7-unknown-linux-gnueabihf", "debian")}
+    sysroot = os.path.join(ROOT, ".sizekit", "sysroot")
+    assert {b.problem for b in build_std} == {
+        f"rust-src is not installed for toolchain 'debian', which build-std needs; fix: put std's sources "
+        f"and their Cargo.lock in {sysroot}/lib/rustlib/src/rust (scripts/install does it for "
+        f"Debian's rustc: its rust-src package and a pinned lockfile)"}
+    prepared = plan_for(os.path.join(ROOT, "matrix.yaml"), debian_src="/sys/root/lib/rustlib/src/rust")
+    assert [b.problem for b in prepared.builds if b.variants == ["build-std"]] == [None] * 3
 
 
 def tiny_matrix(tmp_path, variants, extra=""):
@@ -147,10 +157,30 @@ def test_unavailable_reasons(tmp_path):
     assert problems == {
         "r": None,
         "z": "the cargo on PATH (rustc 1.95.0) is not a nightly, which build-std and -Z flags need; "
-             "fix: set toolchain: nightly on this row",
+             "fix: set toolchain: nightly on this row, or env: {RUSTC_BOOTSTRAP: \"1\"}",
         "bs": "rust-src is not installed for toolchain 'nightly', which build-std needs; "
               "fix: rustup component add rust-src --toolchain nightly",
     }
+
+
+def test_build_std_from_a_prepared_sysroot(tmp_path):
+    """A stable toolchain with std's sources in its sysroot: RUSTC_BOOTSTRAP=1 on the row lets it take
+    -Z build-std, and cargo is told where the sources are (it looks only in rustc's own sysroot)."""
+    rows = ["- {name: bs, toolchain: debian, build-std: {crates: [std]}, cargo: {panic: abort}, "
+            "env: {RUSTC_BOOTSTRAP: '1'}}",
+            "- {name: nb, toolchain: debian, build-std: {crates: [std]}}"]
+    plan = plan_for(tiny_matrix(tmp_path, rows), debian_src="/sys/root/lib/rustlib/src/rust")
+    problems = {b.variants[0]: b.problem for b in plan.builds}
+    assert problems["bs"] is None
+    assert problems["nb"].startswith("toolchain 'debian' (rustc 1.95.0) is not a nightly")
+    build = [b for b in plan.builds if b.variants == ["bs"]][0]
+    argv, env = cargo.command(plan, build)
+    assert argv[argv.index("-Z") + 1] == "build-std=std,panic_abort"
+    assert env[cargo.STD_SOURCE_ENV] == "/sys/root/lib/rustlib/src/rust"
+    assert env["CARGO_ENCODED_RUSTFLAGS"] == "--sysroot=/sys/root"
+    # Without build-std the variable is not set: an ordinary build never reads std's sources.
+    plain = plan_for(tiny_matrix(tmp_path, ["- {name: r, toolchain: debian}"]), debian_src="/sys/root/x")
+    assert cargo.STD_SOURCE_ENV not in cargo.command(plain, plain.builds[0])[1]
 
 
 def test_only_restricts_cells_and_names_are_readable(tmp_path):

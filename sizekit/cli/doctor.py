@@ -25,9 +25,10 @@ def doctor(matrix_path, out):
         if info.sysroot:
             out.write(f"    sysroot {info.sysroot}\n")
         out.write(f"    targets with std: {', '.join(info.targets) or 'none'}\n")
-        out.write(f"    rust-src: {'yes' if info.rust_src else 'no'}"
-                  + ("" if info.rust_src else f" (build-std needs it; fix: "
-                                               f"{rust_src_fix(matrix.toolchains.get(name), name)})") + "\n")
+        if info.rust_src:
+            out.write(f"    rust-src: yes{f' ({info.rust_src_root}, with its Cargo.lock)' if info.rust_src_root else ''}\n")
+        else:
+            out.write(f"    rust-src: no (build-std needs it; fix: {rust_src_fix(matrix.toolchains.get(name), name)})\n")
     host = infos[None].host
     out.write("targets:\n")
     triples = list(dict.fromkeys([host] + [t for c in matrix.crates.values() for t in (c.targets or [host])]

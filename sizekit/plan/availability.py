@@ -42,9 +42,10 @@ def build_problem(matrix, toolchains, build, host):
     if info is None or info.problem:
         return info.problem if info else f"unknown toolchain {build.toolchain!r}"
     wants_nightly = bool(s["build-std"] or s["nightly"] or s["cargo"].get("panic") == "immediate-abort")
-    if wants_nightly and not info.nightly:
+    # RUSTC_BOOTSTRAP=1 in the row's env lets a stable rustc and cargo take -Z flags.
+    if wants_nightly and not info.nightly and s["env"].get("RUSTC_BOOTSTRAP") != "1":
         return (f"{label} ({info.rustc_version}) is not a nightly, which build-std and -Z flags need; "
-                f"fix: set toolchain: nightly on this row")
+                f"fix: set toolchain: nightly on this row, or env: {{RUSTC_BOOTSTRAP: \"1\"}}")
     if s["build-std"]:
         if not info.rust_src:
             spec = matrix.toolchains.get(build.toolchain)

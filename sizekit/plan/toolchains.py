@@ -13,7 +13,7 @@ from typing import Optional
 
 from ..utils.fsutil import atomic_write_text
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 
 
 @dataclass
@@ -29,6 +29,9 @@ class ToolchainInfo:
     nightly: bool = False
     targets: list = field(default_factory=list)   # triples with a std to link against
     rust_src: bool = False
+    # The folder holding std's sources and their Cargo.lock when they come from the explicit
+    # sysroot (cargo looks only in rustc's own sysroot, so it is told this one).
+    rust_src_root: Optional[str] = None
     problem: Optional[str] = None            # why this toolchain cannot be used, with the fix
 
     def has_std(self, triple):
@@ -42,12 +45,30 @@ class ToolchainInfo:
 
 
 def rust_src_fix(spec, name):
-    """How to get rust-src for a toolchain (only rustup toolchains can add it)."""
+    """How to get rust-src for a toolchain: rustup adds it; a sysroot gets it from scripts/install."""
     if spec is not None and spec.rustup:
         return f"rustup component add rust-src --toolchain {spec.rustup}"
     if spec is None:
         return "rustup component add rust-src --toolchain nightly, and name that toolchain on the row"
-    return f"toolchain {name!r} is not a rustup toolchain; use a rustup nightly with rust-src for build-std"
+    if spec.sysroot:
+        return (f"put std's sources and their Cargo.lock in {spec.sysroot}/lib/rustlib/src/rust "
+                f"(scripts/install does it for Debian's rustc: its rust-src package and a pinned lockfile)")
+    return (f"toolchain {name!r} has neither rustup nor a sysroot; give it a sysroot: that holds "
+            f"std's sources with a Cargo.lock (lib/rustlib/src/rust), or use a rustup nightly with rust-src")
+
+
+def std_source(sysroot):
+    """The folder under a sysroot that holds std's sources with their Cargo.lock, or None.
+
+    cargo's -Z build-std reads lib/rustlib/src/rust/Cargo.lock (releases before std had its
+    own workspace, such as 1.63) or lib/rustlib/src/rust/library/Cargo.lock (later ones)."""
+    rust = os.path.join(sysroot, "lib", "rustlib", "src", "rust")
+    if not os.path.isfile(os.path.join(rust, "library", "std", "Cargo.toml")):
+        return None
+    for folder in (os.path.join(rust, "library"), rust):
+        if os.path.isfile(os.path.join(folder, "Cargo.lock")):
+            return folder
+    return None
 
 
 def _parse_release(text):
@@ -145,7 +166,10 @@ def probe(name, spec):
             if os.path.isdir(libdir) and any(f.startswith("libstd-") for f in os.listdir(libdir)):
                 targets.add(triple)
     info.targets = sorted(targets)
-    if own_sysroot:
+    if info.sysroot:
+        info.rust_src_root = std_source(info.sysroot)
+        info.rust_src = info.rust_src_root is not None
+    if own_sysroot and not info.rust_src:
         info.rust_src = os.path.isdir(os.path.join(own_sysroot, "lib", "rustlib", "src", "rust", "library"))
     return info
 
@@ -179,6 +203,7 @@ def probe_all(matrix, cache_dir=None):
                 stamps.append(_stamp(os.path.join(sysroot, "lib", "rustlib")))
                 if info.sysroot:
                     stamps.append(_stamp(os.path.join(info.sysroot, "lib", "rustlib")))
+                    stamps.append(_stamp(os.path.join(info.sysroot, "lib", "rustlib", "src", "rust")))
             entries[key] = {"info": asdict(info), "stamps": stamps}
             changed = True
         result[name] = info

@@ -51,6 +51,7 @@ def build_std_crates(settings):
 # older ones as the std feature panic_immediate_abort on top of panic = "abort".
 IMMEDIATE_ABORT_STRATEGY_SINCE = (1, 93, 0)
 IMMEDIATE_FEATURE = "panic_immediate_abort"
+STD_SOURCE_ENV = "__CARGO_TESTS_ONLY_SRC_ROOT"
 
 
 def panic_settings(settings, info):
@@ -122,6 +123,10 @@ def command(plan, build):
         if std_features:
             argv += ["-Z", "build-std-features=" + ",".join(std_features)]
     env = {"RUSTC": info.rustc or "rustc", "CARGO_TERM_COLOR": "never"}
+    if s["build-std"] and info.rust_src_root:
+        # cargo finds std's sources in rustc's own sysroot only; this variable, which cargo
+        # reads before looking there, names the explicit sysroot's (the folder with Cargo.lock).
+        env[STD_SOURCE_ENV] = info.rust_src_root
     flags = rustflags(plan, build)
     if flags:
         env["CARGO_ENCODED_RUSTFLAGS"] = "\x1f".join(flags)
