@@ -1,5 +1,5 @@
-"""-Z build-std on Debian's rustc 1.63: std's sources and pinned Cargo.lock from the sysroot that
-scripts/install prepares, std's crates from the same offline directory source as the examples."""
+"""-Z build-std on Debian's rustc 1.63: std's sources, its crates (path dependencies) and its
+lockfile from the sysroot that scripts/install prepares, under the examples' offline crate source."""
 import json
 import os
 import shutil
@@ -13,7 +13,7 @@ from conftest import DODO, ROOT, copy_tiny, doit, skip_no_file, skip_no_tool, wr
 pytestmark = pytest.mark.slow
 
 SYSROOT = os.path.join(ROOT, ".sizekit", "sysroot")
-REGISTRY = os.path.join(ROOT, ".sizekit", "registry")
+STD_SRC = os.path.join(SYSROOT, "lib", "rustlib", "src")
 HOST = "x86_64-unknown-linux-gnu"
 ARM = "armv7-unknown-linux-gnueabihf"
 
@@ -23,17 +23,18 @@ def built(tmp_path_factory):
     for tool in ("/usr/bin/cargo", "arm-linux-gnueabihf-gcc", "qemu-arm"):
         if shutil.which(tool) is None:
             skip_no_tool(tool)
-    for path in (os.path.join(SYSROOT, "lib", "rustlib", "src", "rust", "Cargo.lock"), REGISTRY):
+    for path in (os.path.join(STD_SRC, "rust", "Cargo.lock"), os.path.join(STD_SRC, "vendor")):
         if not os.path.exists(path):
             skip_no_file(path, "scripts/install prepares std's sources and crates for build-std there")
     root = tmp_path_factory.mktemp("bstd")
     copy_tiny(root / "tiny")
-    # As under examples/: no crates.io, std's crates come from the merged directory source.
-    write(root / ".cargo" / "config.toml", f"""
+    # As under examples/: no crates.io, only Debian's directory source, which has none of std's
+    # crates at the versions std 1.63 needs; the sysroot's vendored copies are path dependencies.
+    write(root / ".cargo" / "config.toml", """
         [source.crates-io]
-        replace-with = "local"
-        [source.local]
-        directory = "{REGISTRY}"
+        replace-with = "debian"
+        [source.debian]
+        directory = "/usr/share/cargo/registry"
         [net]
         offline = true
     """)
@@ -59,6 +60,9 @@ def built(tmp_path_factory):
             from: small
             env: {{RUSTC_BOOTSTRAP: "1"}}
             build-std: {{crates: [std, panic_abort], features: [panic_immediate_abort]}}
+          # Panics that print where they happened keep std's source paths in the bytes.
+          - {{name: build-std-located, from: small, env: {{RUSTC_BOOTSTRAP: "1"}},
+             build-std: {{crates: [std, panic_abort]}}, only: {{targets: [{HOST}]}}}}
     """)
     proc = doit(root, "-n", "1", check=False, timeout=1800)
     results = json.load(open(root / "out" / "results.json"))
@@ -87,6 +91,18 @@ def test_panic_immediate_abort_reached_std(built):
         outputs[variant] = subprocess.run([str(binary), "--panic"], capture_output=True, text=True, timeout=30)
     assert outputs["small"].returncode != 0 and "panicked" in outputs["small"].stderr
     assert outputs["build-std"].returncode != 0 and outputs["build-std"].stderr == ""
+
+
+def test_bytes_do_not_name_the_checkout(built):
+    """std is compiled from the checkout's .sizekit/sysroot, but its paths are remapped as rustc's own
+    std names them, so the bytes are the same wherever the checkout is."""
+    root, _, cells = built
+    for target, variant in ((HOST, "build-std"), (ARM, "build-std"), (HOST, "build-std-located")):
+        assert cells[(target, variant)]["status"] == "ok", cells[(target, variant)]
+        unstripped = (root / cells[(target, variant)]["stages"][0]["path"]).read_bytes()
+        assert STD_SRC.encode() not in unstripped and b"/.sizekit/" not in unstripped
+    located = (root / cells[(HOST, "build-std-located")]["stages"][0]["path"]).read_bytes()
+    assert b"/rustc/1.63.0/rust/library/std/src/" in located
 
 
 def test_std_sources_are_read_from_the_sysroot_not_usr(built):

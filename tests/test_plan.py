@@ -177,7 +177,8 @@ def test_build_std_from_a_prepared_sysroot(tmp_path):
     argv, env = cargo.command(plan, build)
     assert argv[argv.index("-Z") + 1] == "build-std=std,panic_abort"
     assert env[cargo.STD_SOURCE_ENV] == "/sys/root/lib/rustlib/src/rust"
-    assert env["CARGO_ENCODED_RUSTFLAGS"] == "--sysroot=/sys/root"
+    # std's paths are named as rustc's own std names them, not by the checkout's folder.
+    assert env["CARGO_ENCODED_RUSTFLAGS"] == "--sysroot=/sys/root\x1f--remap-path-prefix=/sys/root/lib/rustlib/src=/rustc/1.95.0"
     # Without build-std the variable is not set: an ordinary build never reads std's sources.
     plain = plan_for(tiny_matrix(tmp_path, ["- {name: r, toolchain: debian}"]), debian_src="/sys/root/x")
     assert cargo.STD_SOURCE_ENV not in cargo.command(plain, plain.builds[0])[1]
