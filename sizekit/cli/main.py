@@ -26,6 +26,7 @@ COMMANDS = {
     "merge": ("results", "register_merge", "merge the shards' results.json into one results.json and reports"),
     "snapshot": ("snapshots", "register_snapshot", "write one zstd file with every cell's sizes and symbols"),
     "history": ("snapshots", "register_history", "a trend page of final sizes over a series of snapshots"),
+    "explore": ("explore", "register_explore", "search the settings for the smallest binary that still runs"),
 }
 
 

@@ -12,6 +12,7 @@ from ..utils.units import parse_size
 from . import schema
 from ..utils.names import RESERVED_CRATES, is_plain_name
 from .checker import Checker, suggest, typename
+from .explore import parse_bench, parse_explore
 from .model import Cache, Crate, Matrix, Target, Toolchain
 from .variants import resolve_variants
 from .yamlsafe import load_located
@@ -62,11 +63,12 @@ def parse_matrix(text, filename, root, host=None, abspath=None):
         c.err(("baseline",), f"baseline {baseline!r} is not a variant name{suggest(baseline, names)}; "
                              f"use one of: {', '.join(names)}")
     cache = _cache(c, top["cache"]) if "cache" in top else None
+    explore = parse_explore(c, top["explore"], crates, host) if "explore" in top else None
     if c.problems:
         raise MatrixError(c.problems)
     return Matrix(path=abspath or os.path.join(root, filename), root=root, output=output,
                   baseline=baseline, toolchains=toolchains, targets=targets, crates=crates,
-                  variants=variants, host=host, cache=cache)
+                  variants=variants, host=host, cache=cache, explore=explore)
 
 
 def _cache(c, raw):
@@ -205,6 +207,8 @@ def _crates(c, raw, root, toolchains, targets, host):
         if "smoke" in spec:
             crate.smoke = _smoke(c, spec["smoke"], p + ("smoke",),
                                  crate.targets or sorted(set(targets) | ({host} if host else set())))
+        if "bench" in spec:
+            crate.bench = parse_bench(c, spec["bench"], p + ("bench",), crate.smoke)
         if "budget" in spec:
             crate.budget = _budget(c, spec["budget"], p + ("budget",))
         if "features" in spec:

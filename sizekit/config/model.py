@@ -100,6 +100,7 @@ class Crate:
     env: dict = field(default_factory=dict)
     rustflags: list = field(default_factory=list)
     reference: Optional[dict] = None   # {name, path, ...} of the C build to compare with
+    bench: Optional[dict] = None       # how `sizekit explore` measures a point's speed
 
 
 @dataclass
@@ -138,6 +139,7 @@ class Matrix:
     variants: list
     host: Optional[str] = None
     cache: Optional[Cache] = None
+    explore: Optional[object] = None   # config.explore.Explore: what `sizekit explore` searches
 
     def variant(self, name):
         for v in self.variants:

@@ -1,12 +1,12 @@
 """The keys matrix.yaml v1 accepts, with their types. Used by the validator."""
 
-TOP_KEYS = ("version", "output", "baseline", "toolchains", "targets", "crates", "variants", "cache")
+TOP_KEYS = ("version", "output", "baseline", "toolchains", "targets", "crates", "variants", "cache", "explore")
 CACHE_TOOLS = ("sccache",)
 SCCACHE_KEYS = ("env", "required", "cc")
 TOOLCHAIN_KEYS = ("rustup", "cargo", "rustc", "sysroot")
 TARGET_KEYS = ("linker", "strip", "runner", "rustflags", "env")
 CRATE_KEYS = ("path", "artifact", "toolchain", "targets", "smoke", "budget",
-              "features", "default-features", "env", "rustflags", "reference")
+              "features", "default-features", "env", "rustflags", "reference", "bench")
 VARIANT_KEYS = ("name", "from", "profile", "cargo", "features", "default-features",
                 "rustflags", "env", "toolchain", "build-std", "nightly", "xargo",
                 "post", "label", "only")

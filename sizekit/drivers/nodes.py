@@ -257,13 +257,16 @@ def final_artifact(plan, cell) -> str:
 
 # --- the plan a driver starts from ---
 
-def load_plan(path: str, shard=None, cache: bool = True, output: Optional[str] = None, make=make_plan):
+def load_plan(path: str, shard=None, cache: bool = True, output: Optional[str] = None, make=make_plan,
+              matrix=None):
     """The plan of a matrix file. shard: (K, N) or "K/N" for shard K's part of it; cache=False
     probes the toolchains without their cache under the output folder; output replaces the
-    matrix's output folder; make is the planner (a test's may probe no toolchain)."""
+    matrix's output folder; make is the planner (a test's may probe no toolchain); matrix is the
+    file already read (`sizekit explore` reads its trials' matrix against the user's folder)."""
     if isinstance(shard, str):
         shard = parse_shard(shard, shown=f"shard={shard}") if shard.strip() else None
-    matrix = load_matrix(path)
+    if matrix is None:
+        matrix = load_matrix(path)
     if output:
         matrix = dataclasses.replace(matrix, output=output)
         check_output(matrix)

@@ -8,6 +8,7 @@ command and its env. For a foreign target the command runs under the target's ru
 Every run has a timeout and runs in its own process group, which is killed
 afterwards, so no server is left listening. Servers bind loopback ports only.
 """
+import contextlib
 import http.client
 import os
 import signal
@@ -68,7 +69,14 @@ def run_args(spec, argv, env, log):
     return {"ok": True, "detail": f"{describe_exit(code)}, output has {expect!r}" if expect else describe_exit(code)}
 
 
-def run_http(spec, argv, env, log):
+class NotServing(Exception):
+    """The artifact exited, or did not answer HTTP in time; the message says which."""
+
+
+@contextlib.contextmanager
+def serving(spec, argv, env, log):
+    """Start the artifact as the smoke spec's http form says, on a free loopback port; once it
+    answers GET, yield (port, status, body) of that first answer. It is killed afterwards."""
     http_spec = spec["http"]
     port = free_port()
     env = dict(env)
@@ -82,7 +90,7 @@ def run_http(spec, argv, env, log):
         while True:
             code = proc.poll()
             if code is not None:
-                return {"ok": False, "detail": f"{describe_exit(code)} before serving HTTP"}
+                raise NotServing(f"{describe_exit(code)} before serving HTTP")
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=max(0.5, deadline - time.monotonic()))
                 conn.request("GET", http_spec.get("path", "/"))
@@ -92,14 +100,23 @@ def run_http(spec, argv, env, log):
                 break
             except (ConnectionError, OSError, http.client.HTTPException):
                 if time.monotonic() > deadline:
-                    return {"ok": False, "detail": f"no HTTP answer on 127.0.0.1:{port} within {spec['timeout']} s"}
+                    raise NotServing(f"no HTTP answer on 127.0.0.1:{port} within {spec['timeout']} s") from None
                 time.sleep(0.05)
+        yield port, resp.status, body
     finally:
         kill_group(proc)
         proc.wait()
-    expect = http_spec.get("expect")
-    if resp.status != 200:
-        return {"ok": False, "detail": f"HTTP {resp.status} {_short(body)!r}"}
+
+
+def run_http(spec, argv, env, log):
+    try:
+        with serving(spec, argv, env, log) as (_, status, body):
+            pass
+    except NotServing as exc:
+        return {"ok": False, "detail": str(exc)}
+    expect = spec["http"].get("expect")
+    if status != 200:
+        return {"ok": False, "detail": f"HTTP {status} {_short(body)!r}"}
     if expect is not None and expect not in body:
         return {"ok": False, "detail": f"HTTP 200 but body lacks {expect!r}: {_short(body)!r}"}
     return {"ok": True, "detail": f"HTTP 200 {_short(body)!r}"}

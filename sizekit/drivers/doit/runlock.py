@@ -21,6 +21,8 @@ def hold_run_lock(layout, command):
     """Take the output folder's run lock for this process's lifetime (doit's workers inherit it)."""
     if command in READ_ONLY_COMMANDS:
         return
+    if any(held.name == layout.run_lock for held in _held_locks):
+        return      # a second run in this process (sizekit explore's trials): already ours
     f = open(layout.run_lock, "a+")
     try:
         fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -104,7 +104,7 @@ def state_backend():
     return "sizekit" if found else "sqlite3"
 
 
-def matrix_tasks(default="matrix.yaml", command=None, shard=None):
+def matrix_tasks(default="matrix.yaml", command=None, shard=None, matrix=None):
     """Globals for a dodo.py: DOIT_CONFIG and task_sizekit for the matrix file.
 
     The matrix is `doit matrix=PATH` when given, else `default`; `doit shard=K/N` (or shard=(K, N))
@@ -114,7 +114,7 @@ def matrix_tasks(default="matrix.yaml", command=None, shard=None):
     path = get_var("matrix", default) or default
     if shard is None and get_var("shard", None):
         shard = or_exit(parse_shard, get_var("shard"), f"shard={get_var('shard')}")
-    plan = or_exit(load_plan, path, shard)
+    plan = or_exit(lambda: load_plan(path, shard, matrix=matrix))
     try:
         os.makedirs(plan.layout.state_dir, exist_ok=True)
         hold_run_lock(plan.layout, command or doit_command(sys.argv[1:]))

@@ -1,0 +1,1 @@
+"""`sizekit explore`: search the profile settings for the smallest binary that still runs and is fast enough."""
