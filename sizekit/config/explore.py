@@ -61,7 +61,7 @@ def check_dimension(c, name, values, path):
                     f"(opt-level, lto, ...), cargo.<key>, strip, upx, default-features, features or rustflags")
         return None
     if not isinstance(values, list) or not values:
-        c.err(path, f"expected a non-empty list of values, got {typename(values)}")
+        c.err(path, f"expected a non-empty list of values, got {'an empty list' if values == [] else typename(values)}")
         return None
     out = []
     for i, value in enumerate(values):
