@@ -38,7 +38,9 @@ setup(
         "demangle": ["pyderust>=1.0"],
         # The SCons driver (sizekit.scons) needs SCons itself.
         "scons": ["scons>=4"],
-        "test": ["pytest", "hypothesis", "xxhash", "matplotlib", "pyderust>=1.0", "scons>=4", "mypy>=1.8"],
+        # `sizekit explore` asks optuna's samplers for points and keeps its study in optuna's storage.
+        "explore": ["optuna>=3.6"],
+        "test": ["pytest", "hypothesis", "xxhash", "matplotlib", "pyderust>=1.0", "scons>=4", "mypy>=1.8", "optuna>=3.6"],
     },
     cffi_modules=["sizekit/elf/_build.py:ffibuilder"],
     entry_points={

@@ -46,6 +46,8 @@ EXPORTS = {
     "hash_bytes": ("sizekit.elf.engine", "hash_bytes"),
     "tools_in_use": ("sizekit.results.collect", "tools_in_use"),
     "attribute": ("sizekit.elf.bloat", "attribute"),
+    "bench_artifact": ("sizekit.explore.bench", "measure_artifact"),
+    "BenchFailed": ("sizekit.explore.bench", "BenchFailed"),
     # what goes wrong
     "SizekitError": ("sizekit.utils.errors", "SizekitError"),
     "UsageError": ("sizekit.utils.errors", "UsageError"),

@@ -96,7 +96,7 @@ def cmd_explore(args):
                 p["ok"], p["detail"] = False, f"real UPX: {why}"
             else:
                 p["upx_estimate"], p["bytes"], p["upx_real"] = p["bytes"], real, True
-    failed = [p for p in measured if not p["ok"]] + [p for p in the_front if not p["ok"]]
+    failed = [p for p in measured if not p["ok"]]    # the front's points are among them
     the_front = front.pareto([p for p in measured if p["ok"]], higher, with_speed)
     baseline = max((p.get("baseline_bytes") or 0 for p in measured), default=0)
     speed_label = (crate.bench["metric"] and "bench (median)" or "bench seconds (median)") if with_speed else None

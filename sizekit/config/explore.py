@@ -153,7 +153,7 @@ def parse_bench(c, raw, path, smoke):
     and {port} names its port. With `metric:` (a regex with one group) the number it captures
     from the command's output is the result; without it, the command's wall time is."""
     spec = c.mapping(raw, path, BENCH_KEYS, required=("command",))
-    out = {"server": False, "metric": None, "runs": 3, "timeout": 120, "env": {}}
+    out: dict = {"server": False, "metric": None, "runs": 3, "timeout": 120, "env": {}}
     if "command" in spec:
         out["command"] = c.str_list(spec["command"], path + ("command",))
         if isinstance(spec["command"], list) and not spec["command"]:

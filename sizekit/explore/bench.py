@@ -62,3 +62,16 @@ def measure(crate, target, binary, runner, log_path):
         except NotServing as exc:
             raise BenchFailed(f"the server did not start: {exc}") from None
         return statistics.median(runs), runs
+
+
+def measure_artifact(matrix, crate_name, target, binary, log_path):
+    """The crate's bench on any built file of it (a hand-written row's, say): (median, runs)."""
+    from ..plan.availability import smoke_runner
+    from ..utils.host import host_triple
+    runner, problem = smoke_runner(matrix, target, matrix.host or host_triple())
+    if problem:
+        raise BenchFailed(problem)
+    crate = matrix.crates[crate_name]
+    if not crate.bench:
+        raise BenchFailed(f"crate {crate_name} has no bench: in {matrix.path}")
+    return measure(crate, target, binary, runner, log_path)

@@ -52,7 +52,8 @@ def row_name(point):
 
 def row(point, crate, target, name=None, with_upx=False):
     """The matrix row (a variant spec, as matrix.yaml says it) that builds this point."""
-    cargo, out = {}, {"name": name or row_name(point), "profile": "release"}
+    cargo: dict = {}
+    out: dict = {"name": name or row_name(point), "profile": "release"}
     for dim, value in sorted(point.items()):
         key = cargo_key(dim)
         if key is not None:
@@ -61,7 +62,7 @@ def row(point, crate, target, name=None, with_upx=False):
             out[dim] = value
     if cargo:
         out["cargo"] = cargo
-    post = ["strip"] if point.get("strip") else []
+    post: list = ["strip"] if point.get("strip") else []
     if with_upx and point.get("upx"):
         post.append({"upx": {"level": "best", "lzma": point["upx"] == "lzma"}})
     out["post"] = post
