@@ -86,18 +86,23 @@ def cmd_explore(args):
     measured = front.points(study)
     with_speed = bool(crate.bench)
     higher = with_speed and crate.bench["better"] == "higher"
-    the_front = front.pareto(measured, higher, with_speed)
     baseline_row = {"name": trials.BASELINE, "profile": "release", "only": {"crates": [crate.name], "targets": [target]}}
-    for p in the_front:
-        if p["point"].get("upx") and not args.no_upx_confirm:
-            real, why = trials.confirm_upx(matrix, crate, target, p["point"], trials.worker_output(matrix, name, worker),
-                                           baseline_row)
+    while True:
+        # Real UPX can move a point off the front and bring another, never packed yet, onto it.
+        the_front = front.pareto([p for p in measured if p["ok"]], higher, with_speed)
+        pending = [p for p in the_front if p["point"].get("upx") and not p.get("upx_real")]
+        if not pending or args.no_upx_confirm:
+            break
+        for p in pending:
+            real, speed, why = trials.confirm_upx(matrix, crate, target, p["point"],
+                                                  trials.worker_output(matrix, name, worker), baseline_row)
             if real is None:
                 p["ok"], p["detail"] = False, f"real UPX: {why}"
             else:
                 p["upx_estimate"], p["bytes"], p["upx_real"] = p["bytes"], real, True
+                if speed is not None:
+                    p["unpacked_speed"], p["speed"] = p["speed"], speed
     failed = [p for p in measured if not p["ok"]]    # the front's points are among them
-    the_front = front.pareto([p for p in measured if p["ok"]], higher, with_speed)
     baseline = max((p.get("baseline_bytes") or 0 for p in measured), default=0)
     speed_label = (crate.bench["metric"] and "bench (median)" or "bench seconds (median)") if with_speed else None
     os.makedirs(folder, exist_ok=True)

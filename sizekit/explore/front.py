@@ -102,7 +102,8 @@ def fragment(front, crate, target):
 
 
 def as_json(front, failed, baseline):
-    keep = ("number", "bytes", "unpacked_bytes", "upx_real", "build_seconds", "speed", "speed_runs",
+    keep = ("number", "bytes", "unpacked_bytes", "upx_real", "upx_estimate", "build_seconds", "speed",
+            "unpacked_speed", "speed_runs",
             "point", "artifact", "worker", "detail")
     return json.dumps({"baseline_bytes": baseline,
                        "front": [{k: p.get(k) for k in keep} for p in front],

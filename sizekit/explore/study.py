@@ -10,6 +10,7 @@ import os
 import socket
 import sys
 import time
+import warnings
 
 from ..utils.errors import UsageError
 from . import space, trials
@@ -24,6 +25,9 @@ def _optuna():
     except ImportError:
         raise UsageError("sizekit explore needs optuna; fix: pip install optuna (scripts/install does)") from None
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # TPE's multivariate mode and the constant liar are marked experimental; they are what a
+    # small categorical space with several workers needs, so the warning says nothing useful.
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     return optuna
 
 

@@ -160,14 +160,23 @@ def measure_point(matrix, crate, target, point, output, baseline_row):
 
 
 def confirm_upx(matrix, crate, target, point, output, baseline_row):
-    """Pack the point with real UPX and smoke-check the packed file: (bytes, None) or (None, why)."""
+    """Pack the point with real UPX, smoke-check the packed file and bench it (a packed program
+    unpacks itself into memory, which can cost speed): (bytes, speed or None, None), or
+    (None, None, why)."""
     name = space.row_name(point) + "-upx"
     rows = [baseline_row, space.row(point, crate.name, target, name, with_upx=True)]
-    cells, _ = run_rows(matrix, rows, output)
+    cells, derived = run_rows(matrix, rows, output)
     cell = cells.get(name)
     if cell is None or cell["status"] != "ok":
-        return None, (cell or {}).get("reason") or "the UPX row did not build"
+        return None, None, (cell or {}).get("reason") or "the UPX row did not build"
     if crate.smoke and (cell.get("smoke") or {}).get("ok") is not True:
-        return None, f"the packed file fails its smoke check: {(cell.get('smoke') or {}).get('detail')}"
-    return cell["final_bytes"], None
+        return None, None, f"the packed file fails its smoke check: {(cell.get('smoke') or {}).get('detail')}"
+    speed = None
+    if crate.bench:
+        try:
+            speed, _ = bench.measure_artifact(derived, crate.name, target, os.path.join(matrix.root, cell["stages"][-1]["path"]),
+                                              os.path.join(output, "logs", f"bench-{name}.log"))
+        except bench.BenchFailed as exc:
+            return None, None, f"the packed file's bench failed: {exc}"
+    return cell["final_bytes"], speed, None
 
