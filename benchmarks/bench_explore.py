@@ -1,7 +1,10 @@
 """`sizekit explore` against random search with the same budget, and against the hand-written rows.
 
     python benchmarks/bench_explore.py [--matrix matrix.yaml] [--crate hello-hyper] [--builds 16]
-                                       [--seed 1] [--json PATH]
+                                       [--seed 1] [--space DIM=V,...] [--json PATH]
+
+    python benchmarks/bench_explore.py --crate gst-rsidentity --space default-features=true \
+        --space upx=none --json benchmarks/results/explore_plugin.json
 
 The matrix must have been built (scripts/demo): the hand-written rows (release, all-stripped,
 everything-upx, ...) are read from its results.json, and each row's final file is timed with the
@@ -44,10 +47,11 @@ def hypervolume(points, higher_speed):
     return area
 
 
-def run_study(matrix, crate, sampler, seed, builds, study):
+def run_study(matrix, crate, sampler, seed, builds, study, spaces):
     start = time.monotonic()
     proc = subprocess.run([sys.executable, "-m", "sizekit", "explore", matrix, "--crate", crate, "--study", study,
-                           "--sampler", sampler, "--seed", str(seed), "--max-builds", str(builds)],
+                           "--sampler", sampler, "--seed", str(seed), "--max-builds", str(builds),
+                           *[f"--space={s}" for s in spaces]],
                           cwd=ROOT, capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit(f"bench_explore: {sampler} study failed:\n{proc.stderr[-3000:]}")
@@ -66,6 +70,8 @@ def main():
     ap.add_argument("--target", default="x86_64-unknown-linux-gnu")
     ap.add_argument("--builds", type=int, default=16)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--space", action="append", default=[], metavar="DIM=V,...",
+                    help="passed to both studies (the plugin has no allocator feature: --space default-features=true)")
     ap.add_argument("--json", help="write the figures here (benchmarks/results/explore.json)")
     args = ap.parse_args()
     matrix = api.load_matrix(os.path.join(ROOT, args.matrix))
@@ -88,9 +94,9 @@ def main():
     studies = {}
     for sampler in ("tpe", "random"):
         study = f"bench-{args.crate}-{sampler}-s{args.seed}-b{args.builds}"
-        studies[sampler] = run_study(args.matrix, args.crate, sampler, args.seed, args.builds, study)
+        studies[sampler] = run_study(args.matrix, args.crate, sampler, args.seed, args.builds, study, args.space)
     settings = {"crate": args.crate, "target": args.target, "builds": args.builds, "seed": args.seed,
-                "bench": crate.bench["command"], "better": crate.bench["better"]}
+                "bench": crate.bench["command"], "better": crate.bench["better"], "space": args.space}
     out = {"hand": hand, "studies": {}}
     for sampler, data in studies.items():
         front = data["front"]

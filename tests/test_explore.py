@@ -72,7 +72,7 @@ def test_explore_block_errors_name_the_key(tmp_path):
     text = str(err.value)
     for expected in [
         "m.yaml:6: crates.tiny.bench.command[1]: unknown placeholder {prot} (did you mean \"port\"?); "
-        "use {artifact}, {artifact_dir}, {tmp}, {port}",
+        "use {artifact}, {artifact_dir}, {tmp} or {port} (write {{ or }} for a literal brace)",
         "m.yaml:6: crates.tiny.bench.server: server: true starts the artifact as the smoke check's http form "
         "does; give the crate smoke: {http: {...}}",
         "m.yaml:6: crates.tiny.bench.metric: needs exactly one (group) around the number, has 0",

@@ -194,7 +194,7 @@ def test_misspelled_keys_get_suggestions_and_all_errors_come_at_once(tmp_path):
           - {{name: s, from: release, post: [strip, {{upx: {{level: 11}}}}, strp]}}
     """) == [
         "m.yaml:3: crates.tiny.artifcat: unknown key (did you mean \"artifact\"?); allowed: path, artifact, "
-        "toolchain, targets, smoke, budget, features, default-features, env, rustflags, reference",
+        "toolchain, targets, smoke, budget, features, default-features, env, rustflags, reference, bench",
         "m.yaml:5: variants[0].cargo.opt-levle: unknown key (did you mean \"opt-level\"?); allowed: opt-level, "
         "debug, split-debuginfo, strip, debug-assertions, overflow-checks, lto, panic, incremental, "
         "codegen-units, rpath, codegen-backend, trim-paths",

@@ -1,5 +1,6 @@
 """The validator's toolkit: collect every problem with its file, line and key path."""
 import difflib
+import string
 
 from ..utils.names import is_plain_name
 from .yamlsafe import format_path
@@ -86,6 +87,23 @@ class Checker:
                            f"(no '/', '..', spaces or shell characters); rename it")
             return False
         return True
+
+    def placeholders(self, text, path, allowed):
+        """Check the {name} placeholders in a command word or env value: the allowed names only."""
+        names = ["{" + name + "}" for name in allowed]
+        known = ", ".join(names[:-1]) + " or " + names[-1]
+        try:
+            fields = [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(text)
+                      if name is not None]
+        except ValueError as exc:
+            self.err(path, f"cannot read the placeholders in {text!r} ({exc}); write {{{{ or }}}} for a literal brace")
+            return
+        for name, spec, conv in fields:
+            if name not in allowed:
+                self.err(path, f"unknown placeholder {{{name}}}{suggest(name, allowed)}; "
+                               f"use {known} (write {{{{ or }}}} for a literal brace)")
+            elif spec or conv:
+                self.err(path, f"placeholder {{{name}}} takes no format or conversion; write {{{name}}}")
 
 
 def typename(value):

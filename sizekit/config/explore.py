@@ -1,7 +1,6 @@
 """matrix.yaml's `explore:` block (what `sizekit explore` searches) and a crate's `bench:` (how it
 times a point). Validated like the rest of the matrix: every problem, with its key path."""
 import re
-import string
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -159,7 +158,7 @@ def parse_bench(c, raw, path, smoke):
         if isinstance(spec["command"], list) and not spec["command"]:
             c.err(path + ("command",), "expected [program, arguments...], got an empty list")
         for i, item in enumerate(out["command"]):
-            _placeholders(c, item, path + ("command", i))
+            c.placeholders(item, path + ("command", i), BENCH_PLACEHOLDERS)
     if "server" in spec and c.boolean(spec["server"], path + ("server",)):
         out["server"] = spec["server"]
         if out["server"] and not (smoke and "http" in smoke):
@@ -190,15 +189,3 @@ def parse_bench(c, raw, path, smoke):
     if "env" in spec:
         out["env"] = c.str_map(spec["env"], path + ("env",))
     return out
-
-
-def _placeholders(c, text, path):
-    try:
-        names = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
-    except ValueError as exc:
-        c.err(path, f"cannot read the placeholders in {text!r} ({exc}); write {{{{ or }}}} for a literal brace")
-        return
-    for name in names:
-        if name not in BENCH_PLACEHOLDERS:
-            c.err(path, f"unknown placeholder {{{name}}}{suggest(name, BENCH_PLACEHOLDERS)}; use "
-                        + ", ".join("{" + n + "}" for n in BENCH_PLACEHOLDERS))

@@ -5,7 +5,6 @@ then raises one MatrixError. Nothing is built from an invalid matrix.
 """
 import os
 import re
-import string
 
 from ..utils.errors import MatrixError
 from ..utils.units import parse_size
@@ -292,20 +291,7 @@ def _smoke_command(c, raw, path):
 
 def _placeholders(c, text, path):
     """Check the {name} placeholders in a smoke command or env value: known names only."""
-    allowed = schema.SMOKE_PLACEHOLDERS
-    names = ["{" + name + "}" for name in allowed]
-    known = ", ".join(names[:-1]) + " or " + names[-1]
-    try:
-        fields = [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(text) if name is not None]
-    except ValueError as exc:
-        c.err(path, f"cannot read the placeholders in {text!r} ({exc}); write {{{{ or }}}} for a literal brace")
-        return
-    for name, spec, conv in fields:
-        if name not in allowed:
-            c.err(path, f"unknown placeholder {{{name}}}{suggest(name, allowed)}; "
-                        f"use {known} (write {{{{ or }}}} for a literal brace)")
-        elif spec or conv:
-            c.err(path, f"placeholder {{{name}}} takes no format or conversion; write {{{name}}}")
+    c.placeholders(text, path, schema.SMOKE_PLACEHOLDERS)
 
 
 def _smoke_targets(c, raw, path, targets, command_form):
