@@ -1,7 +1,7 @@
 """The layers of docs/ARCHITECTURE.md, checked on the code: which of sizekit's folders may import which.
 
 Imports point down the picture: utils at the bottom; config, elf and plan are siblings on it
-(none imports another); stages, results, report, drivers and cli above, in that order. Only the
+(none imports another); stages, results, report, drivers, explore and cli above, in that order. Only the
 drivers (and the two files users load them by, sizekit/scons.py and sizekit/tasks.py) import
 doit or SCons. An import inside a function counts like any other.
 """
@@ -23,7 +23,8 @@ ALLOWED = {
     "results": {"utils", "config", "elf", "plan", "(version)"},
     "report": {"utils", "config", "elf", "plan", "results"},
     "drivers": {"utils", "config", "elf", "plan", "stages", "results", "report", "scons"},
-    "cli": {"utils", "config", "elf", "plan", "stages", "results", "report", "drivers"},
+    "explore": {"utils", "config", "elf", "plan", "stages", "results", "report", "drivers"},
+    "cli": {"utils", "config", "elf", "plan", "stages", "results", "report", "drivers", "explore"},
 }
 BUILD_TOOLS = ("doit", "SCons")
 MAY_IMPORT_BUILD_TOOLS = ("drivers", "scons.py", "tasks.py")
