@@ -47,11 +47,11 @@ def hypervolume(points, higher_speed):
     return area
 
 
-def run_study(matrix, crate, sampler, seed, builds, study, spaces):
+def run_study(matrix, crate, sampler, seed, builds, study, spaces, report_only=False):
     start = time.monotonic()
     proc = subprocess.run([sys.executable, "-m", "sizekit", "explore", matrix, "--crate", crate, "--study", study,
                            "--sampler", sampler, "--seed", str(seed), "--max-builds", str(builds),
-                           *[f"--space={s}" for s in spaces]],
+                           *[f"--space={s}" for s in spaces], *(["--report-only"] if report_only else [])],
                           cwd=ROOT, capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit(f"bench_explore: {sampler} study failed:\n{proc.stderr[-3000:]}")
@@ -72,6 +72,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--space", action="append", default=[], metavar="DIM=V,...",
                     help="passed to both studies (the plugin has no allocator feature: --space default-features=true)")
+    ap.add_argument("--report-only", action="store_true",
+                    help="search nothing: read both studies as they are (a finished run's, say) and time the rows again")
     ap.add_argument("--json", help="write the figures here (benchmarks/results/explore.json)")
     args = ap.parse_args()
     matrix = api.load_matrix(os.path.join(ROOT, args.matrix))
@@ -94,7 +96,8 @@ def main():
     studies = {}
     for sampler in ("tpe", "random"):
         study = f"bench-{args.crate}-{sampler}-s{args.seed}-b{args.builds}"
-        studies[sampler] = run_study(args.matrix, args.crate, sampler, args.seed, args.builds, study, args.space)
+        studies[sampler] = run_study(args.matrix, args.crate, sampler, args.seed, args.builds, study, args.space,
+                                     args.report_only)
     settings = {"crate": args.crate, "target": args.target, "builds": args.builds, "seed": args.seed,
                 "bench": crate.bench["command"], "better": crate.bench["better"], "space": args.space}
     out = {"hand": hand, "studies": {}}

@@ -258,3 +258,20 @@ def test_two_workers_on_one_storage_make_disjoint_trials(tmp_path):
     # Each worker built in its own folder; both wrote into the one study.
     for w in ("a", "b"):
         assert (folder / "out" / "explore" / STUDY / f"w-{w}" / "results.json").exists()
+
+
+def test_points_sharing_a_build_show_that_builds_time():
+    """A point that differs from an earlier one only in strip or UPX reuses its cargo build: the front
+    shows the first build's seconds, not the no-op cargo run that followed it."""
+    import optuna
+    study = optuna.create_study(directions=["minimize", "minimize"])
+    dist = {"opt-level": optuna.distributions.CategoricalDistribution(['"z"'])}
+    for number, (upx, new, seconds) in enumerate([(None, True, 41.5), ("best", False, 0.1)]):
+        point = {"opt-level": "z", "upx": upx}
+        study.add_trial(optuna.trial.create_trial(
+            params={"opt-level": '"z"'}, distributions=dist, values=[1000 - number, seconds],
+            user_attrs={"point_key": space.point_key(point), "point": point, "bytes": 1000 - number,
+                        "build_seconds": seconds, "new_build": new, "build_key": space.build_key(point),
+                        "speed": 1.0}))
+    got = {p["number"]: p["build_seconds"] for p in front.points(study)}
+    assert got == {0: 41.5, 1: 41.5}

@@ -20,6 +20,12 @@ def points(study):
             continue
         seen.add(key)
         out.append({**attrs, "number": t.number, "ok": t.state == optuna.trial.TrialState.COMPLETE})
+    # A point that shared its cargo build with an earlier point is shown with that build's time.
+    first = {p["build_key"]: p["build_seconds"] for p in sorted(out, key=lambda p: p["number"])
+             if p.get("new_build") and "build_key" in p}
+    for p in out:
+        if not p.get("new_build") and p.get("build_key") in first:
+            p["build_seconds"] = first[p["build_key"]]
     return out
 
 

@@ -111,6 +111,16 @@ def finished_points(study):
     return done
 
 
+def build_seconds_of(study, key, default):
+    """The cargo seconds of the trial that made the build with this key, else default."""
+    optuna = _optuna()
+    for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,
+                                                     optuna.trial.TrialState.FAIL)):
+        if t.user_attrs.get("build_key") == key and t.user_attrs.get("new_build"):
+            return t.user_attrs.get("build_seconds", default)
+    return default
+
+
 def search(matrix, crate, target, spec, study, worker, output, max_builds=None, max_seconds=None, out=sys.stderr):
     """Ask, build, measure, tell, until a budget runs out. Returns (builds, trials) this run made."""
     optuna = _optuna()
@@ -150,6 +160,10 @@ def search(matrix, crate, target, spec, study, worker, output, max_builds=None, 
         trial.set_user_attr("trial", trial.number)
         t0 = time.monotonic()
         m = trials.measure_point(matrix, crate, target, point, output, baseline_row)
+        if not m.new_build:
+            # The build was made for an earlier point (this one differs in strip or UPX only):
+            # its time is that build's, which the study holds.
+            m.build_seconds = build_seconds_of(study, space.build_key(point), m.build_seconds)
         builds += m.new_build
         made += 1
         for name, value in (("detail", m.detail), ("bytes", m.bytes), ("unpacked_bytes", m.unpacked_bytes),
