@@ -47,6 +47,18 @@ def hypervolume(points, higher_speed):
     return area
 
 
+def settings_words(point):
+    for key, value in point.items():
+        if key == "strip":
+            yield from ["strip"] if value else []
+        elif key == "upx":
+            yield from [f"upx {value}"] if value else []
+        elif key == "default-features":
+            yield from [] if value else ["system malloc (no default features)"]
+        else:
+            yield f"{key} {value}"
+
+
 def run_study(matrix, crate, sampler, seed, builds, study, spaces, report_only=False):
     start = time.monotonic()
     proc = subprocess.run([sys.executable, "-m", "sizekit", "explore", matrix, "--crate", crate, "--study", study,
@@ -129,7 +141,7 @@ def main():
     out["table"] = "\n".join(lines)
     front_lines = ["| bytes | vs release | build (s) | bench | settings |", "| --- | --- | --- | --- | --- |"]
     for p in sorted(tpe["front"], key=lambda p: p["bytes"]):
-        words = ", ".join(f"{k} {v}" for k, v in p["point"].items())
+        words = ", ".join(settings_words(p["point"]))
         front_lines.append(f"| {p['bytes']:,} | {(p['bytes'] - release['bytes']) / release['bytes'] * 100:+.1f}% | "
                            f"{p['build_seconds']:.0f} | {p['speed']:.4g} | {words} |")
     out["front_table"] = "\n".join(front_lines)

@@ -4,6 +4,7 @@ Writes under <output>/explore/<study>/: front.md (the table), front.json, explor
 chart), matrix-fragment.yaml (one row per front point) and profile.toml (the picked point's
 [profile.NAME]); `--write-profile` puts that block into the crate's Cargo.toml, and nothing else.
 """
+import json
 import os
 import sys
 
@@ -61,6 +62,18 @@ def _usage(message):
     raise UsageError(message)
 
 
+def _read_confirmed(path):
+    """{point key: {bytes, speed, why}} of the points real UPX packed; {} when absent or unreadable
+    (then they are packed again)."""
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    ok = isinstance(data, dict) and all(isinstance(v, dict) for v in data.values())
+    return data if ok else {}
+
+
 def cmd_explore(args):
     from ..explore import chart, front, space, study as studies, trials
     matrix = load_matrix(args.matrix)
@@ -87,6 +100,9 @@ def cmd_explore(args):
     with_speed = bool(crate.bench)
     higher = with_speed and crate.bench["better"] == "higher"
     baseline_row = {"name": trials.BASELINE, "profile": "release", "only": {"crates": [crate.name], "targets": [target]}}
+    # Real UPX runs once per point: its bytes, speed or refusal are kept beside the study.
+    confirmed_path = os.path.join(folder, "upx-confirmed.json")
+    confirmed = _read_confirmed(confirmed_path)
     while True:
         # Real UPX can move a point off the front and bring another, never packed yet, onto it.
         the_front = front.pareto([p for p in measured if p["ok"]], higher, with_speed)
@@ -94,8 +110,13 @@ def cmd_explore(args):
         if not pending or args.no_upx_confirm:
             break
         for p in pending:
-            real, speed, why = trials.confirm_upx(matrix, crate, target, p["point"],
-                                                  trials.worker_output(matrix, name, worker), baseline_row)
+            if p["point_key"] not in confirmed:
+                real, speed, why = trials.confirm_upx(matrix, crate, target, p["point"],
+                                                      trials.worker_output(matrix, name, worker), baseline_row)
+                confirmed[p["point_key"]] = {"bytes": real, "speed": speed, "why": why}
+                os.makedirs(folder, exist_ok=True)
+                atomic_write_text(confirmed_path, json.dumps(confirmed, indent=1, sort_keys=True))
+            real, speed, why = (confirmed[p["point_key"]].get(k) for k in ("bytes", "speed", "why"))
             if real is None:
                 p["ok"], p["detail"] = False, f"real UPX: {why}"
             else:
