@@ -137,6 +137,8 @@ def cmd_explore(args):
                       chart.page(measured, the_front, f"sizekit explore: {crate.name} on {target}", y_label, y_of, baseline))
     print(table, end="")
     if not the_front:
+        print(f"explore: no point of study {name!r} has built and passed its smoke check yet"
+              + ("" if measured else "; run without --report-only to search"), file=sys.stderr)
         return 1
     chosen = front.pick(the_front, args.pick, higher, with_speed)
     block = space.profile_toml(chosen["point"], args.profile_name)
