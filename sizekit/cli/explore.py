@@ -99,7 +99,6 @@ def cmd_explore(args):
     measured = front.points(study)
     with_speed = bool(crate.bench)
     higher = with_speed and crate.bench["better"] == "higher"
-    baseline_row = {"name": trials.BASELINE, "profile": "release", "only": {"crates": [crate.name], "targets": [target]}}
     # Real UPX runs once per point: its bytes, speed or refusal are kept beside the study.
     confirmed_path = os.path.join(folder, "upx-confirmed.json")
     confirmed = _read_confirmed(confirmed_path)
@@ -111,8 +110,7 @@ def cmd_explore(args):
             break
         for p in pending:
             if p["point_key"] not in confirmed:
-                real, speed, why = trials.confirm_upx(matrix, crate, target, p["point"],
-                                                      trials.worker_output(matrix, name, worker), baseline_row)
+                real, speed, why = trials.confirm_upx(matrix, crate, target, p["point"], output)
                 confirmed[p["point_key"]] = {"bytes": real, "speed": speed, "why": why}
                 os.makedirs(folder, exist_ok=True)
                 atomic_write_text(confirmed_path, json.dumps(confirmed, indent=1, sort_keys=True))

@@ -21,12 +21,17 @@ def points(study):
         seen.add(key)
         out.append({**attrs, "number": t.number, "ok": t.state == optuna.trial.TrialState.COMPLETE})
     # A point that shared its cargo build with an earlier point is shown with that build's time.
-    first = {p["build_key"]: p["build_seconds"] for p in sorted(out, key=lambda p: p["number"])
-             if p.get("new_build") and "build_key" in p}
+    first = build_times(out)
     for p in out:
         if not p.get("new_build") and p.get("build_key") in first:
             p["build_seconds"] = first[p["build_key"]]
     return out
+
+
+def build_times(attrs):
+    """{build key: cargo seconds} of the trials (their attribute dicts) that made each build."""
+    return {a["build_key"]: a["build_seconds"] for a in attrs
+            if a.get("new_build") and "build_key" in a and "build_seconds" in a}
 
 
 def dominates(a, b, higher_speed, with_speed):
@@ -54,9 +59,8 @@ def pick(front, rule, higher_speed, with_speed):
         return min(front, key=lambda p: (p["bytes"], speed_key(p)))
     if rule == "quickest-build":
         return min(front, key=lambda p: (p["build_seconds"], p["bytes"]))
-    if rule in ("fastest", "fastest-under") or words[0] == "fastest-under" or words[0] == "smallest-over":
-        if not with_speed:
-            raise UsageError(f"--pick {rule!r} needs a speed: give the crate a bench: command")
+    if (rule == "fastest" or words[:1] in (["fastest-under"], ["smallest-over"])) and not with_speed:
+        raise UsageError(f"--pick {rule!r} needs a speed: give the crate a bench: command")
     if rule == "fastest":
         return min(front, key=lambda p: (speed_key(p), p["bytes"]))
     if len(words) == 2 and words[0] == "fastest-under":

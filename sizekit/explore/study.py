@@ -7,15 +7,13 @@ attributes, so every figure the front shows is read back from the storage.
 """
 import fcntl
 import os
-import socket
 import sys
 import time
 import warnings
 
 from ..utils.errors import UsageError
-from . import space, trials
+from . import front, space, trials
 
-OBJECTIVES = ("bytes", "build_seconds", "speed")
 STALE_DUPLICATES = 25   # suggestions in a row that were all measured already: the space is spent
 
 
@@ -111,22 +109,10 @@ def finished_points(study):
     return done
 
 
-def build_seconds_of(study, key, default):
-    """The cargo seconds of the trial that made the build with this key, else default."""
-    optuna = _optuna()
-    for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,
-                                                     optuna.trial.TrialState.FAIL)):
-        if t.user_attrs.get("build_key") == key and t.user_attrs.get("new_build"):
-            return t.user_attrs.get("build_seconds", default)
-    return default
-
-
 def search(matrix, crate, target, spec, study, worker, output, max_builds=None, max_seconds=None, out=sys.stderr):
     """Ask, build, measure, tell, until a budget runs out. Returns (builds, trials) this run made."""
     optuna = _optuna()
     dists = space.distributions(spec.space)
-    baseline_row = {"name": trials.BASELINE, "profile": "release",
-                    "only": {"crates": [crate.name], "targets": [target]}}
     start, builds, made, repeats = time.monotonic(), 0, 0, 0
     while True:
         if max_builds is not None and builds >= max_builds:
@@ -159,11 +145,12 @@ def search(matrix, crate, target, spec, study, worker, output, max_builds=None, 
         repeats = 0
         trial.set_user_attr("trial", trial.number)
         t0 = time.monotonic()
-        m = trials.measure_point(matrix, crate, target, point, output, baseline_row)
+        m = trials.measure_point(matrix, crate, target, point, output)
         if not m.new_build:
             # The build was made for an earlier point (this one differs in strip or UPX only):
             # its time is that build's, which the study holds.
-            m.build_seconds = build_seconds_of(study, space.build_key(point), m.build_seconds)
+            made_by = front.build_times(t.user_attrs for t in study.get_trials(deepcopy=False))
+            m.build_seconds = made_by.get(space.build_key(point), m.build_seconds)
         builds += m.new_build
         made += 1
         for name, value in (("detail", m.detail), ("bytes", m.bytes), ("unpacked_bytes", m.unpacked_bytes),
@@ -185,6 +172,3 @@ def search(matrix, crate, target, spec, study, worker, output, max_builds=None, 
         out.flush()
     return builds, made
 
-
-def default_worker():
-    return f"{socket.gethostname()}-1"

@@ -8,7 +8,6 @@ apply; a point already built costs nothing.
 """
 import contextlib
 import dataclasses
-import json
 import os
 import sys
 
@@ -63,18 +62,11 @@ def trial_matrix(matrix, rows, output, name="trial"):
     return parse_matrix(header + derived, os.path.relpath(path), root=matrix.root, host=matrix.host, abspath=path)
 
 
-def _earlier_build(plan, variant):
-    """(built already, its cargo seconds then) for the row's build: a point that shares its build
-    with an earlier one (it differs only in post steps) costs no build, and its build time is the
-    first build's (cargo's second run of that build is a no-op)."""
-    for cell in plan.cells:
-        if cell.variant.name == variant and os.path.exists(plan.layout.stage_record(cell.build.key)):
-            try:
-                with open(plan.layout.build_meta(cell.build.key)) as f:
-                    return True, float(json.load(f).get("seconds") or 0.0)
-            except (OSError, ValueError, TypeError):
-                return True, None
-    return False, None
+def _built(plan, variant):
+    """Whether the row's cargo build exists already: a point that shares its build with an earlier
+    one (it differs only in post steps) costs no build."""
+    return any(cell.variant.name == variant and os.path.exists(plan.layout.stage_record(cell.build.key))
+               for cell in plan.cells)
 
 
 @contextlib.contextmanager
@@ -97,30 +89,32 @@ def _output_to(log):
             os.close(fd)
 
 
-def run_rows(matrix, rows, output):
-    """Build these rows; returns results.json's cells by row name and the trial's matrix.
+def baseline_row(crate, target):
+    """The crate's release row on the target: every trial builds it beside the point (once)."""
+    return {"name": BASELINE, "profile": "release", "only": {"crates": [crate.name], "targets": [target]}}
+
+
+def run_rows(derived, output):
+    """Build a trial matrix; returns results.json's cells by row name.
     doit's own output goes to logs/explore-<row>.log in the worker's folder."""
-    derived = trial_matrix(matrix, rows, output)
-    log_path = os.path.join(output, "logs", f"explore-{rows[-1]['name']}.log")
+    log_path = os.path.join(output, "logs", f"explore-{derived.variants[-1].name}.log")
     os.makedirs(os.path.dirname(log_path), exist_ok=True)
     with open(log_path, "w") as log, _output_to(log):
         status = run_doit(derived.path, ["--continue"], matrix=derived)
     results_path = os.path.join(output, "results.json")
     if not os.path.exists(results_path):
         raise UsageError(f"the trial wrote no results.json (doit exit {status}); see {os.path.relpath(log_path)}")
-    cells = {c["variant"]: c for c in load_results(results_path)["cells"]}
-    return cells, derived
+    return {c["variant"]: c for c in load_results(results_path)["cells"]}
 
 
-def measure_point(matrix, crate, target, point, output, baseline_row):
-    """Build the point (and the release row beside it), smoke-check it, estimate UPX, bench it."""
+def measure_point(matrix, crate, target, point, output):
+    """Build the point (and the release row beside it), smoke-check it, estimate UPX, bench it.
+    A point whose build an earlier point made reports cargo's no-op time: the study has the first."""
     name = space.row_name(point)
-    rows = [baseline_row, space.row(point, crate.name, target, name)]
-    derived = trial_matrix(matrix, rows, output)
+    derived = trial_matrix(matrix, [baseline_row(crate, target), space.row(point, crate.name, target, name)], output)
     plan = load_plan(derived.path, matrix=derived)
-    built, seconds_then = _earlier_build(plan, name)
-    new_build = not built
-    cells, derived = run_rows(matrix, rows, output)
+    new_build = not _built(plan, name)
+    cells = run_rows(derived, output)
     cell, base = cells.get(name), cells.get(BASELINE)
     out = Measured(ok=False, new_build=new_build)
     if base is not None and base.get("final_bytes"):
@@ -129,7 +123,7 @@ def measure_point(matrix, crate, target, point, output, baseline_row):
         out.detail = (cell or {}).get("reason") or f"the {name} row did not build"
         return out
     smoke = cell.get("smoke") or {}
-    out.build_seconds = seconds_then if seconds_then is not None else float((cell.get("build") or {}).get("seconds") or 0.0)
+    out.build_seconds = float((cell.get("build") or {}).get("seconds") or 0.0)
     out.unpacked_bytes = out.bytes = cell["final_bytes"]
     out.artifact = cell["stages"][-1]["path"]
     if crate.smoke and smoke.get("ok") is not True:
@@ -159,13 +153,14 @@ def measure_point(matrix, crate, target, point, output, baseline_row):
     return out
 
 
-def confirm_upx(matrix, crate, target, point, output, baseline_row):
+def confirm_upx(matrix, crate, target, point, output):
     """Pack the point with real UPX, smoke-check the packed file and bench it (a packed program
     unpacks itself into memory, which can cost speed): (bytes, speed or None, None), or
     (None, None, why)."""
     name = space.row_name(point) + "-upx"
-    rows = [baseline_row, space.row(point, crate.name, target, name, with_upx=True)]
-    cells, derived = run_rows(matrix, rows, output)
+    derived = trial_matrix(matrix, [baseline_row(crate, target),
+                                    space.row(point, crate.name, target, name, with_upx=True)], output)
+    cells = run_rows(derived, output)
     cell = cells.get(name)
     if cell is None or cell["status"] != "ok":
         return None, None, (cell or {}).get("reason") or "the UPX row did not build"

@@ -87,16 +87,9 @@ def rustflags(plan, build):
         # std's sources (and the crates vendored beside them) are compiled from the sysroot, which
         # lives in the user's checkout: name them as rustc's own std does, so bytes do not depend
         # on where the checkout is.
-        flags.append(f"--remap-path-prefix={std_source_parent(info.rust_src_root)}=/rustc/{'.'.join(map(str, info.release))}")
+        src = os.path.join(info.sysroot, "lib", "rustlib", "src")
+        flags.append(f"--remap-path-prefix={src}=/rustc/{'.'.join(map(str, info.release))}")
     return flags
-
-
-def std_source_parent(root):
-    """The sysroot's lib/rustlib/src folder, from the folder that holds std's Cargo.lock."""
-    path = root.rstrip("/")
-    while os.path.basename(path) in ("library", "rust"):
-        path = os.path.dirname(path)
-    return path
 
 
 def remap_args(plan, build):
