@@ -12,8 +12,14 @@ profile keys given as CARGO_PROFILE_<PROFILE>_<KEY> variables, e.g.
 artifact, then each row's post steps on copies (`strip`, `upx --best --lzma`), then `ls -l`.
 What cargo can reuse between rows in one target folder (build scripts and proc macros, crates
 a setting leaves alone) it reuses. The builds run one after another, as cargo uses both cores.
-sizekit runs one build per distinct setting in its own profile and lets doit run two tasks at
-once (`doit -n 2`); it also measures, estimates and smoke-runs every row, which the peer does not.
+sizekit runs one build per distinct setting, in one cargo profile per set of profile settings (rows
+that change only features share one, and so the dependencies they have in common), and lets doit
+run two tasks at once (`doit -n 2`); it also measures, estimates and smoke-runs every row, which
+the peer does not.
+
+A second peer, the recipe of the table as people paste it (`--clean-peer`): one clean `cargo build`
+per row, each in a fresh target folder, then the row's post steps. Each round then runs the three
+sides, the careful peer first in even rounds and last in odd ones.
 
 Timed on both sides: the builds and post steps, nothing else. The check afterwards that the
 two sides' files are equal (each file's size without debug info, `strip --strip-debug`) is
@@ -117,12 +123,14 @@ def peer_argv(info, build):
     return argv
 
 
-def run_peer(plan, folder):
+def run_peer(plan, folder, clean=False):
     """The peer's recipe (see the module's docstring), timed from the first build to the last
-    post step. Returns (seconds, cargo builds, {row: its final file})."""
+    post step; with clean, one clean build per row in a fresh target folder each. Returns
+    (seconds, cargo builds, {row: its final file})."""
     host = plan.toolchains[None].host
     target_dir = os.path.join(folder, "peer-target")
     built, finals = {}, {}
+    builds = 0
     start = time.monotonic()
     for n, cell in enumerate(plan.cells):
         build = cell.build
@@ -130,7 +138,11 @@ def run_peer(plan, folder):
             continue
         info = plan.toolchains[build.toolchain]
         name = build.crate.artifact
+        if clean:
+            target_dir = os.path.join(folder, f"clean-target-{n}")
+            built.pop(build.key, None)
         if build.key not in built:
+            builds += 1
             env = {**os.environ, "CARGO_TARGET_DIR": target_dir, "RUSTC": info.rustc or "rustc",
                    **profile_env(build), **api.cargo_command(plan, build)[1]}
             env.pop("CARGO_TERM_COLOR", None)
@@ -148,7 +160,7 @@ def run_peer(plan, folder):
             subprocess.run(argv, check=True, capture_output=True)
             current = nxt
         finals[cell.name] = current
-    return time.monotonic() - start, len(built), finals
+    return time.monotonic() - start, builds, finals
 
 
 def debugless(path, strip, folder):
@@ -183,12 +195,15 @@ def one_round(args, order):
         matrix_path = bench_matrix_copy(args.matrix, folder, args.crates.split(",") if args.crates else None,
                                         args.variants.split(",") if args.variants else None)
         plan = api.load_plan(matrix_path, cache=False)
-        times = {}
+        times, counts = {}, {}
         for side in order:
             if side == "peer":
                 times["peer"], peer_builds, peer_files = run_peer(plan, folder)
+            elif side == "clean":
+                times["clean"], counts["clean"], _ = run_peer(plan, os.path.join(folder, "clean"), clean=True)
             else:
                 times["sizekit"], builds = run_sizekit(matrix_path, args.jobs)
+        counts.update(peer=peer_builds, sizekit=builds)
         # Outside both timed regions: each side's files, and their sizes without debug info.
         host = plan.toolchains[None].host
         peer_sizes = {}
@@ -206,7 +221,7 @@ def one_round(args, order):
                 sk_sizes[f"{c['crate']}/{c['target']}/{c['variant']}"] = (
                     c["final_bytes"], debugless(path, api.strip_tool(plan.matrix, c["target"], host), folder))
         bad, paths_only = compare_sizes(peer_sizes, sk_sizes, args.upx_slack)
-    return plan, peer_builds, builds, times, bad, paths_only, len(peer_sizes)
+    return plan, counts, times, bad, paths_only, len(peer_sizes)
 
 
 def seconds(values):
@@ -223,29 +238,42 @@ def main(argv=None):
     ap.add_argument("--crates", default="hello-hyper",
                     help="comma-separated crates of the matrix to build (default: the Tiny Rocket table)")
     ap.add_argument("--variants", help="comma-separated rows to build (default: all); a kept row's parents must be kept")
+    ap.add_argument("--clean-peer", action="store_true",
+                    help="also time one clean cargo build per row, each in a fresh target folder")
     ap.add_argument("--json", help="write the settings and figures here (benchmarks/results/matrix.json is the README's)")
     args = ap.parse_args(argv)
     if args.runs < 3:
         ap.error("--runs must be at least 3: one round says nothing about a noisy machine")
-    peer_times, sk_times, orders, mismatches, debug_only = [], [], [], [], []
+    peer_times, sk_times, clean_times, orders, mismatches, debug_only = [], [], [], [], [], []
     for i in range(args.runs):
-        order = alternate(i, "peer", ["sizekit"])
+        order = alternate(i, "peer", ["clean", "sizekit"] if args.clean_peer else ["sizekit"])
         orders.append(order)
-        plan, peer_builds, builds, times, bad, paths_only, rows = one_round(args, order)
+        plan, counts, times, bad, paths_only, rows = one_round(args, order)
+        peer_builds, builds = counts["peer"], counts["sizekit"]
         debug_only += [f"round {i + 1}: {p}" for p in paths_only]
         peer_times.append(times["peer"])
         sk_times.append(times["sizekit"])
+        clean_times += [times["clean"]] if "clean" in times else []
         mismatches += [f"round {i + 1}: {b}" for b in bad]
-        print(f"round {i + 1} ({' first, '.join(order)} second): peer {times['peer']:.1f} s, "
-              f"sizekit {times['sizekit']:.1f} s", flush=True)
+        print(f"round {i + 1} ({', then '.join(order)}): " + ", ".join(f"{side} {times[side]:.1f} s" for side in order),
+              flush=True)
     ratios = spread(s / p for s, p in zip(sk_times, peer_times))
+    clean_ratios = spread(s / c for s, c in zip(sk_times, clean_times)) if clean_times else None
+    profiles = len({b.profile for b in plan.builds if not b.problem})
     ok = ratios["median"] <= TARGET
     equal = rows - (len(mismatches) + len(debug_only)) // args.runs
     print(f"matrix: {os.path.relpath(args.matrix)} (crates: {args.crates or 'all'}): "
           f"{len(plan.cells)} rows, {rows} buildable here, {args.runs} rounds")
     print(f"peer (one cargo build per distinct setting, one target folder): {seconds(peer_times)}  "
           f"({peer_builds} cargo builds)")
-    print(f"sizekit cold (doit -n {args.jobs}):                  {seconds(sk_times)}  ({builds} build tasks)")
+    if clean_times:
+        print(f"clean peer (one clean cargo build per row):        {seconds(clean_times)}  "
+              f"({counts['clean']} cargo builds)")
+    print(f"sizekit cold (doit -n {args.jobs}):                  {seconds(sk_times)}  ({builds} build tasks, "
+          f"{profiles} cargo profiles)")
+    if clean_ratios:
+        print(f"ratio sizekit/clean peer: median {clean_ratios['median']:.2f}, range {clean_ratios['min']:.2f}-"
+              f"{clean_ratios['max']:.2f}")
     print(f"ratio sizekit/peer: median {ratios['median']:.2f}, range {ratios['min']:.2f}-{ratios['max']:.2f}  "
           f"(target <= {TARGET:.2f}: {'PASS' if ok else 'FAIL'})")
     print(f"final sizes equal to the peer's: {equal}/{rows} rows (UPX rows within {args.upx_slack} bytes)")
@@ -260,7 +288,9 @@ def main(argv=None):
                     "cargo_jobs": os.environ.get("SIZEKIT_JOBS")}
         benchjson.write(args.json, "bench_matrix", settings, {
             "orders": orders, "rows": len(plan.cells), "buildable": rows, "peer_builds": peer_builds,
-            "sizekit_builds": builds, "peer": spread(peer_times), "sizekit": spread(sk_times), "ratio": ratios,
+            "sizekit_builds": builds, "sizekit_profiles": profiles, "peer": spread(peer_times),
+            "clean": spread(clean_times) if clean_times else None, "clean_builds": counts.get("clean"),
+            "clean_ratio": clean_ratios, "clean_met": bool(clean_ratios and clean_ratios["median"] <= TARGET), "sizekit": spread(sk_times), "ratio": ratios,
             "target": TARGET, "met": ok, "sizes_equal": equal, "debug_info_only": len(debug_only) // args.runs,
             "mismatches": mismatches})
     return 1 if mismatches else 0

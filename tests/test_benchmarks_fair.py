@@ -138,7 +138,7 @@ def test_matrix_times_the_same_work_on_both_sides(monkeypatch, tmp_path):
     args = type("Args", (), {"matrix": matrix, "crates": None, "variants": None, "jobs": 2, "upx_slack": 64})()
     for order in (["peer", "sizekit"], ["sizekit", "peer"]):
         events.clear()
-        _, _, _, times, bad, _, rows = bm.one_round(args, order)
+        _, _, times, bad, _, rows = bm.one_round(args, order)
         assert events[:2] == [f"{side} timed" for side in order]
         assert events[2:] == ["debugless", "debugless"] and rows == 1 and bad == []
 
@@ -167,6 +167,28 @@ def test_matrix_peer_builds_once_per_setting(monkeypatch, tmp_path):
     target = str(tmp_path / "bench" / "peer-target")
     assert builds == 2 and cargo == [("cargo", "build", target, None), ("cargo", "build", target, "fat")]
     assert len(ran) == 3 and "strip" in ran[1][0]        # release's build, its strip, then the lto build
+    assert sorted(finals) == sorted(c.name for c in plan.cells)
+
+
+def test_matrix_clean_peer_builds_every_row_in_a_fresh_folder(monkeypatch, tmp_path):
+    """The pasted table's recipe: one clean cargo build per row, a row that only adds strip too."""
+    bm = _bench("bench_matrix")
+    matrix = _crate_matrix(tmp_path, ["{name: release}", "{name: release-stripped, from: release, post: [strip]}"])
+    ran = []
+
+    class FakeSubprocess:
+        @staticmethod
+        def run(argv, **kw):
+            ran.append((argv[1], (kw.get("env") or {}).get("CARGO_TARGET_DIR")))
+
+    monkeypatch.setattr(bm, "subprocess", FakeSubprocess)
+    monkeypatch.setattr(bm.shutil, "copy2", lambda src, dst: None)
+    plan = bm.api.load_plan(matrix, cache=False)
+    if any(c.build.problem for c in plan.cells):
+        pytest.skip(f"no cargo build here: {plan.cells[0].build.problem}")
+    seconds, builds, finals = bm.run_peer(plan, str(tmp_path / "bench"), clean=True)
+    cargo = [r for r in ran if r[0] == "build"]
+    assert builds == 2 and len(cargo) == 2 and cargo[0][1] != cargo[1][1]
     assert sorted(finals) == sorted(c.name for c in plan.cells)
 
 

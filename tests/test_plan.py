@@ -67,6 +67,40 @@ def test_example_matrix_shares_builds():
     assert [b.problem for b in prepared.builds if b.variants == ["build-std"]] == [None] * 3
 
 
+def test_builds_with_equal_profile_settings_share_one_profile():
+    plan = plan_for(os.path.join(ROOT, "matrix.yaml"))
+    by = {(b.crate.name, b.target, b.variants[0]): b for b in plan.builds}
+    release = by["hello-hyper", HOST, "release"]
+    # release-malloc changes only the crate's features: one profile, so cargo builds the
+    # dependencies the two share once; the builds (and their files) stay two.
+    malloc = by["hello-hyper", HOST, "release-malloc"]
+    assert malloc.key != release.key and malloc.profile == release.profile
+    assert malloc.profile.startswith("sk-") and len(malloc.profile) == len("sk-") + 8
+    # Another crate with the same settings shares it too; another target is another cargo folder.
+    client = [b for b in plan.builds if b.crate.name == "http-ureq" and b.variants[0] == "release"][0]
+    assert client.profile == release.profile
+    # A profile key, rustflags, the toolchain or build-std each make another profile.
+    for name in ("release-lto", "release-abort", "all-above"):
+        other = [b for b in plan.builds if b.crate.name == "hello-hyper" and name in b.variants]
+        assert other and other[0].profile != release.profile, name
+    assert by["hello-hyper", HOST, "build-std"].profile not in {b.profile for b in plan.builds
+                                                                 if b.toolchain != "debian"}
+    argv, _ = cargo.command(plan, malloc)
+    assert argv[argv.index("--profile") + 1] == release.profile
+    assert "--no-default-features" in argv and "--no-default-features" not in cargo.command(plan, release)[0]
+
+
+def test_rustflags_make_another_profile(tmp_path):
+    plan = plan_for(tiny_matrix(tmp_path, [
+        "- {name: a}",
+        "- {name: b, features: [extra]}",
+        "- {name: c, rustflags: [-Ctarget-cpu=native]}",
+        "- {name: d, env: {FOO: '1'}}"]))
+    profiles = {b.variants[0]: b.profile for b in plan.builds}
+    assert profiles["a"] == profiles["b"]
+    assert len({profiles["a"], profiles["c"], profiles["d"]}) == 3
+
+
 def tiny_matrix(tmp_path, variants, extra=""):
     return write(tmp_path / "m.yaml", f"""
         version: 1
@@ -88,7 +122,7 @@ def test_release_lto_command_line(tmp_path):
         "- {name: lto, cargo: {lto: fat, codegen-units: 1, opt-level: z}, default-features: false, features: [extra]}"]))
     build = plan.builds[0]
     argv, env = cargo.command(plan, build)
-    p = f"sk-{build.key}"
+    p = build.profile
     # cargo builds a private view of the crate folder, so it never writes the user's Cargo.lock.
     overlay = tmp_path / "out" / ".sizekit" / "overlay" / "tiny" / "default"
     remap = f"--remap-path-prefix={overlay}={os.path.realpath(TINY)}"
@@ -117,7 +151,7 @@ def test_build_std_and_nightly_flags_command_line(tmp_path):
     build = plan.builds[0]
     assert build.problem is None
     argv, env = cargo.command(plan, build)
-    p = f"sk-{build.key}"
+    p = build.profile
     overlay = tmp_path / "out" / ".sizekit" / "overlay" / "tiny" / "nightly"
     assert argv[0] == "/n/bin/cargo"
     assert argv[argv.index("--config"):] == [
@@ -204,7 +238,7 @@ def _immediate_abort_argv(tmp_path, release, variant):
     build = plan.builds[0]
     argv, _ = cargo.command(plan, build)
     argv = argv[:argv.index("--")]  # the crate's own remap argument follows "--"
-    return argv[argv.index("--message-format=json-render-diagnostics") + 1:], f"sk-{build.key}"
+    return argv[argv.index("--message-format=json-render-diagnostics") + 1:], build.profile
 
 
 def test_immediate_abort_as_a_new_nightly_spells_it(tmp_path):

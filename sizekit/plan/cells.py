@@ -31,6 +31,12 @@ class Build:
     def name(self):
         return f"{self.crate.name}/{self.target}/{self.variants[0]}"
 
+    @property
+    def profile(self):
+        """cargo's profile name for this build: builds whose profile settings are equal share it,
+        and with it cargo's dependency builds (see profile_settings)."""
+        return f"sk-{digest(profile_settings(self.settings))}"
+
 
 @dataclass
 class Step:
@@ -129,6 +135,19 @@ def build_settings(crate, variant, target):
         "build-std": s.get("build-std"),
         "nightly": list(s.get("nightly", [])),
     }
+
+
+# What is not part of cargo's profile: which crate is built, for which target (cargo keeps each
+# target in its own folder), and the crate's features. Everything else a build sets (the profile
+# keys, rustflags, environment, toolchain, build-std) reaches its dependencies too.
+OUTSIDE_PROFILE = ("crate", "path", "artifact", "target", "features", "default-features")
+
+
+def profile_settings(settings):
+    """The part of a build's settings that names its cargo profile. Two builds that differ only
+    outside it (release and release-malloc) get one profile and one target folder, so cargo builds
+    the dependencies they share once; each dependency's features are in cargo's own hash of it."""
+    return {k: v for k, v in settings.items() if k not in OUTSIDE_PROFILE}
 
 
 def selected(variant, crate, target):

@@ -114,6 +114,9 @@ class Layout:
     def crate_lock(self, folder_key):
         return os.path.join(self.state_dir, "locks", f"crate-{folder_key}.lock")
 
+    def profile_lock(self, folder_key):
+        return os.path.join(self.state_dir, "locks", f"profile-{folder_key}.lock")
+
     @property
     def toolchain_cache(self):
         return self.state_dir

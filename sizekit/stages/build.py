@@ -49,8 +49,15 @@ def run_build(plan, build):
     if build.problem:
         BuildMeta(**meta).write(layout.build_meta(build.key))
         return records.write_problem(layout, build.key, "build", "unavailable", build.problem)
-    say(f"cargo build {build.name} (profile sk-{build.key}; log {os.path.relpath(log)})")
-    artifact, seconds, argv, env, problem, cache = cargo.run(plan, build, log)
+    say(f"cargo build {build.name} (profile {build.profile}; log {os.path.relpath(log)})")
+    with cargo.locked(plan, build):
+        artifact, seconds, argv, env, problem, cache = cargo.run(plan, build, log)
+        if not problem:
+            # cargo copies the final file into the profile's folder, which builds of the crate's
+            # other feature sets share: keep this one (and its dep-info) before the lock goes.
+            dest = layout.build_artifact(build, os.path.basename(artifact))
+            copy_file(artifact, dest)
+            deps = cargo.dep_info_files(artifact) + [os.path.join(build.crate.path, "Cargo.toml")]
     command = [f"{k}={v!r}" if "\x1f" in v else f"{k}={v}" for k, v in sorted(env.items())] + argv
     meta.update({"seconds": seconds, "command": command, "log": layout.rel(log)})
     if cache is not None:
@@ -63,10 +70,7 @@ def run_build(plan, build):
             problem += (f": no space left on device ({free_bytes(layout.output) // 1024} KiB free under "
                         f"{os.path.relpath(layout.output)}); free space and run again")
         return records.write_problem(layout, build.key, "build", "failed", problem, log=log, tail=last)
-    dest = layout.build_artifact(build, os.path.basename(artifact))
-    copy_file(artifact, dest)
     meta["artifact"] = artifact
-    deps = cargo.dep_info_files(artifact) + [os.path.join(build.crate.path, "Cargo.toml")]
     meta["deps"] = {p: source_stamp(p) for p in sorted(set(deps))}
     record = records.write_ok(layout, build.key, "build", dest, log=log)
     BuildMeta(**meta).write(layout.build_meta(build.key))

@@ -1,8 +1,12 @@
-"""Drive cargo: one custom profile per build setting, artifacts from JSON messages.
+"""Drive cargo: one custom profile per set of profile settings, artifacts from JSON messages.
 
 The user's Cargo.toml is never edited: settings reach cargo as `--config
-profile.sk-<key>.<k>=<v>` on a profile that inherits dev or release.
+profile.sk-<key>.<k>=<v>` on a profile that inherits dev or release. Builds that differ only in
+the crate's features share the profile (Build.profile), so cargo builds their common
+dependencies once; they also share the folder cargo copies the final file into, so a build
+holds that folder's lock from cargo's start until its file is copied away (`locked`).
 """
+import contextlib
 import hashlib
 import json
 import os
@@ -16,7 +20,7 @@ from ..plan.availability import c_compiler, sccache_binary
 from .sccache import Session
 
 def profile_name(build):
-    return f"sk-{build.key}"
+    return build.profile
 
 
 def toml_value(value):
@@ -191,31 +195,41 @@ def dep_info_files(artifact):
     return sorted(deps)
 
 
+@contextlib.contextmanager
+def locked(plan, build):
+    """Hold while cargo runs for build and its file is copied away: the crate folder's lock (two
+    matrix entries may build one crate, and its Cargo.lock), then the lock of the profile folder
+    cargo copies final files into, which builds of other feature sets share."""
+    folder_key = hashlib.sha256(os.path.realpath(build.crate.path).encode()).hexdigest()[:12]
+    out_key = hashlib.sha256(f"{target_dir(plan, build)}\0{build.target}\0{build.profile}"
+                             .encode()).hexdigest()[:12]
+    with file_lock(plan.layout.crate_lock(folder_key)), file_lock(plan.layout.profile_lock(out_key)):
+        yield
+
+
 def run(plan, build, log_path):
-    """Run cargo for build. Returns (artifact path or None, seconds, argv, env, problem, cache record)."""
+    """Run cargo for build, inside `locked(plan, build)`.
+
+    Returns (artifact path or None, seconds, argv, env, problem, cache record)."""
     argv, env = command(plan, build)
     full_env = {k: v for k, v in os.environ.items() if k not in ("RUSTFLAGS", "CARGO_BUILD_TARGET")}
     full_env.update(env)
     messages: list = []
     start = time.monotonic()
-    # Keyed by folder: two matrix entries may build the same crate (and its Cargo.lock).
-    folder_key = hashlib.sha256(os.path.realpath(build.crate.path).encode()).hexdigest()[:12]
-    lock_path = plan.layout.crate_lock(folder_key)
     session, cache = _cache_session(plan)
-    with file_lock(lock_path):
-        overlay.prepare(plan.layout, build, plan.toolchains[build.toolchain])
-        try:
-            if session:
-                compilers = ({build.target: c_compiler(plan.matrix, build.target, plan.host, full_env)}
-                             if plan.matrix.cache.cc else {})
-                full_env.update(session.start(full_env, compilers, plan.layout.state("sccache-cc")))
-            code = run_logged(argv, full_env, log_path, on_stdout=lambda line: _collect(line, messages),
-                              cwd=build.crate.path)
-        finally:
-            if session:
-                cache = session.finish(full_env)
-                with open(log_path, "a") as log:
-                    log.write("".join(note + "\n" for note in session.notes))
+    overlay.prepare(plan.layout, build, plan.toolchains[build.toolchain])
+    try:
+        if session:
+            compilers = ({build.target: c_compiler(plan.matrix, build.target, plan.host, full_env)}
+                         if plan.matrix.cache.cc else {})
+            full_env.update(session.start(full_env, compilers, plan.layout.state("sccache-cc")))
+        code = run_logged(argv, full_env, log_path, on_stdout=lambda line: _collect(line, messages),
+                          cwd=build.crate.path)
+    finally:
+        if session:
+            cache = session.finish(full_env)
+            with open(log_path, "a") as log:
+                log.write("".join(note + "\n" for note in session.notes))
     seconds = round(time.monotonic() - start, 2)
     if code != 0:
         return None, seconds, argv, env, f"cargo build failed (exit status {code})", cache
