@@ -276,6 +276,9 @@ def main(argv=None):
               f"{clean_ratios['max']:.2f}")
     print(f"ratio sizekit/peer: median {ratios['median']:.2f}, range {ratios['min']:.2f}-{ratios['max']:.2f}  "
           f"(target <= {TARGET:.2f}: {'PASS' if ok else 'FAIL'})")
+    if clean_ratios:
+        print(f"ratio sizekit/clean peer against the target <= {TARGET:.2f}: "
+              f"{'PASS' if clean_ratios['median'] <= TARGET else 'FAIL'}")
     print(f"final sizes equal to the peer's: {equal}/{rows} rows (UPX rows within {args.upx_slack} bytes)")
     if debug_only:
         print("equal once debug info is set aside (it records each side's build folders):\n  "

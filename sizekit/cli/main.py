@@ -27,6 +27,7 @@ COMMANDS = {
     "snapshot": ("snapshots", "register_snapshot", "write one zstd file with every cell's sizes and symbols"),
     "history": ("snapshots", "register_history", "a trend page of final sizes over a series of snapshots"),
     "explore": ("explore", "register_explore", "search the settings for the smallest binary that still runs"),
+    "fleet": ("fleet", "register_fleet", "a fleet's bytes and the bytes its members duplicate"),
 }
 
 

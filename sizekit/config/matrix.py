@@ -12,6 +12,7 @@ from . import schema
 from ..utils.names import RESERVED_CRATES, is_plain_name
 from .checker import Checker, suggest, typename
 from .explore import parse_bench, parse_explore
+from .fleets import parse_fleets
 from .model import Cache, Crate, Matrix, Target, Toolchain
 from .variants import resolve_variants
 from .yamlsafe import load_located
@@ -63,11 +64,12 @@ def parse_matrix(text, filename, root, host=None, abspath=None):
                              f"use one of: {', '.join(names)}")
     cache = _cache(c, top["cache"]) if "cache" in top else None
     explore = parse_explore(c, top["explore"], crates, host) if "explore" in top else None
+    fleets = parse_fleets(c, top["fleets"], crates, variants, host) if "fleets" in top else {}
     if c.problems:
         raise MatrixError(c.problems)
     return Matrix(path=abspath or os.path.join(root, filename), root=root, output=output,
                   baseline=baseline, toolchains=toolchains, targets=targets, crates=crates,
-                  variants=variants, host=host, cache=cache, explore=explore)
+                  variants=variants, host=host, cache=cache, explore=explore, fleets=fleets)
 
 
 def _cache(c, raw):

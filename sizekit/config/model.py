@@ -127,6 +127,15 @@ class Cache:
     cc: bool = True
 
 
+@dataclass(frozen=True)
+class Fleet:
+    """`fleets: {NAME: [crate/target/variant, ...]}` or `{NAME: {cells: [...], budget: 8M}}`: the
+    cells one firmware image ships together, as cell names (targets written out in full)."""
+    name: str
+    cells: tuple
+    budget: Optional[int] = None   # bytes, over the members' final files together
+
+
 @dataclass
 class Matrix:
     path: str
@@ -140,6 +149,7 @@ class Matrix:
     host: Optional[str] = None
     cache: Optional[Cache] = None
     explore: Optional[object] = None   # config.explore.Explore: what `sizekit explore` searches
+    fleets: dict = field(default_factory=dict)   # name -> Fleet: cells shipped together in one image
 
     def variant(self, name):
         for v in self.variants:

@@ -1,6 +1,7 @@
 """The keys matrix.yaml v1 accepts, with their types. Used by the validator."""
 
-TOP_KEYS = ("version", "output", "baseline", "toolchains", "targets", "crates", "variants", "cache", "explore")
+TOP_KEYS = ("version", "output", "baseline", "toolchains", "targets", "crates", "variants", "cache", "explore",
+            "fleets")
 CACHE_TOOLS = ("sccache",)
 SCCACHE_KEYS = ("env", "required", "cc")
 TOOLCHAIN_KEYS = ("rustup", "cargo", "rustc", "sysroot")
@@ -89,4 +90,5 @@ BUILD_STD_KEYS = ("crates", "features")
 XARGO_KEYS = ("dependencies", "crates", "features")
 XARGO_DEPENDENCY_KEYS = ("features",)
 BUDGET_KEYS = ("max", "targets", "variants")
+FLEET_KEYS = ("cells", "budget")
 REFERENCE_KEYS = ("make", "artifact", "name")

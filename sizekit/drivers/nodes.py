@@ -230,7 +230,8 @@ def report_node(plan):
     inputs += [layout.build_meta(b.key) for b in plan.builds]
     # The reports the report writes: one per crate with cells here (a shard may have none of some).
     # The snapshot is no output: the report may skip it (with a note) and must not run every time.
-    outputs = (layout.results_json, *layout.report_files(list(dict.fromkeys(c.crate.name for c in plan.cells))))
+    outputs = (layout.results_json, *layout.report_files(list(dict.fromkeys(c.crate.name for c in plan.cells)),
+                                                           bool(plan.matrix.fleets)))
     return Node(
         "report", None, "write results.json and the reports", write_report, (plan,),
         inputs=tuple(inputs), outputs=outputs,

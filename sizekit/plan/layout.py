@@ -52,10 +52,11 @@ class Layout:
     def report(self, name):
         return safe_join(self.reports_dir, name)
 
-    def report_files(self, crates):
-        """Every report the report stage writes for these crate names."""
+    def report_files(self, crates, fleets=False):
+        """Every report the report stage writes for these crate names (crates.md also holds the
+        fleets' table, when the matrix has fleets)."""
         names = [f"{c}.md" for c in crates] + list(REPORT_NAMES)
-        if len(crates) > 1:
+        if len(crates) > 1 or fleets:
             names.append("crates.md")
         return [self.report(n) for n in names]
 

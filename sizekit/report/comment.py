@@ -104,6 +104,21 @@ def files_table(files):
     return table
 
 
+def fleets_table(fleets):
+    """Each fleet's image bytes and the bytes its members duplicate, before and after."""
+    table = Table("fleets", columns(("fleet", "name"), ("before", "bytes"), ("after", "bytes"), ("delta", "bytes"),
+                                    ("duplicated before", "bytes"), ("duplicated after", "bytes"),
+                                    ("duplicated delta", "bytes"), "change"))
+    for f in fleets:
+        cells = []
+        for old, new, delta in ((f["old_bytes"], f["new_bytes"], f["delta_bytes"]),
+                                (f["old_duplicated"], f["new_duplicated"], f["delta_duplicated"])):
+            cells += [Cell(count(old) if old is not None else "-", old), Cell(count(new) if new is not None else "-", new),
+                      Cell(_delta_text(delta, old) if delta is not None else "-", delta)]
+        table.add([Cell("", code=short(f["name"], 80)), *cells, Cell(f["change"])])
+    return table
+
+
 def _title(c):
     return f"{c['crate']} · {c['target']} · {c['variant']}"
 
@@ -193,5 +208,7 @@ def comment_markdown(diff, title="Binary size diff", limit=None):
     first = [lambda: "\n".join(head + verdict_lines(diff.get("verdicts") or [], not zero))]
     if diff.get("files"):
         first.append(lambda: "### Files\n\n" + table_markdown(files_table(diff["files"])))
+    if diff.get("fleets"):
+        first.append(lambda: "### Fleets\n\n" + table_markdown(fleets_table(diff["fleets"])))
     first += [over_block, all_block]
     return fit_blocks(_Blocks(first, detail), limit)

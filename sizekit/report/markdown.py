@@ -2,8 +2,8 @@
 import csv
 import io
 
-from .tables import (all_crates_tables, attribution_failure, baseline_of, cache_line, changes, crates_table, groups, overhead_table, runs,
-                     seed_table, targets_table)
+from .tables import (all_crates_tables, attribution_failure, baseline_of, cache_line, changes, crates_table,
+                     fleets_table, groups, overhead_table, runs, seed_table, targets_table)
 
 
 def _md_cell(cell):
@@ -69,6 +69,11 @@ def crates_markdown(results):
     parts = ["# All crates", "", f"Row `{results['baseline']}` of each crate, as built and stripped."]
     for target, table in all_crates_tables(results):
         parts += ["", f"## {target}", "", table_markdown(table)]
+    if results.get("fleets"):
+        parts += ["", "## Fleets", "", "The cells each image ships together (`fleets:` in the matrix): their final "
+                  "files' bytes, the bytes two members or more carry the same, and the most sharing could save "
+                  "(`sizekit fleet MATRIX NAME` lists them per crate and symbol; docs/FLEET.md).", "",
+                  table_markdown(fleets_table(results["fleets"]))]
     return "\n".join(parts) + "\n"
 
 
@@ -94,6 +99,6 @@ def render_reports(results, shared=None):
     grouped = shared.grouped if shared else groups(results)
     reports = [(f"{crate}.md", crate_markdown(results, crate, targets, shared)) for crate, targets in grouped]
     reports.append(("sizes.csv", sizes_csv(results)))
-    if len(grouped) > 1:
+    if len(grouped) > 1 or results.get("fleets"):
         reports.append(("crates.md", crates_markdown(results)))
     return reports

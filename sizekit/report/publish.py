@@ -69,7 +69,7 @@ def report_names(results):
         if problem:
             # Results handed over in memory skip the reader's check: never write outside reports/.
             raise ResultsError(f"results.json: {problem}")
-    return [os.path.basename(p) for p in Layout("out").report_files(crates)]
+    return [os.path.basename(p) for p in Layout("out").report_files(crates, bool(results.get("fleets")))]
 
 
 def publish(output, results, snapshot=None, base=None, results_json=None, html=True):

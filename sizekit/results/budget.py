@@ -23,6 +23,7 @@ from ..config.matrix import suggest
 from ..plan.layout import Layout
 from ..utils.fsutil import tree_bytes
 from .cells import ok_bytes
+from .fleet import member_cells
 from .results_file import load_results
 
 OK, OVER, NOT_CHECKED = "OK", "OVER", "NOT CHECKED"
@@ -134,6 +135,22 @@ def budget_rows(matrix, results):
             if final is None and fallback is not None:
                 rows.append(_row(crate.name, target, None, "-", fallback, source,
                                  "no row of this crate and target built" if cells else None))
+    return rows + fleet_rows(matrix, results)
+
+
+def fleet_rows(matrix, results):
+    """One row per fleet with a budget: its members' final files together (`fleets.NAME.budget`)."""
+    rows = []
+    for fleet in matrix.fleets.values():
+        if fleet.budget is None:
+            continue
+        try:
+            cells = member_cells(results, "results.json", fleet)
+        except ResultsError as exc:
+            rows.append(_row(f"fleet {fleet.name}", "(fleet)", None, "-", fleet.budget, "fleet", str(exc)))
+            continue
+        total = {"status": "ok", "final_bytes": sum(ok_bytes(c) or 0 for c in cells)}
+        rows.append(_row(f"fleet {fleet.name}", "(fleet)", total, f"{len(cells)} cells", fleet.budget, "fleet"))
     return rows
 
 

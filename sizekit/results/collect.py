@@ -6,6 +6,7 @@ from .. import __version__
 
 from ..plan.records import BuildMeta, CellRecord, ReferenceRecord, SmokeRecord
 from .cells import add_change_pct
+from .fleet import fleet_summaries
 from .results_file import VERSION
 
 
@@ -44,6 +45,8 @@ def collect(plan):
         out["shard"] = {"index": plan.shard[0], "count": plan.shard[1], "matrix_cells": plan.all_cells}
     if references:
         out["references"] = references
+    if matrix.fleets:
+        out["fleets"] = fleet_summaries(out, layout.results_json, matrix.fleets)
     return out
 
 

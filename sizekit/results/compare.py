@@ -72,6 +72,7 @@ def compare(old, new, threshold=None, patterns=None, symbols=True):
     diff["threshold"] = threshold.to_json()
     diff["verdicts"] = verdicts(diff["cells"])
     diff["files"] = files_diff(old.files, new.files)
+    diff["fleets"] = fleets_diff(old.results, new.results)
     diff["revisions"] = {"old": old.git, "new": new.git}
     return diff
 
@@ -92,6 +93,21 @@ def files_diff(old, new):
             change = "grew" if delta > 0 else "shrank" if delta < 0 else "unchanged"
         out.append({"name": name, "old_bytes": a, "new_bytes": b, "delta_bytes": delta, "change": change})
     return out
+
+
+def fleets_diff(old, new):
+    """Each fleet's image bytes and duplicated bytes (results.json's "fleets"), old against new by
+    name, as files_diff words them; a fleet not measured on a side (a member did not build) has
+    None there."""
+    def sizes(results, key):
+        return [{"name": f["name"], "bytes": f[key]} for f in results.get("fleets") or [] if f[key] is not None]
+    rows = files_diff(sizes(old, "total_bytes"), sizes(new, "total_bytes"))
+    dup_old = {f["name"]: f["bytes"] for f in sizes(old, "duplicated_bytes")}
+    dup_new = {f["name"]: f["bytes"] for f in sizes(new, "duplicated_bytes")}
+    for row in rows:
+        a, b = dup_old.get(row["name"]), dup_new.get(row["name"])
+        row.update(old_duplicated=a, new_duplicated=b, delta_duplicated=None if a is None or b is None else b - a)
+    return rows
 
 
 def growth_over(diff, limit):

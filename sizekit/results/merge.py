@@ -20,7 +20,8 @@ def _name(cell):
     return f"{cell['crate']}/{cell['target']}/{cell['variant']}"
 
 
-def _shard_of(path, data):
+def shard_of(path, data):
+    """(index, count, the whole matrix's cell names) of a results.json: 1 of 1 for a whole run."""
     shard = data.get("shard")
     if not isinstance(shard, dict) or not isinstance(shard.get("matrix_cells"), list):
         # A whole run is shard 1 of 1.
@@ -72,7 +73,7 @@ def merge(paths, output, partial=False):
     shards, owner, cells, references = {}, {}, {}, {}
     order: Optional[list] = None
     for path, data in loaded:
-        index, count, matrix_cells = _shard_of(path, data)
+        index, count, matrix_cells = shard_of(path, data)
         if order is None:
             order, total = matrix_cells, count
         if count != total:

@@ -61,10 +61,14 @@ REFERENCE = {"*crate": STR, "*target": STR, "*name": STR, "*status": STR, "reaso
              "stripped_bytes": SIZE + (NULL,)}
 TOP = {"matrix": STR + (NULL,), "baseline": STR + (NULL,), "variants": (list,), "references": (list,),
        "matrix_digest": STR + (NULL,), "sizekit_version": STR + (NULL,), "shard": OBJ + (NULL,),
-       "tools": OBJ + (NULL,)}
+       "tools": OBJ + (NULL,), "fleets": (list,)}
 TOOLS = {"native_backend": STR + (NULL,), "demangler": STR + (NULL,)}
-CELL, STAGE, SMOKE, BUILD, CACHE, LANGUAGE, REFERENCE, TOP, TOOLS = map(
-    _fields, (CELL, STAGE, SMOKE, BUILD, CACHE, LANGUAGE, REFERENCE, TOP, TOOLS))
+# A fleet's figures (sizekit.results.fleet): null with the reason when a member did not build here.
+FLEET = {"*name": STR, "*cells": (list,), "budget": SIZE + (NULL,), "*total_bytes": SIZE + (NULL,),
+         "code_bytes": SIZE + (NULL,), "duplicated_bytes": SIZE + (NULL,), "saving_bound": SIZE + (NULL,),
+         "reason": STR + (NULL,)}
+CELL, STAGE, SMOKE, BUILD, CACHE, LANGUAGE, REFERENCE, TOP, TOOLS, FLEET = map(
+    _fields, (CELL, STAGE, SMOKE, BUILD, CACHE, LANGUAGE, REFERENCE, TOP, TOOLS, FLEET))
 SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
@@ -216,6 +220,11 @@ def check_results(data, path):
     for i, name in enumerate(data.get("variants", [])):
         if not _is(name, STR):
             raise _wrong(path, f"variants[{i}]", name, STR)
+    _check_list(path, data.get("fleets", []), FLEET, "fleets")
+    for i, fleet in enumerate(data.get("fleets", [])):
+        for k, name in enumerate(fleet["cells"]):
+            if not _is(name, STR):
+                raise _wrong(path, f"fleets[{i}].cells[{k}]", name, STR)
     _check_values(path, data)
     check_names(path, data)
     data.setdefault("baseline", None)
