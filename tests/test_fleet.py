@@ -137,11 +137,25 @@ def test_duplicated_bytes_of_two_programs_known_by_construction(tmp_path):
         crates:
           one: {path: fleetpair, artifact: bin:one, smoke: {args: [x], expect: "one "}}
           two: {path: fleetpair, artifact: bin:two, smoke: {args: [x], expect: "two "}}
+          # Both programs in one file, each run through its link name.
+          multi:
+            path: fleetpair
+            artifact: bin:multi
+            smoke:
+              command: [sh, -c, 'ln -s "$0" "$1/one" && ln -s "$0" "$1/two" && "$1/one" x | grep "^one " &&
+                                 "$1/two" x | grep "^two " && echo both ran', "{artifact}", "{tmp}"]
+              expect: both ran
         variants:
-          - {name: release}
-          - {name: stripped, from: release, post: [strip]}
+          - {name: release, only: {crates: [one, two]}}
+          - {name: stripped, from: release, post: [strip], only: {crates: [one, two, multi]}}
+          - {name: dynamic, from: release, rustflags: [-C, prefer-dynamic], post: [strip], only: {crates: [one, two]}}
         fleets:
-          pair: {cells: [one/x86_64/stripped, two/x86_64/stripped], budget: 1K}
+          pair:
+            cells: [one/x86_64/stripped, two/x86_64/stripped]
+            budget: 1K
+            alternatives:
+              multicall: [multi/x86_64/stripped]
+              prefer-dynamic: [one/x86_64/dynamic, two/x86_64/dynamic]
     """)
     run = sizekit("run", matrix, cwd=tmp_path, timeout=900)
     assert run.returncode == 0, run.stdout + run.stderr
@@ -172,3 +186,72 @@ def test_duplicated_bytes_of_two_programs_known_by_construction(tmp_path):
     text = sizekit("fleet", matrix, "pair", cwd=tmp_path)
     assert text.returncode == 0 and text.stdout.startswith(f"fleet pair: 2 members, {got['total_bytes']:,} bytes")
     assert f"sharing could save at most {got['saving_bound']:,} bytes" in text.stdout
+    # The alternatives, built and smoke-checked: one multicall file; each program against a
+    # shared std, which ships once, stripped, and is counted.
+    alts = {a["name"]: a for a in got["alternatives"]}
+    multi = results[f"multi/{HOST}/stripped"]
+    assert alts["multicall"] == {"name": "multicall", "cells": [f"multi/{HOST}/stripped"],
+                                 "total_bytes": multi["final_bytes"], "smoke": "passed", "reason": None}
+    assert multi["smoke"]["ok"] is True and multi["final_bytes"] < got["total_bytes"] - 4096
+    dyn = [results[f"{p}/{HOST}/dynamic"] for p in ("one", "two")]
+    (lib,) = {lib["name"] for c in dyn for lib in c["shared_libraries"]}
+    assert lib.startswith("libstd-") and lib.endswith(".so")
+    std = dyn[0]["shared_libraries"][0]
+    assert os.path.getsize(tmp_path / std["path"]) == std["bytes"] > 100_000     # stripped, in the build folder
+    assert alts["prefer-dynamic"]["total_bytes"] == sum(c["final_bytes"] for c in dyn) + std["bytes"]
+    assert alts["prefer-dynamic"]["smoke"] == "passed" and all(c["smoke"]["ok"] for c in dyn)
+    assert all(c["final_bytes"] < results[f"{p}/{HOST}/stripped"]["final_bytes"] / 4
+               for p, c in zip(("one", "two"), dyn))
+    # sizekit check holds the fleet to its budget.
+    check = sizekit("check", "--matrix", matrix, cwd=tmp_path)
+    assert check.returncode == 1 and "fleet pair" in check.stdout and "OVER" in check.stdout, check.stdout
+
+
+# --- results.json's fleets: read as untrusted, diffed, shown ------------------------------------
+
+def _results(fleets, n=1000):
+    cell = {"crate": "app", "target": HOST, "variant": "release", "status": "ok", "final_bytes": n,
+            "stages": [{"step": "build", "path": "out/build/app", "bytes": n}]}
+    return {"version": 1, "matrix": "matrix.yaml", "baseline": "release", "variants": ["release"],
+            "cells": [cell], "fleets": fleets}
+
+
+def _fleet(name="image", total=1000, duplicated=300, **kw):
+    return {"name": name, "cells": [f"app/{HOST}/release"], "budget": 8 << 20, "total_bytes": total,
+            "code_bytes": 900, "duplicated_bytes": duplicated,
+            "saving_bound": None if duplicated is None else duplicated // 2, "reason": None, **kw}
+
+
+@pytest.mark.parametrize("fleet,problem", [
+    ({"cells": []}, "fleets[0].name is missing"),
+    (_fleet(total=-1), "fleets[0].total_bytes: expected a byte count or null, got -1"),
+    (_fleet(cells="app"), "fleets[0].cells: expected a list, got a string"),
+    (_fleet(cells=[3]), "fleets[0].cells[0]: expected a string, got 3"),
+])
+def test_hostile_fleets_in_results_are_refused(tmp_path, fleet, problem):
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(_results([fleet])))
+    proc = sizekit("report", str(path), "--output", str(tmp_path / "o"))
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"sizekit: {path}: {problem}"), proc.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_report_diff_and_comment_show_fleets(tmp_path):
+    from sizekit.report.comment import comment_markdown
+    from sizekit.report.markdown import crates_markdown
+    from sizekit.results.compare import fleets_diff
+    old = _results([_fleet(), _fleet("gone", 500, 0)])
+    new = _results([_fleet(total=1200, duplicated=100),
+                    _fleet("arm", total=None, duplicated=None, reason="fleets.arm[0]: not built")])
+    rows = {r["name"]: r for r in fleets_diff(old, new)}
+    assert rows["image"] == {"name": "image", "old_bytes": 1000, "new_bytes": 1200, "delta_bytes": 200, "change": "grew",
+                             "old_duplicated": 300, "new_duplicated": 100, "delta_duplicated": -200}
+    assert rows["gone"]["change"] == "removed" and "arm" not in rows
+    md = crates_markdown(new)
+    assert "## Fleets" in md and "not measured: fleets.arm[0]: not built" in md
+    assert "| image | 1 | 1,200 |" in md
+    from sizekit.results.cell_diff import diff_results
+    diff = {**diff_results(old, new), "verdicts": [], "files": [], "fleets": fleets_diff(old, new), "threshold": {}}
+    text = comment_markdown(diff)
+    assert "### Fleets" in text and "+200" in text

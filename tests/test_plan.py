@@ -41,12 +41,15 @@ def plan_for(path, **extra):
 
 def test_example_matrix_shares_builds():
     plan = plan_for(os.path.join(ROOT, "matrix.yaml"))
-    # hello-hyper: the 12 Tiny Rocket rows on stable; hello-hyper-arm: 6 rows x 2 targets on Debian's;
-    # gst-rsidentity: 9 rows x 2 targets (7 cargo builds each); the two HTTP clients: 5 rows each.
-    assert len(plan.cells) == 12 + 6 * 2 + 9 * 2 + 5 + 5
+    # hello-hyper: the 12 Tiny Rocket rows on stable; hello-hyper-arm: 7 rows x 2 targets on Debian's;
+    # gst-rsidentity: 10 rows x 2 targets (8 cargo builds each); the two HTTP clients: 5 rows each.
+    # (hello-hyper-arm and the plugin have a dynamic-std row: the fleets' prefer-dynamic alternative.)
+    assert len(plan.cells) == 12 + 7 * 2 + 10 * 2 + 5 + 5
     assert len([b for b in plan.builds if b.crate.name == "hello-hyper"]) == 8
-    assert len([b for b in plan.builds if b.crate.name == "gst-rsidentity"]) == 7 * 2
-    assert len(plan.builds) == 8 + 2 * 2 + 7 * 2 + 3 * 2
+    assert len([b for b in plan.builds if b.crate.name == "gst-rsidentity"]) == 8 * 2
+    assert len(plan.builds) == 8 + 3 * 2 + 8 * 2 + 3 * 2
+    assert {b.name for b in plan.builds if b.dynamic_std} == {
+        f"{c}/{t}/dynamic-std" for c in ("hello-hyper-arm", "gst-rsidentity") for t in (HOST, "armv7-unknown-linux-gnueabihf")}
     names = {b.name: b.variants for b in plan.builds}
     assert names["hello-hyper/x86_64-unknown-linux-gnu/all-above"] == ["all-above", "all-stripped", "everything-upx"]
     # all-stripped and everything-upx share the strip of the all-above build.
@@ -348,3 +351,19 @@ def test_plan_get_prints_one_path_and_loads_no_driver_native_module_or_zstandard
 def test_plan_refuses_a_bad_shard_count(tmp_path):
     run = sizekit("plan", write(tmp_path / "m.yaml", GONE), "--shards", "0", cwd=tmp_path)
     assert run.returncode == 2 and run.stderr == "sizekit: --shards 0: give a number of shards of at least 1\n"
+
+
+def test_prefer_dynamic_is_read_from_the_rustflags():
+    from sizekit.plan.cells import prefers_dynamic
+    assert prefers_dynamic(["-C", "prefer-dynamic"]) and prefers_dynamic(["-Cprefer-dynamic=yes"])
+    assert not prefers_dynamic(["-Cprefer-dynamic", "-C", "prefer-dynamic=no"])   # the last one wins
+    assert not prefers_dynamic(["prefer-dynamic"]) and not prefers_dynamic(["-C", "opt-level=z"])
+
+
+def test_prefer_dynamic_needs_the_toolchains_shared_std(tmp_path):
+    plan = plan_for(tiny_matrix(tmp_path, ["- {name: dyn, rustflags: [-C, prefer-dynamic]}"]))
+    (build,) = plan.builds
+    assert build.dynamic_std
+    assert build.problem == ("the cargo on PATH has no shared std (lib/rustlib/x86_64-unknown-linux-gnu/lib/"
+                             "libstd-*.so) for -C prefer-dynamic; fix: drop prefer-dynamic from this row, or use a "
+                             "toolchain that ships it")

@@ -41,8 +41,9 @@ def fleet_text(figures, n):
     members = Table("members", columns(("Final bytes", "bytes"), ("Code and data", "bytes"), ("Duplicated", "bytes"),
                                        "Member"))
     for m in figures.members:
+        libs = "".join(f" (+ {lib['name']}, {lib['bytes']:,} bytes, shipped once)" for lib in m["shared_libraries"])
         members.add([Cell(count(m["final_bytes"]), m["final_bytes"]), Cell(count(m["code_bytes"]), m["code_bytes"]),
-                     Cell(count(m["duplicated_bytes"]), m["duplicated_bytes"]), Cell(m["cell"])])
+                     Cell(count(m["duplicated_bytes"]), m["duplicated_bytes"]), Cell(m["cell"] + libs)])
     lines.append(table_text(members, rule=False))
     by_name, by_bytes = figures.by_match("name"), figures.by_match("bytes")
     lines.append(f"duplicated: {figures.duplicated_bytes:,} bytes in {len(figures.groups):,} groups of copies "
@@ -63,6 +64,13 @@ def fleet_text(figures, n):
         syms.add([Cell(count(g.saving), g.saving), Cell(str(len(g.copies)), len(g.copies)), Cell(g.match),
                   Cell(g.crate), Cell(g.name if g.names == 1 else f"{g.name} (+{g.names - 1} other names)")])
     lines.append(table_text(syms, rule=False))
+    for a in figures.alternatives:
+        if a["total_bytes"] is None:
+            lines.append(f"alternative {a['name']}: not built: {a['reason']}")
+        else:
+            delta = a["total_bytes"] - total
+            lines.append(f"alternative {a['name']} ({len(a['cells'])} cells): {a['total_bytes']:,} bytes, "
+                         f"{delta:+,} against the separate files; smoke checks {a['smoke']}")
     return "\n".join(lines)
 
 

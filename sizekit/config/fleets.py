@@ -30,33 +30,59 @@ def parse_fleets(c, raw, crates, variants, host):
         path: tuple = ("fleets", name)
         if not c.name(name, path, "fleet"):
             continue
-        budget = None
+        budget, alternatives = None, []
         if isinstance(spec, dict):
             spec = c.mapping(spec, path, schema.FLEET_KEYS, required=("cells",))
             if "budget" in spec:
                 budget = _size(c, spec["budget"], path + ("budget",))
-            members, where = spec.get("cells"), path + ("cells",)
+            alternatives = _alternatives(c, spec.get("alternatives", {}), path + ("alternatives",), crates,
+                                         variants, host)
+            if "cells" not in spec:
+                continue   # reported as a missing key
+            members, where = spec["cells"], path + ("cells",)
         else:
             members, where = spec, path
-        if members is None and isinstance(spec, dict) and "cells" not in spec:
-            continue   # reported as a missing key
-        if not isinstance(members, list):
-            c.err(where, f"expected a list of cells ({MEMBER_FORM}), got {typename(members)}")
-            continue
-        if not members:
-            c.err(where, "the fleet is empty; list the cells the image ships (" + MEMBER_FORM + ")")
-            continue
-        cells = []
-        for i, member in enumerate(members):
-            cell = _member(c, member, where + (i,), crates, variants, host)
-            if cell is None:
-                continue
-            if cell in cells:
-                c.err(where + (i,), f"{cell} is listed twice; list each cell once")
-                continue
-            cells.append(cell)
-        out[name] = Fleet(name=name, cells=tuple(cells), budget=budget)
+        cells = _cells(c, members, where, crates, variants, host, "the fleet is empty; list the cells the image ships")
+        if cells is not None:
+            out[name] = Fleet(name=name, cells=cells, budget=budget, alternatives=tuple(alternatives))
     return out
+
+
+def _alternatives(c, raw, path, crates, variants, host):
+    """[(name, cells)] of `alternatives: {NAME: [cells...]}`: other rows that ship the same programs
+    (a multicall binary, a combined plugin, prefer-dynamic builds)."""
+    if not isinstance(raw, dict):
+        c.err(path, f"expected a mapping of alternative names to lists of cells ({MEMBER_FORM}), got {typename(raw)}")
+        return []
+    out = []
+    for name, members in raw.items():
+        if not c.name(name, path + (name,), "alternative"):
+            continue
+        cells = _cells(c, members, path + (name,), crates, variants, host,
+                       "the alternative is empty; list the cells that would ship instead")
+        if cells is not None:
+            out.append((name, cells))
+    return out
+
+
+def _cells(c, members, where, crates, variants, host, empty):
+    """The cell names of a list (a tuple), or None when it is not a list or is empty (reported)."""
+    if not isinstance(members, list):
+        c.err(where, f"expected a list of cells ({MEMBER_FORM}), got {typename(members)}")
+        return None
+    if not members:
+        c.err(where, f"{empty} ({MEMBER_FORM})")
+        return None
+    cells: list = []
+    for i, member in enumerate(members):
+        cell = _member(c, member, where + (i,), crates, variants, host)
+        if cell is None:
+            continue
+        if cell in cells:
+            c.err(where + (i,), f"{cell} is listed twice; list each cell once")
+            continue
+        cells.append(cell)
+    return tuple(cells)
 
 
 def _size(c, value, path):

@@ -134,6 +134,7 @@ class Fleet:
     name: str
     cells: tuple
     budget: Optional[int] = None   # bytes, over the members' final files together
+    alternatives: tuple = ()       # (name, cells): other cells that would ship the same programs
 
 
 @dataclass

@@ -63,6 +63,13 @@ def build_problem(matrix, toolchains, build, host):
             return f"no linker for {build.target}; fix: set targets.{build.target}.linker in the matrix"
     if target is not None and target.linker and not shutil.which(target.linker):
         return f"linker {target.linker!r} for {build.target} not found on PATH; fix: install it (e.g. apt-get install gcc-<triple>)"
+    if build.dynamic_std:
+        if info.std_library(build.target) is None:
+            return (f"{label} has no shared std (lib/rustlib/{build.target}/lib/libstd-*.so) for -C prefer-dynamic; "
+                    f"fix: drop prefer-dynamic from this row, or use a toolchain that ships it")
+        if strip_tool(matrix, build.target, host) is None:
+            return (f"no strip for {build.target}, which the shared std shipped beside a prefer-dynamic build "
+                    f"needs; fix: set targets.{build.target}.strip in the matrix")
     return cache_problem(matrix)
 
 

@@ -32,6 +32,12 @@ class Build:
         return f"{self.crate.name}/{self.target}/{self.variants[0]}"
 
     @property
+    def dynamic_std(self):
+        """Whether the build links std as a shared library (`-C prefer-dynamic` in its rustflags):
+        the artifact then needs the toolchain's libstd-*.so at run time, shipped beside it."""
+        return prefers_dynamic(self.settings["rustflags"])
+
+    @property
     def profile(self):
         """cargo's profile name for this build: builds whose profile settings are equal share it,
         and with it cargo's dependency builds (see profile_settings)."""
@@ -148,6 +154,20 @@ def profile_settings(settings):
     outside it (release and release-malloc) get one profile and one target folder, so cargo builds
     the dependencies they share once; each dependency's features are in cargo's own hash of it."""
     return {k: v for k, v in settings.items() if k not in OUTSIDE_PROFILE}
+
+
+def prefers_dynamic(flags):
+    """Whether rustc flags ask for `-C prefer-dynamic` (as one word or two; `=no` turns it off)."""
+    wanted = False
+    for before, flag in zip([None, *flags], flags):
+        if flag.startswith("-Cprefer-dynamic"):
+            value = flag[len("-Cprefer-dynamic"):]
+        elif before == "-C" and flag.startswith("prefer-dynamic"):
+            value = flag[len("prefer-dynamic"):]
+        else:
+            continue
+        wanted = value in ("", "=y", "=yes", "=on", "=true")
+    return wanted
 
 
 def selected(variant, crate, target):

@@ -179,6 +179,7 @@ class BuildMeta(Record):
     cache: Optional[dict] = None
     artifact: Optional[str] = None
     deps: Optional[dict] = None           # source path -> [mtime_ns, size] when the build read it
+    shared: Optional[dict] = None         # shared libraries shipped beside it (prefer-dynamic): name -> bytes
 
 
 @dataclass

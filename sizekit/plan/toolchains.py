@@ -13,7 +13,7 @@ from typing import Optional
 
 from ..utils.fsutil import atomic_write_text
 
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 
 
 @dataclass
@@ -32,10 +32,24 @@ class ToolchainInfo:
     # The folder holding std's sources and their Cargo.lock when they come from the explicit
     # sysroot (cargo looks only in rustc's own sysroot, so it is told this one).
     rust_src_root: Optional[str] = None
+    own_sysroot: Optional[str] = None        # `rustc --print sysroot`
     problem: Optional[str] = None            # why this toolchain cannot be used, with the fix
 
     def has_std(self, triple):
         return triple in self.targets
+
+    def std_library(self, triple):
+        """The target's shared std (lib/rustlib/<triple>/lib/libstd-*.so, what `-C prefer-dynamic`
+        links against), or None."""
+        root = self.sysroot or self.own_sysroot
+        if not root:
+            return None
+        folder = os.path.join(root, "lib", "rustlib", triple, "lib")
+        try:
+            names = sorted(n for n in os.listdir(folder) if n.startswith("libstd-") and n.endswith(".so"))
+        except OSError:
+            return None
+        return os.path.join(folder, names[0]) if names else None
 
     def lock_version_ok(self, version):
         """Whether this cargo reads a Cargo.lock of the given format version."""
@@ -152,6 +166,7 @@ def probe(name, spec):
     info.cargo_version = cout.strip()
     sout, _ = _run([info.rustc, "--print", "sysroot"])
     own_sysroot = sout.strip() if sout else None
+    info.own_sysroot = own_sysroot
     roots = [r for r in (info.sysroot, own_sysroot) if r]
     if info.sysroot and not os.path.isdir(info.sysroot):
         info.problem = (f"sysroot {info.sysroot} of toolchain {name!r} does not exist; "

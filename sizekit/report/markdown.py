@@ -3,7 +3,7 @@ import csv
 import io
 
 from .tables import (all_crates_tables, attribution_failure, baseline_of, cache_line, changes, crates_table,
-                     fleets_table, groups, overhead_table, runs, seed_table, targets_table)
+                     fleets_table, alternatives_table, groups, overhead_table, runs, seed_table, targets_table)
 
 
 def _md_cell(cell):
@@ -74,6 +74,10 @@ def crates_markdown(results):
                   "files' bytes, the bytes two members or more carry the same, and the most sharing could save "
                   "(`sizekit fleet MATRIX NAME` lists them per crate and symbol; docs/FLEET.md).", "",
                   table_markdown(fleets_table(results["fleets"]))]
+        alternatives = alternatives_table(results["fleets"])
+        if alternatives is not None:
+            parts += ["", "Alternatives, each built and smoke-checked (the image bytes count a shared "
+                      "library such as prefer-dynamic's std once):", "", table_markdown(alternatives)]
     return "\n".join(parts) + "\n"
 
 

@@ -348,6 +348,28 @@ def fleets_table(fleets):
     return table
 
 
+def alternatives_table(fleets):
+    """Each fleet's alternatives (built for real) against its members as separate files, or None
+    when no fleet has one."""
+    rows = [(f, a) for f in fleets for a in f.get("alternatives") or []]
+    if not rows:
+        return None
+    table = Table("alternatives", columns(("fleet", "name"), ("alternative", "name"), "cells", ("image", "bytes"),
+                                          ("human", "size"), ("vs separate files", "bytes"), "smoke checks"))
+    for f, a in rows:
+        total, base = a["total_bytes"], f["total_bytes"]
+        if total is None:
+            table.add([Cell(f["name"]), Cell(a["name"]), Cell(str(len(a["cells"]))),
+                       Cell(f"not built: {a.get('reason')}"), Cell(""), Cell("-"), Cell("-")])
+            continue
+        delta = None if base is None else total - base
+        table.add([Cell(f["name"]), Cell(a["name"]), Cell(str(len(a["cells"]))), Cell(count(total), total),
+                   Cell(human(total), total),
+                   Cell("-" if delta is None else f"{delta:+,} ({pct_text(pct_change(total, base))})", delta),
+                   Cell(a.get("smoke") or "-")])
+    return table
+
+
 def upx_table(cells):
     """Real UPX size against the estimate, for rows whose last step is UPX; None when there is none."""
     table = Table("upx", columns(("build", "name"), ("UPX (real)", "size"), ("UPX (estimate)", "size"),

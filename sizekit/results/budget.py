@@ -23,7 +23,7 @@ from ..config.matrix import suggest
 from ..plan.layout import Layout
 from ..utils.fsutil import tree_bytes
 from .cells import ok_bytes
-from .fleet import member_cells
+from .fleet import image_bytes, member_cells
 from .results_file import load_results
 
 OK, OVER, NOT_CHECKED = "OK", "OVER", "NOT CHECKED"
@@ -149,7 +149,7 @@ def fleet_rows(matrix, results):
         except ResultsError as exc:
             rows.append(_row(f"fleet {fleet.name}", "(fleet)", None, "-", fleet.budget, "fleet", str(exc)))
             continue
-        total = {"status": "ok", "final_bytes": sum(ok_bytes(c) or 0 for c in cells)}
+        total = {"status": "ok", "final_bytes": image_bytes(cells)}
         rows.append(_row(f"fleet {fleet.name}", "(fleet)", total, f"{len(cells)} cells", fleet.budget, "fleet"))
     return rows
 

@@ -28,6 +28,10 @@ def collect(plan):
                             v for v in cell.build.variants if v != cell.variant.name]}
         if meta and meta.cache:
             rec["build"]["cache"] = meta.cache
+        if meta and meta.shared and rec.get("status") == "ok":
+            folder = os.path.dirname(layout.build_artifact(cell.build, "x"))
+            rec["shared_libraries"] = [{"name": n, "path": layout.rel(os.path.join(folder, n)), "bytes": b}
+                                       for n, b in sorted(meta.shared.items())]
         smoke = SmokeRecord.read(layout.smoke_record(cell)) if cell.crate.smoke else None
         rec["smoke"] = smoke and smoke.present()
         cells.append(rec)

@@ -18,6 +18,7 @@ from ..utils.errors import ElfError, ResultsError
 from .capture import ArtifactPaths
 from .cells import build_path, ok_bytes
 from .merge import shard_of
+from ..config.model import Fleet
 
 SYMBOLS_SHOWN = 20
 
@@ -39,18 +40,31 @@ class Group:
         return self.bytes - max(self.copies.values())
 
 
+def image_bytes(cells):
+    """What an image of these results.json cells ships: each final file, and each shared library
+    a cell needs (prefer-dynamic's std) once per target. What a fleet budget checks."""
+    libraries = {}
+    for c in cells:
+        for lib in c.get("shared_libraries") or []:
+            libraries[c["target"], lib["name"]] = lib["bytes"]
+    return sum(ok_bytes(c) or 0 for c in cells) + sum(libraries.values())
+
+
+def smoke_verdict(cells):
+    """"passed" when every cell's smoke check passed, "failed" when one failed, else "not checked"."""
+    oks = [(c.get("smoke") or {}).get("ok") for c in cells]
+    return "failed" if False in oks else "passed" if oks and all(oks) else "not checked"
+
+
 @dataclass
 class FleetFigures:
     name: str
     members: list                  # dicts: cell, final_bytes, code_bytes, duplicated_bytes
     groups: list                   # Groups, the largest saving first
+    total_bytes: int = 0           # image_bytes of the members
     budget: Optional[int] = None
     crates: dict = field(default_factory=dict)   # crate -> {"duplicated": n, "saving": n}
-
-    @property
-    def total_bytes(self):
-        """The image's bytes: the members' final files together (what a fleet budget checks)."""
-        return sum(m["final_bytes"] for m in self.members)
+    alternatives: list = field(default_factory=list)  # dicts: name, cells, total_bytes, smoke, reason
 
     @property
     def duplicated_bytes(self):
@@ -78,6 +92,7 @@ class FleetFigures:
                          "bytes": g.bytes, "saving": g.saving} for g in self.groups[:symbols]],
             "budget": self.budget,
             "over_budget": None if self.budget is None else self.total_bytes > self.budget,
+            "alternatives": self.alternatives,
         }
 
 
@@ -117,7 +132,8 @@ def measure_fleet(results, results_path, fleet):
             raise ResultsError(f"fleets.{fleet.name}[{i}]: {fleet.cells[i]}'s build file {str(rel)[:200]!r} is not "
                                f"inside {paths.output}; results.json names files under its own folder only")
         rows.append(code_rows(full, cache))
-    members = [{"cell": name, "final_bytes": ok_bytes(cell), "code_bytes": r.covered, "duplicated_bytes": 0}
+    members = [{"cell": name, "final_bytes": ok_bytes(cell), "code_bytes": r.covered, "duplicated_bytes": 0,
+                "shared_libraries": cell.get("shared_libraries") or []}
                for name, cell, r in zip(fleet.cells, cells, rows)]
     groups = find_copies(rows)
     crates: dict = {}
@@ -128,7 +144,24 @@ def measure_fleet(results, results_path, fleet):
         entry["duplicated"] += g.bytes
         entry["saving"] += g.saving
     crates = dict(sorted(crates.items(), key=lambda kv: (-kv[1]["saving"], kv[0])))
-    return FleetFigures(name=fleet.name, members=members, groups=groups, budget=fleet.budget, crates=crates)
+    return FleetFigures(name=fleet.name, members=members, groups=groups, total_bytes=image_bytes(cells),
+                        budget=fleet.budget, crates=crates, alternatives=measure_alternatives(results, results_path, fleet))
+
+
+def measure_alternatives(results, results_path, fleet):
+    """Each alternative's image bytes (built for real: its cells in results.json) and whether all
+    its smoke checks passed; with the reason instead when one of its cells did not build."""
+    out = []
+    for name, cells in fleet.alternatives:
+        entry = {"name": name, "cells": list(cells), "total_bytes": None, "smoke": None, "reason": None}
+        try:
+            found = member_cells(results, results_path, Fleet(name=f"{fleet.name}.alternatives.{name}", cells=cells))
+        except ResultsError as exc:
+            entry["reason"] = str(exc)
+        else:
+            entry.update(total_bytes=image_bytes(found), smoke=smoke_verdict(found))
+        out.append(entry)
+    return out
 
 
 def find_copies(rows):
@@ -178,6 +211,7 @@ def fleet_summaries(results, results_path, fleets):
         except (ResultsError, ElfError) as exc:
             entry["reason"] = str(exc)
         else:
-            entry.update({k: got[k] for k in ("total_bytes", "code_bytes", "duplicated_bytes", "saving_bound")})
+            entry.update({k: got[k] for k in ("total_bytes", "code_bytes", "duplicated_bytes", "saving_bound",
+                                              "alternatives")})
         out.append(entry)
     return out

@@ -50,7 +50,9 @@ CELL = {"*crate": STR, "*target": STR, "*variant": STR, "*status": STR, "label":
         "upx_estimate_bytes": SIZE + (NULL,), "upx_estimate_other_bytes": SIZE + (NULL,),
         "upx_refusal": STR + (NULL,), "upx_estimate_error": STR + (NULL,), "crates_error": STR + (NULL,),
         "smoke": OBJ + (NULL,), "build": OBJ + (NULL,), "stages": (list,),
-        "crates": OBJ + (NULL,)}
+        "crates": OBJ + (NULL,), "shared_libraries": (list, NULL)}
+# A shared library a cell's file needs at run time and the image ships once (prefer-dynamic's std).
+SHARED = {"*name": STR, "path": STR + (NULL,), "*bytes": SIZE}
 STAGE = {"*step": STR, "path": STR + (NULL,), "bytes": SIZE + (NULL,), "sections": OBJ + (NULL,)}
 SMOKE = {"ok": (bool, NULL), "*detail": STR}
 BUILD = {"key": STR + (NULL,), "cache": OBJ + (NULL,)}
@@ -66,9 +68,12 @@ TOOLS = {"native_backend": STR + (NULL,), "demangler": STR + (NULL,)}
 # A fleet's figures (sizekit.results.fleet): null with the reason when a member did not build here.
 FLEET = {"*name": STR, "*cells": (list,), "budget": SIZE + (NULL,), "*total_bytes": SIZE + (NULL,),
          "code_bytes": SIZE + (NULL,), "duplicated_bytes": SIZE + (NULL,), "saving_bound": SIZE + (NULL,),
-         "reason": STR + (NULL,)}
-CELL, STAGE, SMOKE, BUILD, CACHE, LANGUAGE, REFERENCE, TOP, TOOLS, FLEET = map(
-    _fields, (CELL, STAGE, SMOKE, BUILD, CACHE, LANGUAGE, REFERENCE, TOP, TOOLS, FLEET))
+         "reason": STR + (NULL,), "alternatives": (list,)}
+# One alternative of a fleet, built for real (results.fleet.measure_alternatives).
+ALTERNATIVE = {"*name": STR, "*cells": (list,), "*total_bytes": SIZE + (NULL,), "smoke": STR + (NULL,),
+               "reason": STR + (NULL,)}
+CELL, STAGE, SMOKE, BUILD, CACHE, LANGUAGE, REFERENCE, TOP, TOOLS, FLEET, SHARED, ALTERNATIVE = map(
+    _fields, (CELL, STAGE, SMOKE, BUILD, CACHE, LANGUAGE, REFERENCE, TOP, TOOLS, FLEET, SHARED, ALTERNATIVE))
 SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
@@ -149,6 +154,8 @@ def _check_cell(path, cell, where):
         if stage.get("sections"):
             _check_sizes(path, stage["sections"], f"{where}.stages[{i}].sections")
     _check_sizes(path, cell.get("crates"), f"{where}.crates")
+    if cell.get("shared_libraries"):
+        _check_list(path, cell["shared_libraries"], SHARED, f"{where}.shared_libraries")
     if cell.get("smoke"):
         _check(path, cell["smoke"], SMOKE, f"{where}.smoke")
     if cell.get("build"):
@@ -222,9 +229,12 @@ def check_results(data, path):
             raise _wrong(path, f"variants[{i}]", name, STR)
     _check_list(path, data.get("fleets", []), FLEET, "fleets")
     for i, fleet in enumerate(data.get("fleets", [])):
-        for k, name in enumerate(fleet["cells"]):
-            if not _is(name, STR):
-                raise _wrong(path, f"fleets[{i}].cells[{k}]", name, STR)
+        _check_list(path, fleet.get("alternatives", []), ALTERNATIVE, f"fleets[{i}].alternatives")
+        for where, names in [(f"fleets[{i}].cells", fleet["cells"])] + [
+                (f"fleets[{i}].alternatives[{j}].cells", alt["cells"]) for j, alt in enumerate(fleet.get("alternatives", []))]:
+            for k, name in enumerate(names):
+                if not _is(name, STR):
+                    raise _wrong(path, f"{where}[{k}]", name, STR)
     _check_values(path, data)
     check_names(path, data)
     data.setdefault("baseline", None)

@@ -5,11 +5,13 @@ driver skip cargo entirely when none of those sources moved.
 """
 import os
 
+from ..config.model import Strip
 from ..utils.log import say
+from ..plan.availability import strip_tool
 from ..plan.records import BuildMeta
 from ..utils.fsutil import copy_file
 from ..utils.procs import tail
-from . import cargo, records
+from . import cargo, post, records
 
 
 def source_stamp(path):
@@ -38,6 +40,17 @@ def free_bytes(folder):
     except OSError:
         return LOW_SPACE
     return st.f_bavail * st.f_frsize
+
+
+def ship_std(plan, build, folder):
+    """A build with `-C prefer-dynamic` runs against the toolchain's libstd-*.so: put a stripped
+    copy in the build's folder (what an image ships once, and what the smoke check loads).
+    Returns (its path, None) or (None, the reason)."""
+    src = plan.toolchains[build.toolchain].std_library(build.target)
+    dst = os.path.join(folder, os.path.basename(src))
+    argv = Strip().argv(strip_tool(plan.matrix, build.target, plan.host), src, dst + ".tmp")
+    problem = post.run_step("strip", argv, dst, plan.layout.log("strip-std", build.key))
+    return (None, f"the shared std {src}: {problem}") if problem else (dst, None)
 
 
 def run_build(plan, build):
@@ -72,6 +85,13 @@ def run_build(plan, build):
         return records.write_problem(layout, build.key, "build", "failed", problem, log=log, tail=last)
     meta["artifact"] = artifact
     meta["deps"] = {p: source_stamp(p) for p in sorted(set(deps))}
+    if build.dynamic_std:
+        lib, problem = ship_std(plan, build, os.path.dirname(dest))
+        if problem:
+            BuildMeta(**meta).write(layout.build_meta(build.key))
+            return records.write_problem(layout, build.key, "build", "failed", problem,
+                                         log=layout.log("strip-std", build.key))
+        meta["shared"] = {os.path.basename(lib): os.path.getsize(lib)}
     record = records.write_ok(layout, build.key, "build", dest, log=log)
     BuildMeta(**meta).write(layout.build_meta(build.key))
     return record

@@ -192,6 +192,14 @@ def run_smoke(spec, binary, runner=None, log_path=None, find_program=None):
             return {"ok": False, "detail": f"cannot start: {exc.strerror or exc}"}
 
 
+def shared_std_env(layout, build):
+    """A prefer-dynamic build loads the std shipped in its build folder (stages.build.ship_std):
+    LD_LIBRARY_PATH names that folder (qemu-user hands it to the target's loader)."""
+    folder = os.path.dirname(layout.build_artifact(build, "x"))
+    rest = os.environ.get("LD_LIBRARY_PATH")
+    return {"LD_LIBRARY_PATH": folder + (":" + rest if rest else "")}
+
+
 def wants_smoke(cell):
     """Runnable artifacts with a smoke: spec are started; any artifact with a smoke command is
     loaded by that command (a cdylib by the program that dlopen()s it)."""
@@ -212,6 +220,11 @@ def run_smoke_stage(plan, cell):
     else:
         log = layout.log("smoke", cell.id)
         spec = for_target(cell.crate.smoke, cell.target)
+        if cell.build.dynamic_std:
+            extra = shared_std_env(layout, cell.build)
+            if "command" in spec:   # its env values are templates: a brace in the path is a brace
+                extra = {k: v.replace("{", "{{").replace("}", "}}") for k, v in extra.items()}
+            spec["env"] = {**spec.get("env", {}), **extra}
 
         def find_program(program, env):
             return smoke_program(plan.matrix, program, cell.target, plan.host, runner, env)
