@@ -43,13 +43,17 @@ def test_example_matrix_shares_builds():
     plan = plan_for(os.path.join(ROOT, "matrix.yaml"))
     # hello-hyper: the 12 Tiny Rocket rows on stable; hello-hyper-arm: 7 rows x 2 targets on Debian's;
     # gst-rsidentity: 10 rows x 2 targets (8 cargo builds each); the two HTTP clients: 5 rows each.
-    # (hello-hyper-arm and the plugin have a dynamic-std row: the fleets' prefer-dynamic alternative.)
-    assert len(plan.cells) == 12 + 7 * 2 + 10 * 2 + 5 + 5
+    # The fleets' crates on Debian's, x 2 targets: http-ureq-arm 5 rows, multicall 4, gst-rscount 5,
+    # gst-rscombined 4. (The image's four programs have a dynamic-std row: the prefer-dynamic
+    # alternative.)
+    assert len(plan.cells) == 12 + 7 * 2 + 10 * 2 + 5 + 5 + (5 + 4 + 5 + 4) * 2
     assert len([b for b in plan.builds if b.crate.name == "hello-hyper"]) == 8
     assert len([b for b in plan.builds if b.crate.name == "gst-rsidentity"]) == 8 * 2
-    assert len(plan.builds) == 8 + 3 * 2 + 8 * 2 + 3 * 2
+    assert len(plan.builds) == 8 + 3 * 2 + 8 * 2 + 3 * 2 + (3 + 2 + 3 + 2) * 2
     assert {b.name for b in plan.builds if b.dynamic_std} == {
-        f"{c}/{t}/dynamic-std" for c in ("hello-hyper-arm", "gst-rsidentity") for t in (HOST, "armv7-unknown-linux-gnueabihf")}
+        f"{c}/{t}/dynamic-std" for c in ("hello-hyper-arm", "http-ureq-arm", "gst-rsidentity", "gst-rscount")
+        for t in (HOST, "armv7-unknown-linux-gnueabihf")}
+    assert [len(f.alternatives) for f in plan.matrix.fleets.values()] == [4, 4]
     names = {b.name: b.variants for b in plan.builds}
     assert names["hello-hyper/x86_64-unknown-linux-gnu/all-above"] == ["all-above", "all-stripped", "everything-upx"]
     # all-stripped and everything-upx share the strip of the all-above build.

@@ -100,3 +100,63 @@ def test_free_port_is_loopback_and_free():
     with socket.socket() as s:
         s.bind(("127.0.0.1", port))     # raises OSError when the port is taken
         assert s.getsockname() == ("127.0.0.1", port)
+
+
+def test_link_runs_the_artifact_under_another_name(tmp_path):
+    """A multicall binary is one file that answers as the program it was called by."""
+    prog = compile_c(tmp_path, "multi", """
+        #include <stdio.h>
+        #include <string.h>
+        int main(int argc, char **argv) {
+            const char *name = strrchr(argv[0], '/');
+            printf("called as %s\\n", name ? name + 1 : argv[0]);
+            return 0;
+        }
+    """)
+    log = str(tmp_path / "l.log")
+    assert run_smoke(spec(args=[], link="server", expect="called as server"), prog, log_path=log)["ok"] is True
+    assert run_smoke(spec(args=[], link="client", expect="called as server"), prog, log_path=log) == \
+        {"ok": False, "detail": "output lacks 'called as server': 'called as client'"}
+
+
+def test_a_list_of_checks_is_one_verdict_naming_each():
+    from sizekit.stages.smoke import combined, smoke_checks
+    checks = smoke_checks({"args": [], "link": "a", "more": [{"args": ["-V"], "link": "b"}]})
+    assert checks == [{"args": [], "link": "a"}, {"args": ["-V"], "link": "b"}]
+    ok, bad = {"ok": True, "detail": "exit 0", "log": "l1"}, {"ok": False, "detail": "SIGSEGV", "log": "l2"}
+    assert combined([ok, bad], ["a", "b"]) == {"ok": False, "detail": "a: exit 0; b: SIGSEGV", "log": "l2"}
+    assert combined([ok, {"ok": None, "detail": "unavailable: x"}], ["a", None])["ok"] is None
+    assert combined([ok], ["a"]) is ok
+
+
+def test_smoke_list_and_link_in_the_matrix(tmp_path):
+    import pytest
+    from conftest import TINY, write
+    from sizekit.config.load import load_matrix
+    from sizekit.utils.errors import MatrixError
+    m = load_matrix(write(tmp_path / "m.yaml", f"""
+        version: 1
+        crates:
+          multi: {{path: {TINY}, artifact: bin:tiny,
+                   smoke: [{{link: hello-hyper, http: {{path: /}}}}, {{link: http-ureq, args: [-V], expect: "0.1"}}]}}
+        variants: [{{name: release}}]
+    """))
+    smoke = m.crates["multi"].smoke
+    assert smoke["link"] == "hello-hyper" and "http" in smoke
+    assert [c["link"] for c in smoke["more"]] == ["http-ureq"] and smoke["more"][0]["args"] == ["-V"]
+    with pytest.raises(MatrixError) as exc:
+        load_matrix(write(tmp_path / "bad.yaml", f"""
+            version: 1
+            crates:
+              a: {{path: {TINY}, artifact: bin:tiny, smoke: []}}
+              b: {{path: {TINY}, artifact: bin:tiny, smoke: {{link: ../x, args: []}}}}
+              c: {{path: {TINY}, artifact: bin:tiny, smoke: [{{args: []}}, {{link: x, command: [sh]}}]}}
+            variants: [{{name: release}}]
+        """))
+    assert [p.split(": ", 1)[1] for p in exc.value.problems] == [
+        "crates.a.smoke: expected a smoke check or a list of them, got an empty list",
+        "crates.b.smoke.link: link name '../x' may only use letters, digits, '.', '_', '+' and '-' (no '/', '..', "
+        "spaces or shell characters); rename it",
+        "crates.c.smoke[1].link: link: names the artifact as args: and http: start it; a command: names its own "
+        "program (make the link in the command)",
+    ]

@@ -206,8 +206,8 @@ def _crates(c, raw, root, toolchains, targets, host):
                                               f"add it under the top-level targets: map")
                 crate.targets.append(triple)
         if "smoke" in spec:
-            crate.smoke = _smoke(c, spec["smoke"], p + ("smoke",),
-                                 crate.targets or sorted(set(targets) | ({host} if host else set())))
+            crate.smoke = _smoke_checks(c, spec["smoke"], p + ("smoke",),
+                                        crate.targets or sorted(set(targets) | ({host} if host else set())))
         if "bench" in spec:
             crate.bench = parse_bench(c, spec["bench"], p + ("bench",), crate.smoke)
         if "budget" in spec:
@@ -230,6 +230,19 @@ def _check_toolchain(c, name, path, toolchains):
     if name not in toolchains:
         c.err(path, f"unknown toolchain {name!r}{suggest(name, toolchains)}; "
                     f"define it under toolchains: (e.g. {name}: {{rustup: {name}}})")
+
+
+def _smoke_checks(c, raw, path, targets):
+    """`smoke:` is one check, or a list of them run in turn (a multicall binary: one per program,
+    each through its `link:` name). The first check is the crate's smoke spec; the others ride
+    in it under "more"."""
+    if not isinstance(raw, list):
+        return _smoke(c, raw, path, targets)
+    if not raw:
+        c.err(path, "expected a smoke check or a list of them, got an empty list")
+        return None
+    checks = [_smoke(c, item, path + (i,), targets) for i, item in enumerate(raw)]
+    return {**checks[0], "more": checks[1:]} if len(checks) > 1 else checks[0]
 
 
 def _smoke(c, raw, path, targets=()):
@@ -265,6 +278,11 @@ def _smoke(c, raw, path, targets=()):
     out["exit"] = _smoke_exit(c, spec.get("exit", 0), path + ("exit",))
     if "targets" in spec:
         out["targets"] = _smoke_targets(c, spec["targets"], path + ("targets",), targets, "command" in out)
+    if "link" in spec and c.name(spec["link"], path + ("link",), "link"):
+        if "command" in out:
+            c.err(path + ("link",), "link: names the artifact as args: and http: start it; a command: "
+                                    "names its own program (make the link in the command)")
+        out["link"] = spec["link"]
     return out
 
 

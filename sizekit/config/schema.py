@@ -78,7 +78,7 @@ CARGO_PROFILE_KEYS = {
 
 UPX_KEYS = ("level", "lzma", "brute", "ultra-brute")
 STRIP_KEYS = ("args", "tool")
-SMOKE_KEYS = ("args", "expect", "http", "command", "timeout", "env", "exit", "targets")
+SMOKE_KEYS = ("args", "expect", "http", "command", "timeout", "env", "exit", "targets", "link")
 # What a smoke.targets.<triple> entry may set for that target only (env is merged, the rest replaced).
 SMOKE_TARGET_KEYS = ("command", "env", "expect", "timeout", "exit")
 # The placeholders smoke.command and its env values may use: the artifact's absolute path, its

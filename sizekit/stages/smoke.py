@@ -175,9 +175,15 @@ def run_smoke(spec, binary, runner=None, log_path=None, find_program=None):
     """Run one smoke check. Returns {"ok": bool, "detail": str} ({"ok": None, ...} when it cannot run).
 
     find_program(name, env) -> (path, problem) resolves a command's program (the stage looks in
-    the runner's sysroot for foreign targets); without it the name is run as it is."""
+    the runner's sysroot for foreign targets); without it the name is run as it is. With link:
+    the artifact starts through a symlink of that name (argv[0]: a multicall binary's program)."""
     if "command" in spec:
         return run_command(spec, binary, runner, log_path, find_program)
+    if spec.get("link"):
+        with tempfile.TemporaryDirectory(prefix="sizekit-link-") as tmp:
+            link = os.path.join(tmp, spec["link"])
+            os.symlink(os.path.abspath(binary), link)
+            return run_smoke({k: v for k, v in spec.items() if k != "link"}, link, runner, log_path, find_program)
     argv = list(runner or []) + [os.path.abspath(binary)]
     env = {**os.environ, **spec.get("env", {})}
     os.makedirs(os.path.dirname(log_path), exist_ok=True)
@@ -207,8 +213,25 @@ def wants_smoke(cell):
     return bool(smoke) and (cell.crate.kind in ("bin", "example") or "command" in smoke)
 
 
+def smoke_checks(smoke):
+    """The checks of a crate's smoke spec, in order: itself, then the ones under "more"."""
+    return [{k: v for k, v in smoke.items() if k != "more"}, *smoke.get("more", [])]
+
+
+def combined(results, links):
+    """One verdict from several checks: failed if one failed, not run if one could not run."""
+    if len(results) == 1:
+        return results[0]
+    oks = [r["ok"] for r in results]
+    ok = False if False in oks else None if None in oks else True
+    detail = "; ".join(f"{link or f'check {i + 1}'}: {r['detail']}" for i, (r, link) in enumerate(zip(results, links)))
+    first = next((r for r in results if r["ok"] is ok), results[0])
+    return {"ok": ok, "detail": detail, **({"log": first["log"]} if "log" in first else {})}
+
+
 def run_smoke_stage(plan, cell):
-    """Start the cell's final artifact (under the target's runner) and check its answer."""
+    """Start the cell's final artifact (under the target's runner) and check its answer; each
+    check of a list in turn."""
     layout = plan.layout
     record = records.read(layout, cell.last.key)
     runner, problem = smoke_runner(plan.matrix, cell.target, plan.host)
@@ -218,19 +241,23 @@ def run_smoke_stage(plan, cell):
     elif problem:
         result = {"ok": None, "detail": f"unavailable: {problem}"}
     else:
-        log = layout.log("smoke", cell.id)
-        spec = for_target(cell.crate.smoke, cell.target)
-        if cell.build.dynamic_std:
-            extra = shared_std_env(layout, cell.build)
-            if "command" in spec:   # its env values are templates: a brace in the path is a brace
-                extra = {k: v.replace("{", "{{").replace("}", "}}") for k, v in extra.items()}
-            spec["env"] = {**spec.get("env", {}), **extra}
-
         def find_program(program, env):
             return smoke_program(plan.matrix, program, cell.target, plan.host, runner, env)
 
-        result = run_smoke(spec, layout.absolute(record.path), runner, log, find_program)
-        if result["ok"] is not None:  # it ran: its output is in the log
-            result["log"] = layout.rel(log)
+        checks = smoke_checks(cell.crate.smoke)
+        results = []
+        for i, check in enumerate(checks):
+            log = layout.log("smoke", cell.id if i == 0 else f"{cell.id}-{i + 1}")
+            spec = for_target(check, cell.target)
+            if cell.build.dynamic_std:
+                extra = shared_std_env(layout, cell.build)
+                if "command" in spec:   # its env values are templates: a brace in the path is a brace
+                    extra = {k: v.replace("{", "{{").replace("}", "}}") for k, v in extra.items()}
+                spec["env"] = {**spec.get("env", {}), **extra}
+            got = run_smoke(spec, layout.absolute(record.path), runner, log, find_program)
+            if got["ok"] is not None:  # it ran: its output is in the log
+                got["log"] = layout.rel(log)
+            results.append(got)
+        result = combined(results, [c.get("link") for c in checks])
     SmokeRecord(**result).write(layout.smoke_record(cell))
     return result

@@ -11,6 +11,9 @@
 //!   GStreamers try first).
 //!
 //! No function here can panic, so nothing unwinds into GStreamer's C frames.
+//!
+//! The combined plugin (`../gst-rscombined`) compiles this file as one of its modules, with its
+//! feature `combined`: the plugin description is then its own, and it calls `plugin_init`.
 
 #![allow(non_upper_case_globals)]
 
@@ -31,7 +34,10 @@ macro_rules! cstr {
 }
 
 /// Targeted GStreamer API: 1.16 and later (the element uses nothing newer).
+/// (Unused in the combined plugin, whose description is its own.)
+#[allow(dead_code)]
 const GST_MAJOR: c_int = 1;
+#[allow(dead_code)]
 const GST_MINOR: c_int = 16;
 
 static TYPE: AtomicUsize = AtomicUsize::new(0);
@@ -98,7 +104,7 @@ fn element_type() -> GType {
     TYPE.load(Ordering::Acquire) as GType
 }
 
-unsafe extern "C" fn plugin_init(plugin: *mut gst::GstPlugin) -> gboolean {
+pub(crate) unsafe extern "C" fn plugin_init(plugin: *mut gst::GstPlugin) -> gboolean {
     let ty = element_type();
     if ty == 0 {
         return GFALSE;
@@ -113,6 +119,7 @@ pub struct PluginDesc(gst::GstPluginDesc);
 
 unsafe impl Sync for PluginDesc {}
 
+#[cfg(not(feature = "combined"))]
 #[no_mangle]
 pub static gst_plugin_desc: PluginDesc = PluginDesc(gst::GstPluginDesc {
     major_version: GST_MAJOR,
@@ -130,6 +137,7 @@ pub static gst_plugin_desc: PluginDesc = PluginDesc(gst::GstPluginDesc {
 });
 
 /// What GStreamer 1.14+ looks up first: `gst_plugin_<name>_get_desc`, name from the file name.
+#[cfg(not(feature = "combined"))]
 #[no_mangle]
 pub extern "C" fn gst_plugin_rsidentity_get_desc() -> *const gst::GstPluginDesc {
     &gst_plugin_desc.0

@@ -135,7 +135,8 @@ fn port() -> u16 {
         .unwrap_or_else(|_| usage_error(&format!("bad port in {}: {:?}", origin, text)))
 }
 
-fn main() {
+// pub: the multicall example (../multicall) runs this program as one of its own.
+pub fn main() {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port()));
 
     // One thread is plenty for a hello world and keeps the binary small.

@@ -9,7 +9,7 @@
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-const NAME: &str = env!("CARGO_PKG_NAME");
+const NAME: &str = "http-ureq"; // not CARGO_PKG_NAME: the multicall example (../multicall) includes this file
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 fn usage_text() -> String {
@@ -30,7 +30,8 @@ fn fetch(url: &str) -> Result<(), String> {
     out.flush().map_err(|e| format!("stdout: {}", e))
 }
 
-fn main() -> ExitCode {
+// pub: the multicall example (../multicall) runs this program as one of its own.
+pub fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let url = match (args.next(), args.next()) {
         (Some(a), None) if a == "--version" || a == "-V" => {
