@@ -205,6 +205,17 @@ def test_duplicated_bytes_of_two_programs_known_by_construction(tmp_path):
     # sizekit check holds the fleet to its budget.
     check = sizekit("check", "--matrix", matrix, cwd=tmp_path)
     assert check.returncode == 1 and "fleet pair" in check.stdout and "OVER" in check.stdout, check.stdout
+    # results.json and the report carry the fleet; a snapshot does too, so diff shows it.
+    stored = json.load(open(tmp_path / "out" / "results.json"))["fleets"]
+    assert [(f["name"], f["total_bytes"], f["saving_bound"]) for f in stored] == [
+        ("pair", got["total_bytes"], got["saving_bound"])]
+    assert [a["total_bytes"] for a in stored[0]["alternatives"]] == [a["total_bytes"] for a in got["alternatives"]]
+    report = open(tmp_path / "out" / "reports" / "crates.md").read()
+    assert "## Fleets" in report and "multicall" in report and "prefer-dynamic" in report
+    snap = sizekit("snapshot", tmp_path / "out", "-o", tmp_path / "s.sksnap.zst", cwd=tmp_path)
+    assert snap.returncode == 0, snap.stderr
+    diff = sizekit("diff", tmp_path / "s.sksnap.zst", tmp_path / "out" / "results.json", cwd=tmp_path)
+    assert diff.returncode == 0 and "### Fleets" in diff.stdout and "unchanged" in diff.stdout, diff.stdout
 
 
 # --- results.json's fleets: read as untrusted, diffed, shown ------------------------------------
@@ -255,3 +266,15 @@ def test_report_diff_and_comment_show_fleets(tmp_path):
     diff = {**diff_results(old, new), "verdicts": [], "files": [], "fleets": fleets_diff(old, new), "threshold": {}}
     text = comment_markdown(diff)
     assert "### Fleets" in text and "+200" in text
+
+
+def test_sizekit_fleet_on_a_shard_names_the_member_and_the_fix(tmp_path):
+    path = fleet_matrix(tmp_path, "          image: [one/x86_64/release, one/x86_64/stripped]")
+    cells = [{"crate": "one", "target": HOST, "variant": "release", "status": "ok", "final_bytes": 10, "stages": []}]
+    results = tmp_path / "shard1.json"
+    results.write_text(json.dumps({"version": 1, "cells": cells, "shard": {
+        "index": 1, "count": 2, "matrix_cells": [f"one/{HOST}/release", f"one/{HOST}/stripped"]}}))
+    proc = sizekit("fleet", path, "image", "--results", results)
+    assert proc.returncode == 2
+    assert proc.stderr == (f"sizekit: fleets.image[1]: one/{HOST}/stripped is built by another shard ({results} is "
+                           f"shard 1 of 2); merge the shards' results (sizekit merge) and ask the merged file\n")
