@@ -49,8 +49,10 @@ def fleet_text(figures, n):
     lines.append(f"duplicated: {figures.duplicated_bytes:,} bytes in {len(figures.groups):,} groups of copies "
                  f"({by_name['duplicated']:,} matched by name, {by_bytes['duplicated']:,} by identical bytes)")
     lines.append(f"sharing could save at most {figures.saving_bound:,} bytes "
-                 f"({share_text(percent(figures.saving_bound, total))} of the fleet's bytes; an upper bound: "
-                 f"one copy of each group stays)")
+                 f"({share_text(percent(figures.saving_bound, total))} of the fleet's bytes): "
+                 f"{figures.code_saving:,} of duplicated code and data (one copy of each group stays) and "
+                 f"{figures.overhead_saving:,} outside every symbol (headers, unwind tables, string "
+                 f"literals, ...) of every member but the largest)")
     crates = Table("crates", columns(("Could save", "bytes"), ("Duplicated", "bytes"), "Crate"))
     rows = list(figures.crates.items())
     for crate, v in rows[:n]:

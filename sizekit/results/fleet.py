@@ -5,9 +5,13 @@ stage's file (unstripped: the names) gives its symbols, read by sizekit.elf.copi
 in different members are copies when they have the same demangled name and size, or (names
 differing) the same bytes, MIN_CONTENT bytes or more. A group of copies spans at least two
 members; its bytes are duplicated, and sharing could save all of them but the largest member's
-share of the group: the bound. It is an upper bound, not a promise: code shared through a
-library or one binary keeps one copy, but what each program inlined stays, and a packed (UPX)
-member ships compressed bytes, not these.
+share of the group (code_saving). Files that merge also share what lies outside every symbol:
+headers, unwind tables, dynamic-linking tables, string literals and other anonymous constants,
+padding (a member's final bytes less its symbols' bytes). The bound adds that overhead of every
+member but the largest to code_saving. It is
+a bound to hold built alternatives against, not a promise: what each program inlined stays, LTO
+over a merged program may change code no symbol match sees, and a packed (UPX) member ships
+compressed bytes, not these.
 """
 import os
 from dataclasses import dataclass, field
@@ -71,8 +75,20 @@ class FleetFigures:
         return sum(g.bytes for g in self.groups)
 
     @property
-    def saving_bound(self):
+    def code_saving(self):
+        """Duplicated code and data beyond one copy of each group (per crate: self.crates)."""
         return sum(g.saving for g in self.groups)
+
+    @property
+    def overhead_saving(self):
+        """The bytes outside every symbol (final less its symbols' bytes) of each member but the largest."""
+        spare = [max(0, m["final_bytes"] - m["symbol_bytes"]) for m in self.members]
+        largest = max(range(len(self.members)), key=lambda i: self.members[i]["final_bytes"], default=None)
+        return sum(n for i, n in enumerate(spare) if i != largest)
+
+    @property
+    def saving_bound(self):
+        return self.code_saving + self.overhead_saving
 
     def by_match(self, match):
         groups = [g for g in self.groups if g.match == match]
@@ -85,6 +101,7 @@ class FleetFigures:
             "fleet": self.name, "members": self.members, "total_bytes": self.total_bytes,
             "code_bytes": sum(m["code_bytes"] for m in self.members),
             "duplicated_bytes": self.duplicated_bytes, "saving_bound": self.saving_bound,
+            "code_saving": self.code_saving, "overhead_saving": self.overhead_saving,
             "by_name": self.by_match("name"), "by_bytes": self.by_match("bytes"),
             "crates": [{"crate": c, **v} for c, v in self.crates.items()],
             "symbols": [{"name": g.name, "crate": g.crate, "match": g.match, "names": g.names,
@@ -132,7 +149,8 @@ def measure_fleet(results, results_path, fleet):
             raise ResultsError(f"fleets.{fleet.name}[{i}]: {fleet.cells[i]}'s build file {str(rel)[:200]!r} is not "
                                f"inside {paths.output}; results.json names files under its own folder only")
         rows.append(code_rows(full, cache))
-    members = [{"cell": name, "final_bytes": ok_bytes(cell), "code_bytes": r.covered, "duplicated_bytes": 0,
+    members = [{"cell": name, "final_bytes": ok_bytes(cell), "code_bytes": r.covered, "symbol_bytes": sum(r.size),
+                "duplicated_bytes": 0,
                 "shared_libraries": cell.get("shared_libraries") or []}
                for name, cell, r in zip(fleet.cells, cells, rows)]
     groups = find_copies(rows)

@@ -135,8 +135,7 @@ fn port() -> u16 {
         .unwrap_or_else(|_| usage_error(&format!("bad port in {}: {:?}", origin, text)))
 }
 
-// pub: the multicall example (../multicall) runs this program as one of its own.
-pub fn main() {
+fn main() {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port()));
 
     // One thread is plenty for a hello world and keeps the binary small.
@@ -163,4 +162,11 @@ pub fn main() {
             process::exit(1);
         }
     });
+}
+
+/// The multicall example (../multicall) compiles this file as one of its modules, with its
+/// feature `multicall`, and runs the program through this; this crate has no such feature.
+#[cfg(feature = "multicall")]
+pub(crate) fn run() {
+    main()
 }

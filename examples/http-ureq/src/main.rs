@@ -30,8 +30,7 @@ fn fetch(url: &str) -> Result<(), String> {
     out.flush().map_err(|e| format!("stdout: {}", e))
 }
 
-// pub: the multicall example (../multicall) runs this program as one of its own.
-pub fn main() -> ExitCode {
+fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let url = match (args.next(), args.next()) {
         (Some(a), None) if a == "--version" || a == "-V" => {
@@ -56,4 +55,11 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The multicall example (../multicall) compiles this file as one of its modules, with its
+/// feature `multicall`, and runs the program through this; this crate has no such feature.
+#[cfg(feature = "multicall")]
+pub(crate) fn run() -> ExitCode {
+    main()
 }

@@ -16,10 +16,10 @@ fn main() -> ExitCode {
     let name = Path::new(&arg0).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     match name.as_str() {
         "hello-hyper" => {
-            hello_hyper::main();
+            hello_hyper::run();
             ExitCode::SUCCESS
         }
-        "http-ureq" => http_ureq::main(),
+        "http-ureq" => http_ureq::run(),
         _ => {
             eprintln!("multicall: start me through a link named hello-hyper or http-ureq, not {:?}", name);
             ExitCode::from(2)
