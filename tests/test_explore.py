@@ -119,6 +119,19 @@ def _p(n, nbytes, seconds, speed, ok=True, **point):
             "point": point, "point_key": space.point_key(point)}
 
 
+def test_a_trial_matrix_leaves_the_users_fleets_out(tmp_path):
+    """A trial has its own rows, so fleets naming the user's rows would not load: they are left out."""
+    from sizekit.config.load import load_matrix
+    from sizekit.explore.trials import BASELINE, trial_matrix
+    folder = project(tmp_path, explore="fleets: {image: [tiny/x86_64/release]}")
+    user = load_matrix(str(folder / "matrix.yaml"), host=HOST)
+    assert list(user.fleets) == ["image"]
+    trial = trial_matrix(user, [{"name": BASELINE, "profile": "release"}, {"name": "x-1", "from": BASELINE,
+                                                                           "cargo": {"lto": "fat"}}],
+                         str(folder / "out" / "explore" / "s" / "w-1"))
+    assert trial.fleets == {} and [v.name for v in trial.variants] == [BASELINE, "x-1"]
+
+
 def test_front_keeps_what_no_point_beats_and_never_a_failed_point():
     points = [_p(0, 100, 5, 10), _p(1, 90, 9, 8), _p(2, 120, 9, 9),     # 2 is beaten by 0
               _p(3, 50, 1, 99, ok=False), _p(4, 100, 5, 10, lto="fat")]  # 3 failed; 4 ties with 0

@@ -50,7 +50,9 @@ def trial_matrix(matrix, rows, output, name="trial"):
     """The user's matrix with these rows and this output folder, read against the user's folder."""
     text = read_text(matrix.path, 1 << 20, "a matrix file")
     data = yaml.safe_load(text)
+    # A trial has its own rows: the search's block and the fleets (cells of the user's rows) go.
     data.pop("explore", None)
+    data.pop("fleets", None)
     data["variants"] = rows
     data["baseline"] = BASELINE
     data["output"] = os.path.relpath(output, matrix.root)
