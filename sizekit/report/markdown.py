@@ -2,8 +2,9 @@
 import csv
 import io
 
+from .fleet_tables import alternatives_table, fleet_members_table, fleets_table
 from .tables import (all_crates_tables, attribution_failure, baseline_of, cache_line, changes, crates_table,
-                     fleets_table, alternatives_table, groups, overhead_table, runs, seed_table, targets_table)
+                     groups, overhead_table, runs, seed_table, targets_table)
 
 
 def _md_cell(cell):
@@ -74,6 +75,10 @@ def crates_markdown(results):
                   "files' bytes, the bytes two members or more carry the same, and the most sharing could save "
                   "(`sizekit fleet MATRIX NAME` lists them per crate and symbol; docs/FLEET.md).", "",
                   table_markdown(fleets_table(results["fleets"]))]
+        members = fleet_members_table(results)
+        if members is not None:
+            parts += ["", "The members as separate files, and the bytes of each that another member carries too:",
+                      "", table_markdown(members)]
         alternatives = alternatives_table(results["fleets"])
         if alternatives is not None:
             parts += ["", "Alternatives, each built and smoke-checked (the image bytes count a shared "

@@ -231,5 +231,7 @@ def fleet_summaries(results, results_path, fleets):
         else:
             entry.update({k: got[k] for k in ("total_bytes", "code_bytes", "duplicated_bytes", "saving_bound",
                                               "alternatives")})
+            # Each member's copies (its final bytes are its cell's: not stored twice).
+            entry["members"] = [{"cell": m["cell"], "duplicated_bytes": m["duplicated_bytes"]} for m in got["members"]]
         out.append(entry)
     return out

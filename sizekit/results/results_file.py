@@ -68,12 +68,14 @@ TOOLS = {"native_backend": STR + (NULL,), "demangler": STR + (NULL,)}
 # A fleet's figures (sizekit.results.fleet): null with the reason when a member did not build here.
 FLEET = {"*name": STR, "*cells": (list,), "budget": SIZE + (NULL,), "*total_bytes": SIZE + (NULL,),
          "code_bytes": SIZE + (NULL,), "duplicated_bytes": SIZE + (NULL,), "saving_bound": SIZE + (NULL,),
-         "reason": STR + (NULL,), "alternatives": (list,)}
+         "reason": STR + (NULL,), "alternatives": (list,), "members": (list,)}
+FLEET_MEMBER = {"*cell": STR, "*duplicated_bytes": SIZE}
 # One alternative of a fleet, built for real (results.fleet.measure_alternatives).
 ALTERNATIVE = {"*name": STR, "*cells": (list,), "*total_bytes": SIZE + (NULL,), "smoke": STR + (NULL,),
                "reason": STR + (NULL,)}
-CELL, STAGE, SMOKE, BUILD, CACHE, LANGUAGE, REFERENCE, TOP, TOOLS, FLEET, SHARED, ALTERNATIVE = map(
-    _fields, (CELL, STAGE, SMOKE, BUILD, CACHE, LANGUAGE, REFERENCE, TOP, TOOLS, FLEET, SHARED, ALTERNATIVE))
+CELL, STAGE, SMOKE, BUILD, CACHE, LANGUAGE, REFERENCE, TOP, TOOLS, FLEET, SHARED, ALTERNATIVE, FLEET_MEMBER = map(
+    _fields, (CELL, STAGE, SMOKE, BUILD, CACHE, LANGUAGE, REFERENCE, TOP, TOOLS, FLEET, SHARED, ALTERNATIVE,
+              FLEET_MEMBER))
 SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
@@ -230,6 +232,7 @@ def check_results(data, path):
     _check_list(path, data.get("fleets", []), FLEET, "fleets")
     for i, fleet in enumerate(data.get("fleets", [])):
         _check_list(path, fleet.get("alternatives", []), ALTERNATIVE, f"fleets[{i}].alternatives")
+        _check_list(path, fleet.get("members", []), FLEET_MEMBER, f"fleets[{i}].members")
         for where, names in [(f"fleets[{i}].cells", fleet["cells"])] + [
                 (f"fleets[{i}].alternatives[{j}].cells", alt["cells"]) for j, alt in enumerate(fleet.get("alternatives", []))]:
             for k, name in enumerate(names):
