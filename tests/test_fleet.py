@@ -15,7 +15,8 @@ from conftest import ROOT, sizekit, write
 from sizekit.config.load import load_matrix
 from sizekit.config.model import Fleet
 from sizekit.elf.copies import CodeRows
-from sizekit.results.fleet import find_copies, member_cells
+from sizekit.results.fleet import find_copies
+from sizekit.results.fleet_members import member_cells
 from sizekit.utils.errors import MatrixError, ResultsError
 
 FLEETPAIR = os.path.join(ROOT, "tests", "fixtures", "fleetpair")

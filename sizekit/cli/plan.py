@@ -30,7 +30,8 @@ def describe(plan, shards=1) -> dict:
         "format": FORMAT, "matrix": plan.matrix.path, "shards": shards,
         "outputs": {"output": layout.output, "results_json": layout.results_json, "snapshot": layout.snapshot,
                     "make_rules": layout.state("make", "cells.mk"),
-                    "reports": layout.report_files(crates), "artifacts": [c["artifact"] for c in cells]},
+                    "reports": layout.report_files(crates, bool(plan.matrix.fleets)),
+                    "artifacts": [c["artifact"] for c in cells]},
         "cells": cells, "builds": builds, "nodes": nodes,
     }
 

@@ -23,7 +23,7 @@ from ..config.matrix import suggest
 from ..plan.layout import Layout
 from ..utils.fsutil import tree_bytes
 from .cells import ok_bytes
-from .fleet import image_bytes, member_cells
+from .fleet_members import image_bytes, member_cells
 from .results_file import load_results
 
 OK, OVER, NOT_CHECKED = "OK", "OVER", "NOT CHECKED"

@@ -21,7 +21,7 @@ from ..elf.copies import code_rows
 from ..utils.errors import ElfError, ResultsError
 from .capture import ArtifactPaths
 from .cells import build_path, ok_bytes
-from .merge import shard_of
+from .fleet_members import image_bytes, member_cells, smoke_verdict
 from ..config.model import Fleet
 
 SYMBOLS_SHOWN = 20
@@ -42,22 +42,6 @@ class Group:
     @property
     def saving(self):
         return self.bytes - max(self.copies.values())
-
-
-def image_bytes(cells):
-    """What an image of these results.json cells ships: each final file, and each shared library
-    a cell needs (prefer-dynamic's std) once per target. What a fleet budget checks."""
-    libraries = {}
-    for c in cells:
-        for lib in c.get("shared_libraries") or []:
-            libraries[c["target"], lib["name"]] = lib["bytes"]
-    return sum(ok_bytes(c) or 0 for c in cells) + sum(libraries.values())
-
-
-def smoke_verdict(cells):
-    """"passed" when every cell's smoke check passed, "failed" when one failed, else "not checked"."""
-    oks = [(c.get("smoke") or {}).get("ok") for c in cells]
-    return "failed" if False in oks else "passed" if oks and all(oks) else "not checked"
 
 
 @dataclass
@@ -111,28 +95,6 @@ class FleetFigures:
             "over_budget": None if self.budget is None else self.total_bytes > self.budget,
             "alternatives": self.alternatives,
         }
-
-
-def member_cells(results, results_path, fleet):
-    """The results.json cells of the fleet's members, in its order. Raises ResultsError naming the
-    fleet's key when a member is not there or did not build."""
-    cells = {f"{c['crate']}/{c['target']}/{c['variant']}": c for c in results["cells"]}
-    index, count, _ = shard_of(results_path, results)
-    out = []
-    for i, name in enumerate(fleet.cells):
-        key = f"fleets.{fleet.name}[{i}]"
-        cell = cells.get(name)
-        if cell is None:
-            if count > 1:
-                raise ResultsError(f"{key}: {name} is built by another shard ({results_path} is shard {index} "
-                                   f"of {count}); merge the shards' results (sizekit merge) and ask the merged file")
-            raise ResultsError(f"{key}: {name} is not in {results_path}; run the matrix (sizekit run) first")
-        if ok_bytes(cell) is None:
-            raise ResultsError(f"{key}: {name} is {cell.get('status')} in {results_path}"
-                               f"{': ' + str(cell.get('reason')) if cell.get('reason') else ''}; "
-                               f"every member must build before the fleet is measured")
-        out.append(cell)
-    return out
 
 
 def measure_fleet(results, results_path, fleet):
