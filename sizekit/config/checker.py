@@ -3,6 +3,7 @@ import difflib
 import string
 
 from ..utils.names import is_plain_name
+from ..utils.units import parse_size
 from .yamlsafe import format_path
 
 
@@ -71,6 +72,14 @@ class Checker:
             else:
                 out[k] = str(v)
         return out
+
+    def size(self, value, path):
+        """A size (8MiB, 7.5MB, 8388608) in bytes, or None when it is not one (reported)."""
+        try:
+            return parse_size(value)
+        except ValueError as exc:
+            self.err(path, f"{exc}")
+            return None
 
     def boolean(self, value, path):
         if isinstance(value, bool):

@@ -11,7 +11,6 @@ one before its first '-' when only one of the crate's targets starts so (`armv7`
 the fleet keeps the full triple. The variant must be one the matrix builds for that crate and
 target (its `only:` allows them).
 """
-from ..utils.units import parse_size
 from . import schema
 from .checker import suggest, typename
 from .model import Fleet
@@ -34,7 +33,7 @@ def parse_fleets(c, raw, crates, variants, host):
         if isinstance(spec, dict):
             spec = c.mapping(spec, path, schema.FLEET_KEYS, required=("cells",))
             if "budget" in spec:
-                budget = _size(c, spec["budget"], path + ("budget",))
+                budget = c.size(spec["budget"], path + ("budget",))
             alternatives = _alternatives(c, spec.get("alternatives", {}), path + ("alternatives",), crates,
                                          variants, host)
             if "cells" not in spec:
@@ -83,14 +82,6 @@ def _cells(c, members, where, crates, variants, host, empty):
             continue
         cells.append(cell)
     return tuple(cells)
-
-
-def _size(c, value, path):
-    try:
-        return parse_size(value)
-    except ValueError as exc:
-        c.err(path, f"{exc}")
-        return None
 
 
 def _member(c, member, path, crates, variants, host):

@@ -7,7 +7,6 @@ import os
 import re
 
 from ..utils.errors import MatrixError
-from ..utils.units import parse_size
 from . import schema
 from ..utils.names import RESERVED_CRATES, is_plain_name
 from .checker import Checker, suggest, typename
@@ -363,12 +362,7 @@ def _reference(c, raw, path, root):
 
 def _budget(c, raw, path):
     """Budget: a size, or {max: size, targets: {triple: size}, variants: {name: size}}."""
-    def size(v, p):
-        try:
-            return parse_size(v)
-        except ValueError as exc:
-            c.err(p, f"{exc}")
-            return None
+    size = c.size
     if not isinstance(raw, dict):
         return {"max": size(raw, path), "targets": {}, "variants": {}}
     spec = c.mapping(raw, path, schema.BUDGET_KEYS)
